@@ -1,0 +1,46 @@
+# Wild Rydes: the two commands are `make demo` and `make test`; the rest is below.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAGE ?= dev
+export AWS_DEFAULT_REGION ?= us-east-1
+
+.PHONY: help venv test unit functional lint typecheck format package deploy destroy lock clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+venv: $(BIN)/.installed  ## create .venv and install the pinned dependencies
+
+test: venv  ## run every test (unit, functional, infrastructure)
+	$(BIN)/python -m pytest -q
+
+unit: venv  ## run the unit tests only
+	$(BIN)/python -m pytest -q tests/unit
+
+functional: venv  ## run the functional tests only
+	$(BIN)/python -m pytest -q tests/functional
+
+lint: venv  ## ruff lint and format check, mypy strict
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: venv  ## apply ruff's formatting and fixes
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+lock: venv  ## re-freeze requirements-dev.txt from requirements-dev.in
+	$(BIN)/python -m pip install --quiet -r requirements-dev.in
+	(echo '# Frozen by `make lock` from requirements-dev.in; do not edit by hand.'; \
+	 $(BIN)/python -m pip freeze --exclude-editable) > requirements-dev.txt
+
+clean:  ## remove build output and caches (keeps .venv)
+	rm -rf build .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,75 @@
+"""Wild Rydes: the stream functions and the read API, declared for Chalice.
+
+A table of contents: each handler unpacks its event, calls `chalicelib`, and
+returns. Event-source settings Chalice cannot express (tumbling window,
+retries, bisect, partial batch responses, on-failure destination) are in
+`infra/`, applied by `make package` and `make deploy`.
+"""
+
+from typing import Any
+
+from chalice.app import Chalice, KinesisEvent
+
+from chalicelib import names
+from chalicelib.bootstrap import services
+
+app = Chalice(app_name="wildrydes")
+
+
+@app.on_kinesis_record(
+    stream=names.RAW_STREAM,
+    name="aggregate",
+    batch_size=1000,
+    starting_position="TRIM_HORIZON",
+    maximum_batching_window_in_seconds=5,
+)
+def aggregate(event: KinesisEvent) -> dict[str, Any]:
+    return services().aggregator.handle(event.to_dict())
+
+
+@app.on_kinesis_record(
+    stream=names.SUMMARY_STREAM,
+    name="persist",
+    batch_size=100,
+    starting_position="TRIM_HORIZON",
+    maximum_batching_window_in_seconds=1,
+)
+def persist(event: KinesisEvent) -> dict[str, Any]:
+    return services().persister.handle(event.to_dict())
+
+
+@app.on_kinesis_record(
+    stream=names.RAW_STREAM,
+    name="vitals",
+    batch_size=500,
+    starting_position="LATEST",
+    maximum_batching_window_in_seconds=1,
+)
+def vitals(event: KinesisEvent) -> dict[str, Any]:
+    return services().vitals.handle(event.to_dict())
+
+
+@app.route("/unicorns")
+def list_unicorns() -> dict[str, Any]:
+    return services().fleet.unicorns()
+
+
+@app.route("/unicorns/{name}")
+def get_unicorn(name: str) -> dict[str, Any]:
+    return services().fleet.unicorn(name)
+
+
+@app.route("/unicorns/{name}/summaries")
+def unicorn_summaries(name: str) -> dict[str, Any]:
+    request = app.current_request
+    return services().fleet.summaries(name, request.query_params if request else None)
+
+
+@app.route("/alerts")
+def open_alerts() -> dict[str, Any]:
+    return services().fleet.alerts()
+
+
+@app.route("/health")
+def health() -> dict[str, str]:
+    return {"status": "ok"}

@@ -1,0 +1,82 @@
+"""Wiring: settings and clients in, ready-made services out, built on first use.
+
+`services()` is what the handlers in `app.py` call. Nothing here runs at
+import, so importing the app stays cheap and moto can start first in tests.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import cached_property
+
+from chalicelib import names
+from chalicelib.clients import Clients
+from chalicelib.deadletter import DeadLetters
+from chalicelib.fleet import FleetView
+from chalicelib.pipeline import Aggregator, Persister, VitalsMonitor
+from chalicelib.publisher import AlertPublisher
+from chalicelib.settings import Settings, load_settings
+from chalicelib.store import StatusStore, SummaryStore
+from chalicelib.streams import KinesisWriter
+
+
+class Services:
+    """Each service built once, from one set of settings and clients."""
+
+    def __init__(self, settings: Settings, clients: Clients) -> None:
+        self.settings = settings
+        self.clients = clients
+
+    @cached_property
+    def dead_letters(self) -> DeadLetters:
+        return DeadLetters(self.clients.get("s3"), self.settings.archive_bucket)
+
+    @cached_property
+    def summary_store(self) -> SummaryStore:
+        return SummaryStore(self.clients.get("dynamodb"), names.SUMMARY_TABLE)
+
+    @cached_property
+    def status_store(self) -> StatusStore:
+        return StatusStore(self.clients.get("dynamodb"), names.STATUS_TABLE)
+
+    @cached_property
+    def aggregator(self) -> Aggregator:
+        emitter = KinesisWriter(self.clients.get("kinesis"), names.SUMMARY_STREAM)
+        return Aggregator(emitter, self.dead_letters)
+
+    @cached_property
+    def persister(self) -> Persister:
+        return Persister(self.summary_store, self.dead_letters)
+
+    @cached_property
+    def vitals(self) -> VitalsMonitor:
+        publisher = AlertPublisher(self.clients.get("sns"), self.settings.alert_topic_arn)
+        return VitalsMonitor(
+            self.status_store,
+            publisher,
+            self.settings.vitals_threshold,
+            self.settings.api_url,
+        )
+
+    @cached_property
+    def fleet(self) -> FleetView:
+        return FleetView(self.status_store, self.summary_store)
+
+
+_services: Services | None = None
+
+
+def services() -> Services:
+    """The process's services, created on the first call."""
+    global _services
+    if _services is None:
+        settings = load_settings()
+        logging.getLogger("chalicelib").setLevel(settings.log_level)
+        _services = Services(settings, Clients())
+    return _services
+
+
+def reset() -> None:
+    """Forget the services, so the next call reads settings and makes clients anew."""
+    global _services
+    _services = None

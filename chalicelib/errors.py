@@ -1,0 +1,62 @@
+"""The project's own exceptions, so that no raw botocore error leaks upward.
+
+The API ones derive from Chalice's view errors: Chalice turns them into a JSON
+body `{"Code": ..., "Message": ...}` with their status code and never a trace.
+"""
+
+from __future__ import annotations
+
+from chalice.app import BadRequestError, ChaliceViewError, NotFoundError
+
+
+class ConfigurationError(Exception):
+    """A setting is missing or malformed; the message names it."""
+
+
+class AwsError(Exception):
+    """An AWS call failed after retries; `code` is AWS's error code if any."""
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class StoreError(AwsError):
+    """DynamoDB could not be read or written."""
+
+
+class DeliveryError(AwsError):
+    """Records could not be put on a stream; `failed` counts those not delivered."""
+
+    def __init__(self, message: str, failed: int, code: str | None = None) -> None:
+        super().__init__(message, code)
+        self.failed = failed
+
+
+class PublishError(AwsError):
+    """A notification could not be published."""
+
+
+class DeadLetterError(AwsError):
+    """Rejected records could not be kept; the batch must be retried."""
+
+
+class InvalidParameter(BadRequestError):
+    """A query or path parameter of an API request is malformed (HTTP 400)."""
+
+    def __init__(self, parameter: str, problem: str) -> None:
+        super().__init__(f"{parameter}: {problem}")
+        self.parameter = parameter
+
+
+class UnicornNotFound(NotFoundError):
+    """No unicorn by that name has reported (HTTP 404)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"no unicorn named {name!r} has reported")
+
+
+class ServiceUnavailable(ChaliceViewError):
+    """A backing store is not reachable right now (HTTP 503)."""
+
+    STATUS_CODE = 503

@@ -1,0 +1,16 @@
+"""Names of the AWS resources the functions use, shared by `app.py` and `infra/`.
+
+They are the workshop's names, fixed so that anything written for the original
+workshop finds them. Generated names (the archive bucket, the topic's ARN)
+reach the functions through settings instead.
+"""
+
+RAW_STREAM = "wildrydes"
+SUMMARY_STREAM = "wildrydes-summary"
+SUMMARY_TABLE = "UnicornSensorData"
+STATUS_TABLE = "UnicornStatus"
+ALERT_TOPIC = "wildrydes-vitals-alerts"
+
+# Key prefixes in the archive bucket.
+ARCHIVE_PREFIX = "raw/"
+DEAD_LETTER_PREFIX = "dead-letter/"

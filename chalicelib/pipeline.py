@@ -1,0 +1,240 @@
+"""The three stream functions: what each does with one Lambda event.
+
+Each class is handed its adapters, so the same code runs in Lambda, under
+moto in tests and in the local runtime. `handle` takes the raw event
+dictionary and returns what Lambda expects back.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from chalicelib.alerts import render
+from chalicelib.deadletter import DeadLetters, Rejected
+from chalicelib.errors import ConfigurationError, StoreError
+from chalicelib.events import KinesisBatch, StreamRecord, read_batch
+from chalicelib.publisher import AlertPublisher
+from chalicelib.records import InvalidRecord, Reading, parse_reading
+from chalicelib.store import Pending, StatusRecord, StatusStore, SummaryStore
+from chalicelib.streams import KinesisWriter
+from chalicelib.summaries import InvalidSummary, Summary, SummaryKey, encode_row, merge, parse_row
+from chalicelib.vitals import advance
+from chalicelib.windows import WindowState
+
+log = logging.getLogger(__name__)
+
+
+def batch_item_failures(sequence_numbers: set[str]) -> dict[str, Any]:
+    """A partial batch response: Lambda retries from the lowest of these."""
+    ordered = sorted(sequence_numbers, key=int)
+    return {"batchItemFailures": [{"itemIdentifier": s} for s in ordered]}
+
+
+def _keep_rejected(
+    dead_letters: DeadLetters, function: str, batch: KinesisBatch, rejected: list[Rejected]
+) -> None:
+    location = dead_letters.keep(function, batch.shard_id, rejected)
+    for r in rejected:
+        log.warning(
+            "%s rejected record %s of %s (key %r): %s; kept in %s",
+            function,
+            r.sequence_number,
+            batch.shard_id,
+            r.partition_key[:64],
+            r.reason,
+            location,
+        )
+
+
+def _rejected(record: StreamRecord, reason: str) -> Rejected:
+    return Rejected(
+        record.sequence_number, record.partition_key, record.arrival, reason, record.data
+    )
+
+
+class Aggregator:
+    """`aggregate`: per-unicorn statistics over tumbling windows of `wildrydes`."""
+
+    def __init__(self, emitter: KinesisWriter, dead_letters: DeadLetters) -> None:
+        self.emitter = emitter
+        self.dead_letters = dead_letters
+
+    def handle(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        batch = read_batch(event)
+        if batch.window is None:
+            raise ConfigurationError(
+                "aggregate needs a tumbling window on its event source mapping "
+                "(TumblingWindowInSeconds); see infra/"
+            )
+        state = WindowState.from_state(batch.state)
+        rejected = []
+        add = state.add
+        for record in batch.records:
+            try:
+                reading = parse_reading(record.data)
+            except InvalidRecord as err:
+                rejected.append(_rejected(record, err.reason))
+                continue
+            add(reading, record.sequence_number)
+        if rejected:
+            # Kept before the state is returned: if keeping fails, the batch is
+            # retried with the previous state and nothing is counted twice.
+            _keep_rejected(self.dead_letters, "aggregate", batch, rejected)
+            state.invalid += len(rejected)
+        if not batch.final:
+            return {"state": state.to_state()}
+        summaries = state.summaries(batch.window, batch.shard_id)
+        self.emitter.put([(encode_row(s), s.name) for s in summaries])
+        log.info(
+            "window %s of %s closed: %d summaries of %d records, %d rejected",
+            summaries[0].status_time if summaries else batch.window.start.isoformat(),
+            batch.shard_id,
+            len(summaries),
+            sum(s.samples for s in summaries),
+            state.invalid,
+        )
+        return {"state": {}}
+
+
+class Persister:
+    """`persist`: summaries from `wildrydes-summary` into `UnicornSensorData`."""
+
+    def __init__(self, store: SummaryStore, dead_letters: DeadLetters) -> None:
+        self.store = store
+        self.dead_letters = dead_letters
+
+    def handle(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        batch = read_batch(event)
+        parts: dict[SummaryKey, list[Summary]] = defaultdict(list)
+        sequences: dict[SummaryKey, set[str]] = defaultdict(set)
+        rejected = []
+        for record in batch.records:
+            try:
+                summary = parse_row(record.data)
+            except InvalidSummary as err:
+                rejected.append(_rejected(record, err.reason))
+                continue
+            parts[summary.key].append(summary)
+            sequences[summary.key].add(record.sequence_number)
+        if rejected:
+            _keep_rejected(self.dead_letters, "persist", batch, rejected)
+        stored = self.store.get_many(parts)
+        changed = []
+        for key, incoming in parts.items():
+            merged = merge(stored.get(key), incoming)
+            if merged is not None:
+                changed.append(merged)
+        failed = self.store.put_many(changed)
+        log.info(
+            "persisted %d of %d summaries (%d unchanged, %d failed, %d rejected)",
+            len(changed) - len(failed),
+            len(parts),
+            len(parts) - len(changed),
+            len(failed),
+            len(rejected),
+        )
+        return batch_item_failures({s for key in failed for s in sequences[key]})
+
+
+class VitalsMonitor:
+    """`vitals`: latest status per unicorn, and one message per incident change.
+
+    Who sends a message is decided by a conditional write of the unicorn's
+    status: the notification is written into the status item's outbox in the
+    same write that opens or closes the incident, then published, then removed
+    from the outbox. A writer that loses the race re-reads and finds the
+    incident already changed. A notification whose publish failed stays in the
+    outbox; once its claim is older than `claim_seconds` (longer than any
+    invocation of `vitals` runs: twice its timeout) the next write for that
+    unicorn claims and sends it.
+    """
+
+    RACE_ATTEMPTS = 5
+
+    def __init__(
+        self,
+        store: StatusStore,
+        publisher: AlertPublisher,
+        threshold: int,
+        api_url: str | None,
+        *,
+        clock: Callable[[], float] = time.time,
+        claim_seconds: float = 120.0,
+    ) -> None:
+        self.store = store
+        self.publisher = publisher
+        self.threshold = threshold
+        self.api_url = api_url
+        self.clock = clock
+        self.claim_seconds = claim_seconds
+
+    def handle(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        batch = read_batch(event)
+        readings: dict[str, list[Reading]] = defaultdict(list)
+        sequences: dict[str, set[str]] = defaultdict(set)
+        seen_at: dict[str, float] = {}
+        invalid = 0
+        for record in batch.records:
+            try:
+                reading = parse_reading(record.data)
+            except InvalidRecord:
+                invalid += 1  # aggregate keeps and reports rejected records
+                continue
+            readings[reading.name].append(reading)
+            sequences[reading.name].add(record.sequence_number)
+            seen_at[reading.name] = max(record.arrival, seen_at.get(reading.name, 0.0))
+        stored = self.store.get_many(readings)
+        failed: set[str] = set()
+        for name, unicorn_readings in readings.items():
+            try:
+                self._update(name, unicorn_readings, seen_at[name], stored.get(name))
+            except StoreError as err:
+                log.error("status of %r not updated: %s", name, err)
+                failed |= sequences[name]
+        if invalid:
+            log.info("vitals skipped %d invalid records of %s", invalid, batch.shard_id)
+        return batch_item_failures(failed)
+
+    def _update(
+        self, name: str, readings: list[Reading], seen_at: float, record: StatusRecord | None
+    ) -> None:
+        for _ in range(self.RACE_ATTEMPTS):
+            now = self.clock()
+            previous = record.status if record else None
+            status, transitions = advance(previous, readings, self.threshold, seen_at)
+            outbox = dict(record.outbox) if record else {}
+            owned = []
+            for pending_id, pending in outbox.items():
+                if pending.claimed_at + self.claim_seconds <= now:
+                    outbox[pending_id] = Pending(pending.notification, now)
+                    owned.append(pending_id)
+            for transition in transitions:
+                notification = render(transition, self.threshold, self.api_url)
+                outbox[notification.id] = Pending(notification, now)
+                owned.append(notification.id)
+            new_status = status or previous
+            if new_status is None or (status is None and not owned):
+                return  # nothing newer than what is stored, nothing to send
+            if self.store.save(new_status, outbox, record.version if record else None):
+                self._deliver(name, [outbox[i] for i in owned])
+                return
+            record = self.store.get(name)  # another writer won: decide again
+        raise StoreError(f"status of {name!r} kept changing during {self.RACE_ATTEMPTS} attempts")
+
+    def _deliver(self, name: str, pending: list[Pending]) -> None:
+        delivered = []
+        for item in sorted(pending, key=lambda p: (p.notification.at, p.notification.kind)):
+            notification = item.notification
+            try:
+                self.publisher.publish(notification)
+            except Exception as err:  # noqa: BLE001 - any failure leaves it in the outbox
+                log.error("%s not sent, will retry later: %s", notification.id, err)
+                continue
+            log.info("sent %s: %s", notification.kind, notification.subject)
+            delivered.append(notification.id)
+        if delivered:
+            self.store.remove_from_outbox(name, delivered)

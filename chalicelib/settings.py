@@ -1,0 +1,58 @@
+"""Deploy-time settings of the functions, read from the environment when asked for.
+
+Stage differences live in `.chalice/config.json` (environment variables) and,
+for values only known after the supporting resources exist, in what
+`infra deploy` records there or the packaged template sets.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from chalicelib.errors import ConfigurationError
+
+DEFAULT_THRESHOLD = 100
+
+
+@dataclass(frozen=True)
+class Settings:
+    alert_topic_arn: str | None  # ALERT_TOPIC_ARN: where vitals publishes
+    archive_bucket: str | None  # ARCHIVE_BUCKET: holds the dead-letter prefix
+    vitals_threshold: int  # VITALS_THRESHOLD: alert below this many points
+    api_url: str | None  # API_URL: base URL quoted in alert emails
+    log_level: str  # LOG_LEVEL
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Settings from `environ` (the process environment by default)."""
+    env = os.environ if environ is None else environ
+    return Settings(
+        alert_topic_arn=env.get("ALERT_TOPIC_ARN") or None,
+        archive_bucket=env.get("ARCHIVE_BUCKET") or None,
+        vitals_threshold=_threshold(env.get("VITALS_THRESHOLD")),
+        api_url=env.get("API_URL") or None,
+        log_level=_log_level(env.get("LOG_LEVEL")),
+    )
+
+
+def _threshold(text: str | None) -> int:
+    if not text:
+        return DEFAULT_THRESHOLD
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 1000:
+        raise ConfigurationError(
+            f"VITALS_THRESHOLD must be a whole number from 1 to 1000, got {text!r}"
+        )
+    return value
+
+
+def _log_level(text: str | None) -> str:
+    level = (text or "INFO").upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigurationError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {text!r}")
+    return level
