@@ -7,6 +7,8 @@ import, so importing the app stays cheap and moto can start first in tests.
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from functools import cached_property
 
 from chalicelib import names
@@ -23,9 +25,18 @@ from chalicelib.streams import KinesisWriter
 class Services:
     """Each service built once, from one set of settings and clients."""
 
-    def __init__(self, settings: Settings, clients: Clients) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        clients: Clients,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.settings = settings
         self.clients = clients
+        self.sleep = sleep  # every retry pause goes through this
+        self.clock = clock
 
     @cached_property
     def dead_letters(self) -> DeadLetters:
@@ -33,15 +44,17 @@ class Services:
 
     @cached_property
     def summary_store(self) -> SummaryStore:
-        return SummaryStore(self.clients.get("dynamodb"), names.SUMMARY_TABLE)
+        return SummaryStore(self.clients.get("dynamodb"), names.SUMMARY_TABLE, sleep=self.sleep)
 
     @cached_property
     def status_store(self) -> StatusStore:
-        return StatusStore(self.clients.get("dynamodb"), names.STATUS_TABLE)
+        return StatusStore(self.clients.get("dynamodb"), names.STATUS_TABLE, sleep=self.sleep)
 
     @cached_property
     def aggregator(self) -> Aggregator:
-        emitter = KinesisWriter(self.clients.get("kinesis"), names.SUMMARY_STREAM)
+        emitter = KinesisWriter(
+            self.clients.get("kinesis"), names.SUMMARY_STREAM, sleep=self.sleep
+        )
         return Aggregator(emitter, self.dead_letters)
 
     @cached_property
@@ -56,6 +69,7 @@ class Services:
             publisher,
             self.settings.vitals_threshold,
             self.settings.api_url,
+            clock=self.clock,
         )
 
     @cached_property
@@ -74,6 +88,13 @@ def services() -> Services:
         logging.getLogger("chalicelib").setLevel(settings.log_level)
         _services = Services(settings, Clients())
     return _services
+
+
+def install(replacement: Services) -> Services:
+    """Use `replacement` from now on (tests give it a sleep that does not wait)."""
+    global _services
+    _services = replacement
+    return replacement
 
 
 def reset() -> None:

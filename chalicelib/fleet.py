@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
+from urllib.parse import unquote
 
 from chalicelib.errors import InvalidParameter, ServiceUnavailable, StoreError, UnicornNotFound
 from chalicelib.params import encode_page_token, summary_query
@@ -30,14 +31,14 @@ class FleetView:
         return {"unicorns": rows, "count": len(rows)}
 
     def unicorn(self, name: str) -> dict[str, Any]:
-        _check_name(name)
+        name = _name(name)
         record = _available(lambda: self.statuses.get(name))
         if record is None:
             raise UnicornNotFound(name)
         return status_to_row(record.status)
 
     def summaries(self, name: str, params: Mapping[str, str] | None) -> dict[str, Any]:
-        _check_name(name)
+        name = _name(name)
         query = summary_query(name, params)
         rows, more = _available(lambda: self.summaries_store.query(query))
         if (
@@ -59,9 +60,12 @@ class FleetView:
         return {"alerts": rows, "count": len(rows)}
 
 
-def _check_name(name: str) -> None:
+def _name(path_parameter: str) -> str:
+    # API Gateway (and so Chalice) hands path parameters over still percent-encoded.
+    name = unquote(path_parameter)
     if not name or len(name) > MAX_NAME_LENGTH:
         raise InvalidParameter("name", f"must be 1 to {MAX_NAME_LENGTH} characters")
+    return name
 
 
 def _available(read: Callable[[], T]) -> T:

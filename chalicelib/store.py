@@ -189,6 +189,8 @@ class SummaryStore(_Table):
         elif query.end is not None:
             condition += " AND #t <= :high"
             values[":high"] = {"S": query.end}
+        if "#t" not in condition:
+            del names["#t"]  # DynamoDB refuses names an expression does not use
         rows: list[Summary] = []
         kwargs: dict[str, Any] = {
             "TableName": self.table_name,

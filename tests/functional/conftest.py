@@ -1,0 +1,147 @@
+"""Fixtures for driving the app's handlers under moto: the AWS resources and a Chalice test client."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from chalice.test import Client
+from moto import mock_aws
+
+from app import app
+from chalicelib import bootstrap, names
+from chalicelib.bootstrap import Services
+from chalicelib.clients import Clients
+from chalicelib.settings import load_settings
+from tests.lambda_events import REGION
+
+ARCHIVE_BUCKET = "wildrydes-archive-123456789012-us-east-1"
+API_URL = "https://abc123.execute-api.us-east-1.amazonaws.com/api/"
+
+
+@dataclass
+class Aws:
+    """Clients on the moto account, and what the tests need to read results back."""
+
+    session: boto3.session.Session
+    alert_queue_url: str
+
+    def client(self, service: str) -> Any:
+        return self.session.client(service)
+
+    def stream_records(self, stream: str) -> list[dict[str, Any]]:
+        """Every record on every shard of `stream`, shard by shard, in order."""
+        kinesis = self.client("kinesis")
+        found = []
+        for shard in kinesis.list_shards(StreamName=stream)["Shards"]:
+            iterator = kinesis.get_shard_iterator(
+                StreamName=stream, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+            )["ShardIterator"]
+            while iterator:
+                page = kinesis.get_records(ShardIterator=iterator, Limit=10000)
+                found.extend({**r, "ShardId": shard["ShardId"]} for r in page["Records"])
+                if not page["Records"]:
+                    break
+                iterator = page.get("NextShardIterator")
+        return found
+
+    def emails(self) -> list[dict[str, Any]]:
+        """Every message published to the alert topic so far (via its SQS subscriber)."""
+        sqs = self.client("sqs")
+        found = []
+        while True:
+            page = sqs.receive_message(
+                QueueUrl=self.alert_queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
+            )
+            messages = page.get("Messages", [])
+            if not messages:
+                return found
+            for message in messages:
+                found.append(json.loads(message["Body"]))
+                sqs.delete_message(
+                    QueueUrl=self.alert_queue_url, ReceiptHandle=message["ReceiptHandle"]
+                )
+
+    def table_items(self, table: str) -> list[dict[str, Any]]:
+        dynamodb = self.client("dynamodb")
+        items: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"TableName": table, "ConsistentRead": True}
+        while True:
+            page = dynamodb.scan(**kwargs)
+            items.extend(page["Items"])
+            if "LastEvaluatedKey" not in page:
+                return sorted(items, key=lambda i: json.dumps(i, sort_keys=True))
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def dead_letters(self) -> list[dict[str, Any]]:
+        s3 = self.client("s3")
+        listing = s3.list_objects_v2(Bucket=ARCHIVE_BUCKET, Prefix=names.DEAD_LETTER_PREFIX)
+        lines = []
+        for obj in listing.get("Contents", []):
+            body = s3.get_object(Bucket=ARCHIVE_BUCKET, Key=obj["Key"])["Body"].read()
+            lines.extend({**json.loads(line), "key": obj["Key"]} for line in body.splitlines())
+        return lines
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+
+
+@pytest.fixture
+def aws(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
+    """A moto account with the pipeline's streams, tables, topic and bucket."""
+    with mock_aws():
+        session = boto3.session.Session(region_name=REGION)
+        kinesis = session.client("kinesis")
+        for stream in (names.RAW_STREAM, names.SUMMARY_STREAM):
+            kinesis.create_stream(StreamName=stream, ShardCount=1)
+        dynamodb = session.client("dynamodb")
+        dynamodb.create_table(
+            TableName=names.SUMMARY_TABLE,
+            KeySchema=[
+                {"AttributeName": "Name", "KeyType": "HASH"},
+                {"AttributeName": "StatusTime", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "Name", "AttributeType": "S"},
+                {"AttributeName": "StatusTime", "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        dynamodb.create_table(
+            TableName=names.STATUS_TABLE,
+            KeySchema=[{"AttributeName": "Name", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "Name", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        session.client("s3").create_bucket(Bucket=ARCHIVE_BUCKET)
+        sns = session.client("sns")
+        topic_arn = sns.create_topic(Name=names.ALERT_TOPIC)["TopicArn"]
+        sqs = session.client("sqs")
+        queue_url = sqs.create_queue(QueueName="alert-inbox")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
+
+        monkeypatch.setenv("ARCHIVE_BUCKET", ARCHIVE_BUCKET)
+        monkeypatch.setenv("ALERT_TOPIC_ARN", topic_arn)
+        monkeypatch.setenv("API_URL", API_URL)
+        bootstrap.install(Services(load_settings(), Clients(), sleep=lambda seconds: None))
+        yield Aws(session, queue_url)
+        bootstrap.reset()
+
+
+@pytest.fixture
+def client(aws: Aws) -> Iterator[Client]:
+    with Client(app, stage_name="dev") as chalice_client:
+        yield chalice_client

@@ -1,0 +1,194 @@
+"""`vitals` through Chalice: latest status per unicorn, and exactly one email per incident change."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from chalice.test import Client
+
+from app import app
+from chalicelib import bootstrap, names
+from chalicelib.bootstrap import Services
+from chalicelib.records import encode_reading
+from chalicelib.store import StatusRecord, StatusStore
+from tests.faults import fail_calls
+from tests.functional.conftest import API_URL, Aws
+from tests.lambda_events import kinesis_event, kinesis_record
+from tests.readings import reading
+
+sequence = iter(range(1, 10**6))
+
+
+def reports(*points: tuple[str, int, int], arrival: float = 1000.0) -> dict[str, Any]:
+    """A batch of (name, health, magic) reports, one second apart per unicorn."""
+    records = []
+    seconds: dict[str, int] = {}
+    for name, health, magic in points:
+        second = seconds[name] = seconds.get(name, -1) + 1
+        data = encode_reading(
+            reading(name, f"2026-11-22 14:05:{second:02d}.000", health=health, magic=magic)
+        )
+        records.append(kinesis_record(data, str(next(sequence)), name, arrival + second))
+    return kinesis_event(records)
+
+
+def later(event: dict[str, Any], minutes: int) -> dict[str, Any]:
+    """The same reports, `minutes` later (new StatusTimes, new sequence numbers)."""
+    moved = json.loads(json.dumps(event))
+    for record in moved["Records"]:
+        data = base64.b64decode(record["kinesis"]["data"])
+        data = data.replace(b" 14:05:", f" 14:{5 + minutes:02d}:".encode())
+        record["kinesis"]["data"] = base64.b64encode(data).decode()
+        record["kinesis"]["sequenceNumber"] = str(next(sequence))
+    return moved
+
+
+def subjects(aws: Aws) -> list[str]:
+    return [m["Subject"] for m in aws.emails()]
+
+
+def status_item(aws: Aws, name: str) -> dict[str, Any]:
+    item = aws.client("dynamodb").get_item(TableName=names.STATUS_TABLE, Key={"Name": {"S": name}})
+    return item["Item"]
+
+
+def test_the_latest_report_of_each_unicorn_is_kept_with_one_write_each(client: Client, aws: Aws) -> None:
+    dynamodb = bootstrap.services().clients.get("dynamodb")
+    writes: list[str] = []
+    dynamodb.meta.events.register(
+        "provide-client-params.dynamodb.PutItem",
+        lambda params, **_: writes.append(params["Item"]["Name"]["S"]),
+    )
+    event = reports(("Shadowfax", 150, 150), ("Rocinante", 140, 141), ("Shadowfax", 149, 151))
+
+    response = client.lambda_.invoke("vitals", event).payload
+
+    assert response == {"batchItemFailures": []}
+    assert sorted(writes) == ["Rocinante", "Shadowfax"]
+    item = status_item(aws, "Shadowfax")
+    assert item["StatusTime"] == {"S": "2026-11-22 14:05:01.000"}
+    assert item["HealthPoints"] == {"N": "149"} and item["MagicPoints"] == {"N": "151"}
+    assert item["AlertState"] == {"S": "ok"}
+    assert subjects(aws) == []
+
+
+def test_an_unwell_unicorn_gets_one_alert_then_silence_then_one_recovery(client: Client, aws: Aws) -> None:
+    client.lambda_.invoke("vitals", reports(("Shadowfax", 101, 150), ("Shadowfax", 99, 150)))
+    first = aws.emails()
+    client.lambda_.invoke("vitals", later(reports(("Shadowfax", 98, 150), ("Shadowfax", 95, 97)), 1))
+    while_low = aws.emails()
+    client.lambda_.invoke("vitals", later(reports(("Shadowfax", 100, 100)), 2))
+    recovered = aws.emails()
+
+    (alert,) = first
+    assert alert["Subject"] == "[Wild Rydes] Shadowfax: HealthPoints below 100"
+    assert "HealthPoints 99, below the alert threshold of 100" in alert["Message"]
+    assert f"curl '{API_URL}unicorns/Shadowfax/summaries?from=" in alert["Message"]
+    assert alert["MessageAttributes"]["unicorn"] == {"Type": "String", "Value": "Shadowfax"}
+    assert alert["MessageAttributes"]["kind"] == {"Type": "String", "Value": "alert"}
+    assert alert["MessageAttributes"]["vital"]["Type"] == "String.Array"
+    assert while_low == []
+    assert [m["Subject"] for m in recovered] == [
+        "[Wild Rydes] Shadowfax recovered: vitals back at 100+"
+    ]
+    assert status_item(aws, "Shadowfax")["Outbox"] == {"M": {}}
+
+
+def test_a_retried_batch_sends_nothing_twice(client: Client, aws: Aws) -> None:
+    event = reports(("Shadowfax", 99, 150), ("Pegasus", 150, 90), ("Pegasus", 150, 120))
+    client.lambda_.invoke("vitals", event)
+    before = aws.table_items(names.STATUS_TABLE)
+    client.lambda_.invoke("vitals", event)
+    client.lambda_.invoke("vitals", event)
+
+    assert sorted(subjects(aws)) == [
+        "[Wild Rydes] Pegasus recovered: vitals back at 100+",
+        "[Wild Rydes] Pegasus: MagicPoints below 100",
+        "[Wild Rydes] Shadowfax: HealthPoints below 100",
+    ]
+    assert aws.table_items(names.STATUS_TABLE) == before
+
+
+class RacingStore(StatusStore):
+    """A status store that lets a rival invocation run between our read and our write."""
+
+    def __init__(self, inner: StatusStore, rival: Any) -> None:
+        super().__init__(inner.client, inner.table_name, sleep=inner.sleep)
+        self.rival = rival
+
+    def get_many(self, names: Any) -> dict[str, StatusRecord]:
+        found = super().get_many(names)
+        rival, self.rival = self.rival, None
+        if rival is not None:
+            rival()
+        return found
+
+
+def test_two_invocations_racing_on_one_incident_send_one_alert(client: Client, aws: Aws) -> None:
+    event = reports(("Shadowfax", 150, 150), ("Shadowfax", 99, 150))
+    services = bootstrap.services()
+    monitor = services.vitals
+    monitor.store = RacingStore(monitor.store, rival=lambda: client.lambda_.invoke("vitals", event))
+    bootstrap.install(Services(services.settings, services.clients, sleep=services.sleep))
+
+    # Our invocation reads, the rival (fresh services) reads and wins the write, we lose and re-read.
+    response = monitor.handle(event)
+
+    assert response == {"batchItemFailures": []}
+    assert subjects(aws) == ["[Wild Rydes] Shadowfax: HealthPoints below 100"]
+    assert status_item(aws, "Shadowfax")["Version"] == {"N": "1"}
+
+
+def test_an_alert_that_could_not_be_published_is_sent_later_exactly_once(aws: Aws) -> None:
+    now = [1000.0]
+    current = bootstrap.services()
+    services = bootstrap.install(
+        Services(current.settings, current.clients, sleep=current.sleep, clock=lambda: now[0])
+    )
+    failures = fail_calls(services.clients.get("sns"), "sns.Publish", "InternalError", times=1)
+    with Client(app, stage_name="dev") as client:
+        client.lambda_.invoke("vitals", reports(("Shadowfax", 99, 150)))
+        assert subjects(aws) == []
+        assert list(status_item(aws, "Shadowfax")["Outbox"]["M"]) == [
+            "Shadowfax@2026-11-22 14:05:00.000/alert"
+        ]
+
+        now[0] += 30  # a rival could still be sending it: leave it alone
+        client.lambda_.invoke("vitals", later(reports(("Shadowfax", 98, 150)), 1))
+        assert subjects(aws) == []
+
+        now[0] += 200  # the claim has lapsed: the next report sends it
+        client.lambda_.invoke("vitals", later(reports(("Shadowfax", 97, 150)), 2))
+        client.lambda_.invoke("vitals", later(reports(("Shadowfax", 96, 150)), 3))
+
+    assert subjects(aws) == ["[Wild Rydes] Shadowfax: HealthPoints below 100"]
+    assert len(failures) == 2
+    assert status_item(aws, "Shadowfax")["Outbox"] == {"M": {}}
+
+
+def test_invalid_records_are_skipped(client: Client, aws: Aws) -> None:
+    event = reports(("Shadowfax", 150, 150))
+    event["Records"].append(kinesis_record(b"garbage", str(next(sequence)), "x", 1.0))
+    assert client.lambda_.invoke("vitals", event).payload == {"batchItemFailures": []}
+    assert [i["Name"]["S"] for i in aws.table_items(names.STATUS_TABLE)] == ["Shadowfax"]
+
+
+def test_a_unicorn_whose_status_cannot_be_written_is_reported_for_retry(
+    client: Client, aws: Aws
+) -> None:
+    dynamodb = bootstrap.services().clients.get("dynamodb")
+
+    def refuse_pegasus(params: dict[str, Any], **_: Any) -> None:
+        if params["Item"]["Name"]["S"] == "Pegasus":
+            params["TableName"] = "NoSuchTable"
+
+    dynamodb.meta.events.register("before-parameter-build.dynamodb.PutItem", refuse_pegasus)
+    event = reports(("Shadowfax", 150, 150), ("Pegasus", 150, 150))
+    pegasus_sequence = event["Records"][1]["kinesis"]["sequenceNumber"]
+
+    response = client.lambda_.invoke("vitals", event).payload
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": pegasus_sequence}]}
+    assert [i["Name"]["S"] for i in aws.table_items(names.STATUS_TABLE)] == ["Shadowfax"]

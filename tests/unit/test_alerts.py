@@ -1,0 +1,59 @@
+"""Alert emails: what an operator reads, and the attributes a subscriber filters on."""
+
+from __future__ import annotations
+
+import json
+
+from chalicelib.alerts import SUBJECT_LIMIT, render
+from chalicelib.vitals import advance
+from tests.readings import reading
+
+API = "https://abc123.execute-api.us-east-1.amazonaws.com/api/"
+
+
+def transitions(name: str = "Shadowfax") -> list:
+    points = [
+        reading(name, "2026-11-22 14:05:00.000", health=101, magic=140),
+        reading(name, "2026-11-22 14:05:01.000", health=99, magic=140, latitude=40.751, longitude=-73.982),
+        reading(name, "2026-11-22 14:06:23.000", health=100, magic=141),
+    ]
+    _, found = advance(None, points, 100, 1.0)
+    return found
+
+
+def test_the_alert_tells_who_what_when_where_and_how_to_look_closer() -> None:
+    alert = render(transitions()[0], 100, API)
+    assert alert.subject == "[Wild Rydes] Shadowfax: HealthPoints below 100"
+    body = alert.message
+    assert "Shadowfax needs attention: HealthPoints 99, below the alert threshold of 100." in body
+    assert "HealthPoints:  99   (LOW, threshold 100)" in body
+    assert "MagicPoints:   140  (ok, threshold 100)" in body
+    assert "Reported at:   2026-11-22 14:05:01.000 UTC" in body
+    assert "Position:      40.751000, -73.982000" in body
+    assert f"curl '{API}unicorns/Shadowfax/summaries?from=2026-11-22T13:35:01.000Z'" in body
+    assert "one more message when both vitals are back at or above 100" in body
+    assert alert.attributes == {"unicorn": "Shadowfax", "vital": '["HealthPoints"]', "kind": "alert"}
+    assert alert.id == "Shadowfax@2026-11-22 14:05:01.000/alert"
+
+
+def test_the_recovery_says_when_the_incident_started_and_how_long_it_lasted() -> None:
+    recovery = render(transitions()[1], 100, API)
+    assert recovery.subject == "[Wild Rydes] Shadowfax recovered: vitals back at 100+"
+    assert "opened at 2026-11-22 14:05:01.000 UTC (HealthPoints low) and lasted 1 min 22 s" in (
+        recovery.message
+    )
+    assert recovery.attributes["kind"] == "recovery"
+    assert json.loads(recovery.attributes["vital"]) == ["HealthPoints"]
+
+
+def test_without_an_api_url_the_hint_still_shows_the_path() -> None:
+    alert = render(transitions()[0], 100, None)
+    assert "curl '$API_URL/unicorns/Shadowfax'" in alert.message
+
+
+def test_names_are_quoted_in_urls_and_long_subjects_are_cut() -> None:
+    name = "Sir Galahad the Very Long Named Unicorn of the Northern Meadows and Beyond / Ltd"
+    alert = render(transitions(name)[0], 100, API)
+    assert len(alert.subject) <= SUBJECT_LIMIT and alert.subject.endswith("...")
+    assert "unicorns/Sir%20Galahad%20the%20Very" in alert.message
+    assert "%2F%20Ltd/summaries" in alert.message

@@ -1,0 +1,71 @@
+"""Tumbling-window state: carried between invocations as JSON, ending in one row per unicorn."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from chalicelib.windows import InvalidState, Window, WindowState
+from tests.readings import reading
+
+WINDOW = Window(datetime(2026, 11, 22, 14, 5, tzinfo=UTC), datetime(2026, 11, 22, 14, 6, tzinfo=UTC))
+
+
+def carried(state: WindowState) -> WindowState:
+    """The state as the next invocation sees it, after a trip through Lambda as JSON."""
+    return WindowState.from_state(json.loads(json.dumps(state.to_state())))
+
+
+def test_statistics_survive_being_carried_between_invocations() -> None:
+    first = WindowState.from_state({})
+    first.add(reading(status_time="2026-11-22 14:05:01.000", distance=30.5, health=120, magic=140), "10")
+    first.add(reading(status_time="2026-11-22 14:05:02.000", distance=29.5, health=118, magic=141), "11")
+    second = carried(first)
+    second.add(reading(status_time="2026-11-22 14:05:03.000", distance=30.0, health=121, magic=139, latitude=40.8, longitude=-73.9), "12")
+    second.add(reading("Rocinante", "2026-11-22 14:05:03.500", distance=31.0), "13")
+
+    rows = {s.name: s for s in carried(second).summaries(WINDOW, "shardId-000000000001")}
+
+    shadowfax = rows["Shadowfax"]
+    assert (shadowfax.samples, shadowfax.distance) == (3, 90.0)
+    assert (shadowfax.min_health, shadowfax.max_health) == (118, 121)
+    assert (shadowfax.min_magic, shadowfax.max_magic) == (139, 141)
+    assert (shadowfax.first_status_time, shadowfax.last_status_time) == (
+        "2026-11-22 14:05:01.000",
+        "2026-11-22 14:05:03.000",
+    )
+    assert (shadowfax.latitude, shadowfax.longitude) == (40.8, -73.9)
+    assert shadowfax.status_time == "2026-11-22 14:05:00.000"
+    assert shadowfax.window_end == "2026-11-22 14:06:00.000"
+    assert shadowfax.summary_ids == {"shardId-000000000001:10"}
+    assert rows["Rocinante"].samples == 1
+    assert rows["Rocinante"].summary_ids == {"shardId-000000000001:13"}
+
+
+def test_the_last_position_is_the_latest_report_even_if_it_arrived_earlier() -> None:
+    state = WindowState()
+    state.add(reading(status_time="2026-11-22 14:05:05.000", latitude=41.0), "1")
+    state.add(reading(status_time="2026-11-22 14:05:04.000", latitude=40.0), "2")
+    (row,) = state.summaries(WINDOW, "s")
+    assert row.latitude == 41.0
+    assert row.first_status_time == "2026-11-22 14:05:04.000"
+
+
+def test_rows_come_out_in_name_order_and_an_empty_window_has_none() -> None:
+    state = WindowState()
+    for name in ("Pegasus", "Artax", "Epona"):
+        state.add(reading(name), "1")
+    assert [s.name for s in state.summaries(WINDOW, "s")] == ["Artax", "Epona", "Pegasus"]
+    assert WindowState.from_state(None).summaries(WINDOW, "s") == []
+
+
+def test_a_state_this_code_did_not_write_is_refused() -> None:
+    with pytest.raises(InvalidState):
+        WindowState.from_state({"something": "else"})
+
+
+def test_window_bounds_come_from_the_event() -> None:
+    window = Window.from_event({"start": "2026-11-22T14:05:00Z", "end": "2026-11-22T14:06:00Z"})
+    assert window == WINDOW
