@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 
 
 def refuse_kinesis_entries(client: Any, refuse: Callable[[dict[str, Any]], bool]) -> list[int]:
-    """Make PutRecords refuse entries for which `refuse(entry)` is true; returns a log of refusals."""
+    """Make PutRecords refuse the entries `refuse` picks; returns refusals per call."""
     refused_log: list[int] = []
     withheld: list[list[int]] = []
     everything = [False]
@@ -54,7 +54,9 @@ def refuse_kinesis_entries(client: Any, refuse: Callable[[dict[str, Any]], bool]
     return refused_log
 
 
-def leave_items_unprocessed(client: Any, table: str, leave: Callable[[dict[str, Any]], bool]) -> None:
+def leave_items_unprocessed(
+    client: Any, table: str, leave: Callable[[dict[str, Any]], bool]
+) -> None:
     """Make BatchWriteItem report items for which `leave(item)` is true as unprocessed."""
     withheld: list[list[dict[str, Any]]] = []
 

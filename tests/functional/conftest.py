@@ -1,4 +1,4 @@
-"""Fixtures for driving the app's handlers under moto: the AWS resources and a Chalice test client."""
+"""Fixtures for driving the app's handlers under moto: AWS resources and a Chalice client."""
 
 from __future__ import annotations
 

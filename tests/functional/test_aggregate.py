@@ -26,7 +26,9 @@ def raw(seq: int, data: bytes, key: str = "Shadowfax") -> dict:
 
 def valid(seq: int, name: str = "Shadowfax", **fields: object) -> dict:
     second = f"{seq % 60:02d}"
-    return raw(seq, encode_reading(reading(name, f"2026-11-22 14:05:{second}.000", **fields)), name)
+    return raw(
+        seq, encode_reading(reading(name, f"2026-11-22 14:05:{second}.000", **fields)), name
+    )
 
 
 def run_window(client: Client, batches: list[list[dict]]) -> list[dict]:
@@ -53,7 +55,9 @@ def summaries_on_stream(aws: Aws) -> list[dict]:
     ]
 
 
-def test_a_window_over_several_batches_ends_in_one_summary_per_unicorn(client: Client, aws: Aws) -> None:
+def test_a_window_over_several_batches_ends_in_one_summary_per_unicorn(
+    client: Client, aws: Aws
+) -> None:
     responses = run_window(
         client,
         [
@@ -113,10 +117,15 @@ INVALID = [
     (b"{not json", "not JSON"),
     (json.dumps({"Name": "Shadowfax"}).encode(), "missing field StatusTime"),
     (
-        encode_reading(reading(health=150)).replace(b'"HealthPoints":150', b'"HealthPoints":"150"'),
+        encode_reading(reading(health=150)).replace(
+            b'"HealthPoints":150', b'"HealthPoints":"150"'
+        ),
         "HealthPoints must be an integer",
     ),
-    (encode_reading(reading(latitude=40.0)).replace(b"40.0", b"400.0"), "Latitude must be a number"),
+    (
+        encode_reading(reading(latitude=40.0)).replace(b"40.0", b"400.0"),
+        "Latitude must be a number",
+    ),
 ]
 
 
@@ -160,13 +169,21 @@ def test_summaries_refused_by_kinesis_are_sent_again(client: Client, aws: Aws) -
     run_window(client, [[valid(1), valid(2, "Rocinante"), valid(3, "Pegasus")]])
 
     assert log == [1, 0]
-    assert sorted(s["Name"] for s in summaries_on_stream(aws)) == ["Pegasus", "Rocinante", "Shadowfax"]
+    assert sorted(s["Name"] for s in summaries_on_stream(aws)) == [
+        "Pegasus",
+        "Rocinante",
+        "Shadowfax",
+    ]
 
 
-def test_a_final_invocation_that_cannot_emit_fails_so_lambda_retries_it(client: Client, aws: Aws) -> None:
+def test_a_final_invocation_that_cannot_emit_fails_so_lambda_retries_it(
+    client: Client, aws: Aws
+) -> None:
     kinesis = bootstrap.services().clients.get("kinesis")
     refuse_kinesis_entries(kinesis, lambda entry: True)
-    state = client.lambda_.invoke("aggregate", window_event([valid(1)], start=START, end=END)).payload
+    state = client.lambda_.invoke(
+        "aggregate", window_event([valid(1)], start=START, end=END)
+    ).payload
     with pytest.raises(Exception, match="not accepted by stream 'wildrydes-summary'"):
         client.lambda_.invoke(
             "aggregate", window_event([], start=START, end=END, state=state["state"], final=True)

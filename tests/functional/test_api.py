@@ -1,4 +1,4 @@
-"""The read API through Chalice: fleet, one unicorn, its history page by page, open alerts, errors."""
+"""The read API through Chalice: fleet, one unicorn, its history by page, alerts, errors."""
 
 from __future__ import annotations
 
@@ -28,7 +28,10 @@ def get(client: Client, path: str) -> tuple[int, dict[str, Any]]:
 
 def report(*readings: Any) -> dict[str, Any]:
     return kinesis_event(
-        [kinesis_record(encode_reading(r), str(n + 1), r.name, 1795000000.0 + n) for n, r in enumerate(readings)]
+        [
+            kinesis_record(encode_reading(r), str(n + 1), r.name, 1795000000.0 + n)
+            for n, r in enumerate(readings)
+        ]
     )
 
 
@@ -102,7 +105,10 @@ def test_one_unicorn_and_404_for_an_unknown_one(fleet: Client) -> None:
     )
     status, body = get(fleet, "/unicorns/Glue%20Factory")
     assert status == 404
-    assert body == {"Code": "UnicornNotFound", "Message": "no unicorn named 'Glue Factory' has reported"}
+    assert body == {
+        "Code": "UnicornNotFound",
+        "Message": "no unicorn named 'Glue Factory' has reported",
+    }
 
 
 def test_summaries_page_through_in_time_order_with_an_opaque_token(fleet: Client) -> None:
@@ -122,7 +128,8 @@ def test_summaries_page_through_in_time_order_with_an_opaque_token(fleet: Client
 
 def test_summaries_between_two_times(fleet: Client) -> None:
     status, body = get(
-        fleet, "/unicorns/Shadowfax/summaries?from=2026-11-22T13:00:00Z&to=2026-11-22%2013:05:00.000"
+        fleet,
+        "/unicorns/Shadowfax/summaries?from=2026-11-22T13:00:00Z&to=2026-11-22%2013:05:00.000",
     )
     assert status == 200
     assert [row["StatusTime"][11:16] for row in body["summaries"]] == [
@@ -165,7 +172,9 @@ def test_open_alerts_are_the_unicorns_in_an_incident(fleet: Client) -> None:
     status, body = get(fleet, "/alerts")
     assert status == 200
     assert [a["Name"] for a in body["alerts"]] == ["Rocinante"]
-    fleet.lambda_.invoke("vitals", report(reading("Rocinante", "2026-11-22 14:05:09.000", magic=120)))
+    fleet.lambda_.invoke(
+        "vitals", report(reading("Rocinante", "2026-11-22 14:05:09.000", magic=120))
+    )
     assert get(fleet, "/alerts")[1] == {"alerts": [], "count": 0}
 
 

@@ -49,7 +49,9 @@ def summary_event(*rows: Summary | bytes, first_seq: int = 1) -> dict:
     for n, row in enumerate(rows):
         data = row if isinstance(row, bytes) else encode_row(row)
         key = "x" if isinstance(row, bytes) else row.name
-        records.append(kinesis_record(data, str(first_seq + n), key, 1.0, stream=names.SUMMARY_STREAM))
+        records.append(
+            kinesis_record(data, str(first_seq + n), key, 1.0, stream=names.SUMMARY_STREAM)
+        )
     return kinesis_event(records)
 
 
@@ -74,7 +76,9 @@ def test_a_summary_becomes_an_item_keyed_by_name_and_minute(client: Client, aws:
     assert item["SummaryIds"] == {"SS": ["shardId-000000000000:100"]}
 
 
-def test_delivering_the_same_summary_again_leaves_the_item_unchanged(client: Client, aws: Aws) -> None:
+def test_delivering_the_same_summary_again_leaves_the_item_unchanged(
+    client: Client, aws: Aws
+) -> None:
     client.lambda_.invoke("persist", summary_event(BASE, SECOND_PART))
     before = aws.table_items(names.SUMMARY_TABLE)
     client.lambda_.invoke("persist", summary_event(BASE))
@@ -82,7 +86,9 @@ def test_delivering_the_same_summary_again_leaves_the_item_unchanged(client: Cli
     assert aws.table_items(names.SUMMARY_TABLE) == before
 
 
-def test_two_partial_summaries_of_one_minute_merge_in_either_order(client: Client, aws: Aws) -> None:
+def test_two_partial_summaries_of_one_minute_merge_in_either_order(
+    client: Client, aws: Aws
+) -> None:
     client.lambda_.invoke("persist", summary_event(BASE))
     client.lambda_.invoke("persist", summary_event(SECOND_PART))
     merged_across_batches = stored(aws)
@@ -104,7 +110,9 @@ def test_two_partial_summaries_of_one_minute_merge_in_either_order(client: Clien
 
 def test_a_malformed_row_is_kept_aside_and_the_rest_is_written(client: Client, aws: Aws) -> None:
     other = replace(BASE, name="Rocinante", summary_ids=frozenset({"shardId-000000000000:5"}))
-    response = client.lambda_.invoke("persist", summary_event(BASE, b'{"Name": "?"}', other)).payload
+    response = client.lambda_.invoke(
+        "persist", summary_event(BASE, b'{"Name": "?"}', other)
+    ).payload
     assert response == {"batchItemFailures": []}
     assert sorted(name for name, _ in stored(aws)) == ["Rocinante", "Shadowfax"]
     (kept,) = aws.dead_letters()
@@ -112,7 +120,9 @@ def test_a_malformed_row_is_kept_aside_and_the_rest_is_written(client: Client, a
     assert json.loads(base64.b64decode(kept["data"])) == {"Name": "?"}
 
 
-def test_only_the_rows_that_could_not_be_written_are_reported_for_retry(client: Client, aws: Aws) -> None:
+def test_only_the_rows_that_could_not_be_written_are_reported_for_retry(
+    client: Client, aws: Aws
+) -> None:
     dynamodb = bootstrap.services().clients.get("dynamodb")
     leave_items_unprocessed(
         dynamodb, names.SUMMARY_TABLE, lambda item: item["Name"]["S"] == "Rocinante"

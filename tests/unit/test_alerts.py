@@ -14,7 +14,14 @@ API = "https://abc123.execute-api.us-east-1.amazonaws.com/api/"
 def transitions(name: str = "Shadowfax") -> list:
     points = [
         reading(name, "2026-11-22 14:05:00.000", health=101, magic=140),
-        reading(name, "2026-11-22 14:05:01.000", health=99, magic=140, latitude=40.751, longitude=-73.982),
+        reading(
+            name,
+            "2026-11-22 14:05:01.000",
+            health=99,
+            magic=140,
+            latitude=40.751,
+            longitude=-73.982,
+        ),
         reading(name, "2026-11-22 14:06:23.000", health=100, magic=141),
     ]
     _, found = advance(None, points, 100, 1.0)
@@ -32,7 +39,11 @@ def test_the_alert_tells_who_what_when_where_and_how_to_look_closer() -> None:
     assert "Position:      40.751000, -73.982000" in body
     assert f"curl '{API}unicorns/Shadowfax/summaries?from=2026-11-22T13:35:01.000Z'" in body
     assert "one more message when both vitals are back at or above 100" in body
-    assert alert.attributes == {"unicorn": "Shadowfax", "vital": '["HealthPoints"]', "kind": "alert"}
+    assert alert.attributes == {
+        "unicorn": "Shadowfax",
+        "vital": '["HealthPoints"]',
+        "kind": "alert",
+    }
     assert alert.id == "Shadowfax@2026-11-22 14:05:01.000/alert"
 
 

@@ -15,7 +15,9 @@ from chalicelib.params import (
 
 
 def test_defaults() -> None:
-    assert summary_query("Shadowfax", None) == SummaryQuery("Shadowfax", None, None, DEFAULT_LIMIT, None)
+    assert summary_query("Shadowfax", None) == SummaryQuery(
+        "Shadowfax", None, None, DEFAULT_LIMIT, None
+    )
 
 
 @pytest.mark.parametrize(
@@ -25,10 +27,16 @@ def test_defaults() -> None:
         ({"from": "2026-11-22T14:00:00Z"}, "2026-11-22 14:00:00.000", None),
         ({"from": "2026-11-22T15:00:00+01:00"}, "2026-11-22 14:00:00.000", None),
         ({"to": "2026-11-22T15:00:00Z"}, None, "2026-11-22 14:59:59.999"),
-        ({"from": "2026-11-22", "to": "2026-11-23"}, "2026-11-22 00:00:00.000", "2026-11-22 23:59:59.999"),
+        (
+            {"from": "2026-11-22", "to": "2026-11-23"},
+            "2026-11-22 00:00:00.000",
+            "2026-11-22 23:59:59.999",
+        ),
     ],
 )
-def test_from_is_inclusive_and_to_exclusive(params: dict[str, str], start: str | None, end: str | None) -> None:
+def test_from_is_inclusive_and_to_exclusive(
+    params: dict[str, str], start: str | None, end: str | None
+) -> None:
     query = summary_query("Shadowfax", params)
     assert (query.start, query.end) == (start, end)
 
@@ -60,4 +68,7 @@ def test_page_tokens_round_trip_and_are_url_safe() -> None:
     token = encode_page_token("Shadowfax", "2026-11-22 14:00:00.000")
     assert token.replace("-", "").replace("_", "").isalnum()
     assert decode_page_token("Shadowfax", token) == "2026-11-22 14:00:00.000"
-    assert summary_query("Shadowfax", {"next": token, "limit": "5"}).after == "2026-11-22 14:00:00.000"
+    assert (
+        summary_query("Shadowfax", {"next": token, "limit": "5"}).after
+        == "2026-11-22 14:00:00.000"
+    )

@@ -1,4 +1,4 @@
-"""Parsing raw records: the workshop's shape is accepted, anything else is rejected with a reason."""
+"""Parsing raw records: the workshop's shape is accepted, anything else rejected with a reason."""
 
 from __future__ import annotations
 

@@ -40,7 +40,9 @@ PART_B = replace(
     longitude=-73.97,
     summary_ids=frozenset({"shardId-000000000002:7"}),
 )
-PART_C = replace(PART_A, samples=1, distance=1.0, summary_ids=frozenset({"shardId-000000000003:9"}))
+PART_C = replace(
+    PART_A, samples=1, distance=1.0, summary_ids=frozenset({"shardId-000000000003:9"})
+)
 
 
 def test_a_row_survives_the_stream() -> None:
@@ -86,7 +88,9 @@ def test_two_parts_of_one_minute_combine_into_the_whole() -> None:
 
 
 def test_merging_does_not_depend_on_the_order_parts_arrive_in() -> None:
-    results = {merge(None, list(order)) for order in itertools.permutations([PART_A, PART_B, PART_C])}
+    results = {
+        merge(None, list(order)) for order in itertools.permutations([PART_A, PART_B, PART_C])
+    }
     assert len(results) == 1
 
 

@@ -36,7 +36,9 @@ def kinds(points: list, previous=None) -> list[str]:
         ([(100, 100)], []),
     ],
 )
-def test_one_message_per_change_of_incident(points: list[tuple[int, int]], expected: list[str]) -> None:
+def test_one_message_per_change_of_incident(
+    points: list[tuple[int, int]], expected: list[str]
+) -> None:
     assert kinds(series(*points)) == expected
 
 

@@ -10,7 +10,9 @@ import pytest
 from chalicelib.windows import InvalidState, Window, WindowState
 from tests.readings import reading
 
-WINDOW = Window(datetime(2026, 11, 22, 14, 5, tzinfo=UTC), datetime(2026, 11, 22, 14, 6, tzinfo=UTC))
+WINDOW = Window(
+    datetime(2026, 11, 22, 14, 5, tzinfo=UTC), datetime(2026, 11, 22, 14, 6, tzinfo=UTC)
+)
 
 
 def carried(state: WindowState) -> WindowState:
@@ -20,10 +22,24 @@ def carried(state: WindowState) -> WindowState:
 
 def test_statistics_survive_being_carried_between_invocations() -> None:
     first = WindowState.from_state({})
-    first.add(reading(status_time="2026-11-22 14:05:01.000", distance=30.5, health=120, magic=140), "10")
-    first.add(reading(status_time="2026-11-22 14:05:02.000", distance=29.5, health=118, magic=141), "11")
+    first.add(
+        reading(status_time="2026-11-22 14:05:01.000", distance=30.5, health=120, magic=140), "10"
+    )
+    first.add(
+        reading(status_time="2026-11-22 14:05:02.000", distance=29.5, health=118, magic=141), "11"
+    )
     second = carried(first)
-    second.add(reading(status_time="2026-11-22 14:05:03.000", distance=30.0, health=121, magic=139, latitude=40.8, longitude=-73.9), "12")
+    second.add(
+        reading(
+            status_time="2026-11-22 14:05:03.000",
+            distance=30.0,
+            health=121,
+            magic=139,
+            latitude=40.8,
+            longitude=-73.9,
+        ),
+        "12",
+    )
     second.add(reading("Rocinante", "2026-11-22 14:05:03.500", distance=31.0), "13")
 
     rows = {s.name: s for s in carried(second).summaries(WINDOW, "shardId-000000000001")}
