@@ -90,6 +90,10 @@ class KinesisWriter:
         try:
             for chunk in self._chunks(entries):
                 self._put_chunk(chunk, stats)
+        except DeliveryError as err:
+            # Later chunks were never tried: they count as not delivered too.
+            err.failed = len(entries) - stats.sent
+            raise
         finally:
             self.totals.add(stats)
         return stats
@@ -144,6 +148,7 @@ class KinesisWriter:
                 raise DeliveryError(
                     f"PutRecords to stream {self.stream_name!r} failed: {err}",
                     failed=len(pending),
+                    code=type(err).__name__,
                 ) from None
             refused = [
                 entry
@@ -163,8 +168,12 @@ class KinesisWriter:
             )
             pending = refused
         raise DeliveryError(
-            f"{len(pending)} records not accepted by stream {self.stream_name!r} "
+            f"{_records(len(pending))} not accepted by stream {self.stream_name!r} "
             f"after {self.attempts} attempts (last error {last_error})",
             failed=len(pending),
             code=last_error,
         )
+
+
+def _records(count: int) -> str:
+    return f"{count} record" if count == 1 else f"{count} records"
