@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAGE ?= dev
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help venv test unit functional lint typecheck format package deploy destroy lock clean
+.PHONY: help venv test unit functional lint format package deploy destroy policies lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -36,6 +36,18 @@ lint: venv  ## ruff lint and format check, mypy strict
 format: venv  ## apply ruff's formatting and fixes
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+package: venv  ## build/$(STAGE)/package/sam.json: the app and every resource in one template
+	$(BIN)/python -m infra package --stage $(STAGE)
+
+deploy: venv  ## deploy STAGE with chalice deploy (ALERT_EMAIL=you@example.com for alert emails)
+	$(BIN)/python -m infra deploy --stage $(STAGE) $(if $(ALERT_EMAIL),--alert-email $(ALERT_EMAIL))
+
+destroy: venv  ## delete STAGE: chalice delete, then the supporting stack (the archive bucket is kept)
+	$(BIN)/python -m infra destroy --stage $(STAGE)
+
+policies: venv  ## regenerate .chalice/policy-*.json from infra/policies.py
+	$(BIN)/python -m infra policies
 
 lock: venv  ## re-freeze requirements-dev.txt from requirements-dev.in
 	$(BIN)/python -m pip install --quiet -r requirements-dev.in

@@ -15,6 +15,14 @@ from chalicelib.errors import ConfigurationError
 
 DEFAULT_THRESHOLD = 100
 
+# The environment variables read here; infra sets the first three from the
+# resources it creates (a Ref in the packaged template, recorded by `make deploy`).
+ALERT_TOPIC_VARIABLE = "ALERT_TOPIC_ARN"
+ARCHIVE_BUCKET_VARIABLE = "ARCHIVE_BUCKET"
+API_URL_VARIABLE = "API_URL"
+THRESHOLD_VARIABLE = "VITALS_THRESHOLD"
+LOG_LEVEL_VARIABLE = "LOG_LEVEL"
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -29,11 +37,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Settings from `environ` (the process environment by default)."""
     env = os.environ if environ is None else environ
     return Settings(
-        alert_topic_arn=env.get("ALERT_TOPIC_ARN") or None,
-        archive_bucket=env.get("ARCHIVE_BUCKET") or None,
-        vitals_threshold=_threshold(env.get("VITALS_THRESHOLD")),
-        api_url=env.get("API_URL") or None,
-        log_level=_log_level(env.get("LOG_LEVEL")),
+        alert_topic_arn=env.get(ALERT_TOPIC_VARIABLE) or None,
+        archive_bucket=env.get(ARCHIVE_BUCKET_VARIABLE) or None,
+        vitals_threshold=_threshold(env.get(THRESHOLD_VARIABLE)),
+        api_url=env.get(API_URL_VARIABLE) or None,
+        log_level=_log_level(env.get(LOG_LEVEL_VARIABLE)),
     )
 
 

@@ -1,0 +1,40 @@
+"""Names of the resources only the infrastructure knows about.
+
+The functions never address these by name (the queue is the mappings' on-failure
+destination, the bucket reaches them as ARCHIVE_BUCKET), so they live here
+rather than in `chalicelib.names`. Names the functions do use come from there.
+"""
+
+from chalicelib import settings
+
+# The environment variables through which functions receive generated names.
+ALERT_TOPIC_VARIABLE = settings.ALERT_TOPIC_VARIABLE
+API_URL_VARIABLE = settings.API_URL_VARIABLE
+ARCHIVE_BUCKET_VARIABLE = settings.ARCHIVE_BUCKET_VARIABLE
+
+# On-failure destination of every Kinesis event source mapping.
+FAILURE_QUEUE = "wildrydes-stream-failures"
+
+# Athena over the archive: Glue database and table, and the workgroup.
+GLUE_DATABASE = "wildrydes"
+GLUE_TABLE = "wildrydes"
+ATHENA_WORKGROUP = "wildrydes"
+
+# Firehose delivery stream archiving the raw stream.
+DELIVERY_STREAM = "wildrydes"
+
+# The archive bucket's name is account- and region-specific (bucket names are
+# global): `ARCHIVE_BUCKET` is a CloudFormation `Fn::Sub` string, and IAM
+# policies, written before the account is known, match `ARCHIVE_BUCKET_GLOB`.
+ARCHIVE_BUCKET_STEM = "wildrydes-archive"
+ARCHIVE_BUCKET = ARCHIVE_BUCKET_STEM + "-${AWS::AccountId}-${AWS::Region}"
+ARCHIVE_BUCKET_GLOB = ARCHIVE_BUCKET_STEM + "-*"
+
+# Key prefixes in the archive bucket besides chalicelib's raw/ and dead-letter/.
+FIREHOSE_ERROR_PREFIX = "firehose-errors/"
+ATHENA_RESULTS_PREFIX = "athena-results/"
+
+
+def resources_stack(app_name: str, stage: str) -> str:
+    """The supporting stack of the `chalice deploy` path, e.g. `wildrydes-dev-resources`."""
+    return f"{app_name}-{stage}-resources"

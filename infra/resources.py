@@ -1,0 +1,427 @@
+"""The supporting resources: everything around the functions, as a CloudFormation fragment.
+
+Streams, tables, alert topic, archive (bucket, Firehose, Glue table, Athena
+workgroup and named queries) and the mappings' failure queue. The same
+fragment is merged into `chalice package`'s template and deployed on its own
+as the `chalice deploy` path's supporting stack; the local runtime provisions
+from it too. Plain dictionaries, one function per part of the system.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from chalicelib import names
+from infra import names as infra_names
+from infra.named_queries import named_queries
+from infra.stages import CONFIG_PATH, load_stage
+
+# Logical ids, referenced by the function overrides, the outputs and tests.
+RAW_STREAM_ID = "RawStream"
+SUMMARY_STREAM_ID = "SummaryStream"
+SUMMARY_TABLE_ID = "SummaryTable"
+STATUS_TABLE_ID = "StatusTable"
+ALERT_TOPIC_ID = "AlertTopic"
+ALERT_SUBSCRIPTION_ID = "AlertEmailSubscription"
+ARCHIVE_BUCKET_ID = "ArchiveBucket"
+DELIVERY_STREAM_ID = "ArchiveDeliveryStream"
+DELIVERY_ROLE_ID = "ArchiveDeliveryRole"
+GLUE_DATABASE_ID = "ArchiveDatabase"
+GLUE_TABLE_ID = "ArchiveTable"
+WORKGROUP_ID = "AthenaWorkGroup"
+FAILURE_QUEUE_ID = "FailureQueue"
+
+ALERT_EMAIL = "AlertEmail"
+SHARD_COUNT = "ShardCount"
+HAS_ALERT_EMAIL = "HasAlertEmail"
+
+# Output keys; `infra deploy` reads the first three.
+ARCHIVE_BUCKET_OUTPUT = "ArchiveBucketName"
+ALERT_TOPIC_OUTPUT = "AlertTopicArn"
+FAILURE_QUEUE_ARN_OUTPUT = "FailureQueueArn"
+
+# Settings of the supporting resources.
+STREAM_RETENTION_HOURS = 24
+STREAM_KEY = "alias/aws/kinesis"
+SUMMARY_SHARDS = 1  # one summary row per unicorn per minute fits one shard
+FAILURE_RETENTION_SECONDS = 14 * 24 * 3600  # SQS's maximum: time to investigate
+ARCHIVE_BUFFER_SECONDS = 60  # the workshop's buffer
+ARCHIVE_BUFFER_MIB = 5
+# Firehose's default key layout after the prefix, in Athena's date format.
+ARCHIVE_HOUR_FORMAT = "yyyy/MM/dd/HH"
+ARCHIVE_QUERY_RANGE = "NOW-1YEARS,NOW"
+ARCHIVE_COLUMNS = (
+    ("name", "string"),
+    ("statustime", "timestamp"),
+    ("latitude", "float"),
+    ("longitude", "float"),
+    ("distance", "float"),
+    ("healthpoints", "int"),
+    ("magicpoints", "int"),
+)
+JSON_SERDE = "org.apache.hive.hcatalog.data.JsonSerDe"
+
+
+def supporting_resources(stage: str, config_path: Path = CONFIG_PATH) -> dict[str, Any]:
+    """Parameters, Conditions, Resources and Outputs of the supporting resources."""
+    load_stage(stage, config_path)  # the same resources for every stage, but only real ones
+    return {
+        "Parameters": _parameters(),
+        "Conditions": {HAS_ALERT_EMAIL: {"Fn::Not": [{"Fn::Equals": [_ref(ALERT_EMAIL), ""]}]}},
+        "Resources": {
+            **_streams(),
+            **_tables(),
+            **_alerts(),
+            **_archive(),
+            **_catalog(),
+            **_athena(),
+            **_failure_queue(),
+        },
+        "Outputs": _outputs(),
+    }
+
+
+def _parameters() -> dict[str, Any]:
+    return {
+        ALERT_EMAIL: {
+            "Type": "String",
+            "Default": "",
+            "AllowedPattern": r"^$|^[^@\s]+@[^@\s]+$",
+            "ConstraintDescription": "an email address, or empty for no email alerts",
+            "Description": (
+                "Email address subscribed to vitals alerts (AWS sends a confirmation "
+                "email first); empty for none"
+            ),
+        },
+        SHARD_COUNT: {
+            "Type": "Number",
+            "Default": 1,
+            "MinValue": 1,
+            "Description": f"Shards of the raw stream {names.RAW_STREAM}",
+        },
+    }
+
+
+def _streams() -> dict[str, Any]:
+    def stream(name: str, shards: Any) -> dict[str, Any]:
+        return {
+            "Type": "AWS::Kinesis::Stream",
+            "Properties": {
+                "Name": name,
+                "ShardCount": shards,
+                "RetentionPeriodHours": STREAM_RETENTION_HOURS,
+                "StreamEncryption": {"EncryptionType": "KMS", "KeyId": STREAM_KEY},
+                "StreamModeDetails": {"StreamMode": "PROVISIONED"},
+            },
+        }
+
+    return {
+        RAW_STREAM_ID: stream(names.RAW_STREAM, _ref(SHARD_COUNT)),
+        SUMMARY_STREAM_ID: stream(names.SUMMARY_STREAM, SUMMARY_SHARDS),
+    }
+
+
+def _tables() -> dict[str, Any]:
+    def table(name: str, hash_key: str, range_key: str | None = None) -> dict[str, Any]:
+        keys = [(hash_key, "HASH")] + ([(range_key, "RANGE")] if range_key else [])
+        return {
+            "Type": "AWS::DynamoDB::Table",
+            "Properties": {
+                "TableName": name,
+                "AttributeDefinitions": [
+                    {"AttributeName": key, "AttributeType": "S"} for key, _ in keys
+                ],
+                "KeySchema": [{"AttributeName": key, "KeyType": kind} for key, kind in keys],
+                "BillingMode": "PAY_PER_REQUEST",
+                "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+            },
+        }
+
+    return {
+        SUMMARY_TABLE_ID: table(names.SUMMARY_TABLE, "Name", "StatusTime"),
+        STATUS_TABLE_ID: table(names.STATUS_TABLE, "Name"),
+    }
+
+
+def _alerts() -> dict[str, Any]:
+    return {
+        ALERT_TOPIC_ID: {
+            "Type": "AWS::SNS::Topic",
+            "Properties": {"TopicName": names.ALERT_TOPIC, "DisplayName": "Wild Rydes vitals"},
+        },
+        ALERT_SUBSCRIPTION_ID: {
+            "Type": "AWS::SNS::Subscription",
+            "Condition": HAS_ALERT_EMAIL,
+            "Properties": {
+                "TopicArn": _ref(ALERT_TOPIC_ID),
+                "Protocol": "email",
+                "Endpoint": _ref(ALERT_EMAIL),
+            },
+        },
+    }
+
+
+def _archive() -> dict[str, Any]:
+    bucket_arn = _get_att(ARCHIVE_BUCKET_ID, "Arn")
+    return {
+        ARCHIVE_BUCKET_ID: {
+            "Type": "AWS::S3::Bucket",
+            # The archive is the system's history: it outlives the stack.
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+            "Properties": {
+                "BucketName": {"Fn::Sub": infra_names.ARCHIVE_BUCKET},
+                "BucketEncryption": {
+                    "ServerSideEncryptionConfiguration": [
+                        {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
+                    ]
+                },
+                "PublicAccessBlockConfiguration": {
+                    "BlockPublicAcls": True,
+                    "BlockPublicPolicy": True,
+                    "IgnorePublicAcls": True,
+                    "RestrictPublicBuckets": True,
+                },
+                "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+            },
+        },
+        DELIVERY_ROLE_ID: {
+            "Type": "AWS::IAM::Role",
+            "Properties": {
+                "Description": f"Firehose {infra_names.DELIVERY_STREAM}: raw stream to archive",
+                "AssumeRolePolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "firehose.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                            # Firehose passes the account as external id:
+                            # no other account's stream can use the role.
+                            "Condition": {
+                                "StringEquals": {"sts:ExternalId": _ref("AWS::AccountId")}
+                            },
+                        }
+                    ],
+                },
+                "Policies": [
+                    {
+                        "PolicyName": "ArchiveRawStream",
+                        "PolicyDocument": {
+                            "Version": "2012-10-17",
+                            "Statement": [
+                                {
+                                    "Sid": "ReadRawStream",
+                                    "Effect": "Allow",
+                                    "Action": [
+                                        "kinesis:DescribeStream",
+                                        "kinesis:GetRecords",
+                                        "kinesis:GetShardIterator",
+                                        "kinesis:ListShards",
+                                    ],
+                                    "Resource": _get_att(RAW_STREAM_ID, "Arn"),
+                                },
+                                {
+                                    "Sid": "FindArchive",
+                                    "Effect": "Allow",
+                                    "Action": [
+                                        "s3:GetBucketLocation",
+                                        "s3:ListBucket",
+                                        "s3:ListBucketMultipartUploads",
+                                    ],
+                                    "Resource": bucket_arn,
+                                },
+                                {
+                                    "Sid": "WriteArchive",
+                                    "Effect": "Allow",
+                                    "Action": [
+                                        "s3:AbortMultipartUpload",
+                                        "s3:GetObject",
+                                        "s3:PutObject",
+                                    ],
+                                    "Resource": [
+                                        {"Fn::Sub": f"${{{ARCHIVE_BUCKET_ID}.Arn}}/{prefix}*"}
+                                        for prefix in (
+                                            names.ARCHIVE_PREFIX,
+                                            infra_names.FIREHOSE_ERROR_PREFIX,
+                                        )
+                                    ],
+                                },
+                            ],
+                        },
+                    }
+                ],
+            },
+        },
+        DELIVERY_STREAM_ID: {
+            "Type": "AWS::KinesisFirehose::DeliveryStream",
+            "Properties": {
+                "DeliveryStreamName": infra_names.DELIVERY_STREAM,
+                "DeliveryStreamType": "KinesisStreamAsSource",
+                "KinesisStreamSourceConfiguration": {
+                    "KinesisStreamARN": _get_att(RAW_STREAM_ID, "Arn"),
+                    "RoleARN": _get_att(DELIVERY_ROLE_ID, "Arn"),
+                },
+                "ExtendedS3DestinationConfiguration": {
+                    "BucketARN": bucket_arn,
+                    "RoleARN": _get_att(DELIVERY_ROLE_ID, "Arn"),
+                    # Firehose adds YYYY/MM/DD/HH/ (UTC) after the prefix, which
+                    # the Glue table's partition projection reads.
+                    "Prefix": names.ARCHIVE_PREFIX,
+                    "ErrorOutputPrefix": infra_names.FIREHOSE_ERROR_PREFIX,
+                    "BufferingHints": {
+                        "IntervalInSeconds": ARCHIVE_BUFFER_SECONDS,
+                        "SizeInMBs": ARCHIVE_BUFFER_MIB,
+                    },
+                    # Producers end each record with a newline, so objects are
+                    # JSON lines as they are; no compression keeps them
+                    # readable by Athena's JSON SerDe and by DuckDB locally.
+                    "CompressionFormat": "UNCOMPRESSED",
+                },
+            },
+        },
+    }
+
+
+def _catalog() -> dict[str, Any]:
+    raw = names.ARCHIVE_PREFIX
+    return {
+        GLUE_DATABASE_ID: {
+            "Type": "AWS::Glue::Database",
+            "Properties": {
+                "CatalogId": _ref("AWS::AccountId"),
+                "DatabaseInput": {
+                    "Name": infra_names.GLUE_DATABASE,
+                    "Description": "Wild Rydes: the archived raw stream",
+                },
+            },
+        },
+        GLUE_TABLE_ID: {
+            "Type": "AWS::Glue::Table",
+            "Properties": {
+                "CatalogId": _ref("AWS::AccountId"),
+                "DatabaseName": _ref(GLUE_DATABASE_ID),
+                "TableInput": {
+                    "Name": infra_names.GLUE_TABLE,
+                    "Description": "Every raw sensor record, one JSON object per line",
+                    "TableType": "EXTERNAL_TABLE",
+                    # Partition projection: Athena computes the hourly prefixes
+                    # Firehose writes, so new hours need no crawler or MSCK.
+                    "Parameters": {
+                        "classification": "json",
+                        "projection.enabled": "true",
+                        "projection.dt.type": "date",
+                        "projection.dt.format": ARCHIVE_HOUR_FORMAT,
+                        "projection.dt.range": ARCHIVE_QUERY_RANGE,
+                        "projection.dt.interval": "1",
+                        "projection.dt.interval.unit": "HOURS",
+                        # ${!dt} is Fn::Sub's escape for a literal ${dt}.
+                        "storage.location.template": {
+                            "Fn::Sub": f"s3://${{{ARCHIVE_BUCKET_ID}}}/{raw}${{!dt}}/"
+                        },
+                    },
+                    "PartitionKeys": [{"Name": "dt", "Type": "string"}],
+                    "StorageDescriptor": {
+                        "Columns": [{"Name": n, "Type": t} for n, t in ARCHIVE_COLUMNS],
+                        "Location": {"Fn::Sub": f"s3://${{{ARCHIVE_BUCKET_ID}}}/{raw}"},
+                        "InputFormat": "org.apache.hadoop.mapred.TextInputFormat",
+                        "OutputFormat": (
+                            "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat"
+                        ),
+                        "SerdeInfo": {"SerializationLibrary": JSON_SERDE},
+                    },
+                },
+            },
+        },
+    }
+
+
+def _athena() -> dict[str, Any]:
+    results = infra_names.ATHENA_RESULTS_PREFIX
+    resources: dict[str, Any] = {
+        WORKGROUP_ID: {
+            "Type": "AWS::Athena::WorkGroup",
+            "Properties": {
+                "Name": infra_names.ATHENA_WORKGROUP,
+                "Description": "Wild Rydes: ad-hoc SQL over the archive",
+                "State": "ENABLED",
+                # Lets the stack delete the workgroup with its named queries.
+                "RecursiveDeleteOption": True,
+                "WorkGroupConfiguration": {
+                    # Enforced, so every query's results land in the archive
+                    # bucket whatever the client asks for.
+                    "EnforceWorkGroupConfiguration": True,
+                    "PublishCloudWatchMetricsEnabled": True,
+                    "ResultConfiguration": {
+                        "OutputLocation": {"Fn::Sub": f"s3://${{{ARCHIVE_BUCKET_ID}}}/{results}"},
+                        "EncryptionConfiguration": {"EncryptionOption": "SSE_S3"},
+                    },
+                },
+            },
+        }
+    }
+    for query in named_queries():
+        resources[query.logical_id] = {
+            "Type": "AWS::Athena::NamedQuery",
+            "Properties": {
+                "Name": query.name,
+                "Description": query.description,
+                "Database": _ref(GLUE_DATABASE_ID),
+                "WorkGroup": _ref(WORKGROUP_ID),
+                "QueryString": query.sql,
+            },
+        }
+    return resources
+
+
+def _failure_queue() -> dict[str, Any]:
+    return {
+        FAILURE_QUEUE_ID: {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "QueueName": infra_names.FAILURE_QUEUE,
+                "MessageRetentionPeriod": FAILURE_RETENTION_SECONDS,
+                "SqsManagedSseEnabled": True,
+            },
+        }
+    }
+
+
+def _outputs() -> dict[str, Any]:
+    def output(description: str, value: Any) -> dict[str, Any]:
+        return {"Description": description, "Value": value}
+
+    return {
+        ARCHIVE_BUCKET_OUTPUT: output(
+            "Archive bucket (retained on delete)", _ref(ARCHIVE_BUCKET_ID)
+        ),
+        ALERT_TOPIC_OUTPUT: output("Topic of the vitals alerts", _ref(ALERT_TOPIC_ID)),
+        "FailureQueueUrl": output(
+            "Where event source mappings describe discarded batches", _ref(FAILURE_QUEUE_ID)
+        ),
+        FAILURE_QUEUE_ARN_OUTPUT: output(
+            "ARN of the failure queue", _get_att(FAILURE_QUEUE_ID, "Arn")
+        ),
+        "RawStreamName": output("Stream the producer writes to", _ref(RAW_STREAM_ID)),
+        "SummaryStreamName": output("Stream of per-minute summaries", _ref(SUMMARY_STREAM_ID)),
+        "SummaryTableName": output("Table of per-minute summaries", _ref(SUMMARY_TABLE_ID)),
+        "StatusTableName": output("Table of each unicorn's latest status", _ref(STATUS_TABLE_ID)),
+        # Names, not Refs, for what the `chalice deploy` path cannot always
+        # resolve (emulators skip these types); they are fixed names anyway.
+        "DeliveryStreamName": output(
+            "Firehose archiving the raw stream", infra_names.DELIVERY_STREAM
+        ),
+        "GlueDatabaseName": output("Glue database of the archive", infra_names.GLUE_DATABASE),
+        "AthenaWorkGroupName": output(
+            "Athena workgroup for the archive", infra_names.ATHENA_WORKGROUP
+        ),
+    }
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"Ref": name}
+
+
+def _get_att(name: str, attribute: str) -> dict[str, list[str]]:
+    return {"Fn::GetAtt": [name, attribute]}

@@ -1,0 +1,93 @@
+"""A stage's settings, read from `.chalice/config.json`.
+
+Stage differences live in Chalice's own config file. Besides Chalice's keys,
+infra reads `lambda_functions.<function>.event_source` (event-source settings
+Chalice cannot express; Chalice ignores the key), at the top level and per
+stage, the stage's taking precedence as Chalice's own settings do.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from infra import names
+from infra.errors import InfraError
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+CONFIG_PATH = PROJECT_DIR / ".chalice" / "config.json"
+
+# Chalice's default when a config sets no `api_gateway_stage`.
+DEFAULT_API_GATEWAY_STAGE = "api"
+
+
+@dataclass(frozen=True)
+class Stage:
+    """What infra needs to know about one stage of the Chalice config."""
+
+    name: str
+    app_name: str
+    api_gateway_stage: str
+    # Function name -> event-source properties as written (not yet validated).
+    event_source: Mapping[str, Mapping[str, Any]]
+
+    @property
+    def resources_stack(self) -> str:
+        return names.resources_stack(self.app_name, self.name)
+
+
+def read_config(config_path: Path = CONFIG_PATH) -> dict[str, Any]:
+    """The Chalice config as a dictionary; InfraError if missing or not a JSON object."""
+    try:
+        config = json.loads(config_path.read_text())
+    except FileNotFoundError:
+        raise InfraError(f"{config_path} not found") from None
+    except json.JSONDecodeError as err:
+        raise InfraError(f"{config_path} is not valid JSON: {err}") from None
+    if not isinstance(config, dict):
+        raise InfraError(f"{config_path} must hold a JSON object")
+    return config
+
+
+def load_stage(stage: str, config_path: Path = CONFIG_PATH) -> Stage:
+    """Stage `stage` of the config; InfraError naming the known stages if there is none."""
+    config = read_config(config_path)
+    stages = config.get("stages") or {}
+    if stage not in stages:
+        known = ", ".join(sorted(stages)) or "none"
+        raise InfraError(f"unknown stage {stage!r}: {config_path} defines {known}")
+    settings = stages[stage]
+    if not isinstance(settings, dict):
+        raise InfraError(f"stage {stage!r}: stages.{stage} in {config_path} must be an object")
+    return Stage(
+        name=stage,
+        app_name=str(config.get("app_name", "")),
+        api_gateway_stage=str(
+            settings.get("api_gateway_stage")
+            or config.get("api_gateway_stage")
+            or DEFAULT_API_GATEWAY_STAGE
+        ),
+        event_source=_event_source(stage, config, settings),
+    )
+
+
+def _event_source(
+    stage: str, config: Mapping[str, Any], settings: Mapping[str, Any]
+) -> dict[str, dict[str, Any]]:
+    merged: dict[str, dict[str, Any]] = {}
+    for where, scope in (("lambda_functions", config), (f"stages.{stage}", settings)):
+        functions = scope.get("lambda_functions") or {}
+        for function, function_settings in functions.items():
+            overrides = (function_settings or {}).get("event_source")
+            if overrides is None:
+                continue
+            if not isinstance(overrides, dict):
+                raise InfraError(
+                    f"stage {stage!r}, function {function!r}: "
+                    f"{where}.lambda_functions.{function}.event_source must be an object"
+                )
+            merged.setdefault(function, {}).update(overrides)
+    return merged

@@ -1,0 +1,65 @@
+"""The functions declared in `app.py`, and the logical ids `chalice package` gives them.
+
+The Chalice decorators are the one place the functions, their streams and the
+settings Chalice can express (batch size, starting position, batching window)
+are written; infra reads them from the app object instead of repeating them.
+The logical ids follow Chalice's own rule (`to_cfn_resource_name`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chalice.app import KinesisEventConfig
+from chalice.utils import to_cfn_resource_name
+
+from app import app
+
+# Chalice's fixed name and logical ids for the function serving the REST API.
+API_HANDLER = "api_handler"
+API_HANDLER_ID = "APIHandler"
+REST_API_ID = "RestAPI"
+
+
+@dataclass(frozen=True)
+class KinesisTrigger:
+    """One `@app.on_kinesis_record` function and what its decorator says."""
+
+    function: str
+    stream: str
+    batch_size: int
+    starting_position: str
+    maximum_batching_window_in_seconds: int
+
+    @property
+    def logical_id(self) -> str:
+        """The function's logical id in the packaged template, e.g. `Aggregate`."""
+        return to_cfn_resource_name(self.function)
+
+    @property
+    def event_logical_id(self) -> str:
+        """Its event's key under `Properties.Events`, e.g. `AggregateKinesisEventSource`."""
+        return to_cfn_resource_name(f"{self.function}-kinesis-event-source")
+
+
+def kinesis_triggers() -> tuple[KinesisTrigger, ...]:
+    """Every Kinesis-triggered function of the app, in declaration order."""
+    return tuple(
+        KinesisTrigger(
+            function=source.name,
+            stream=source.stream,
+            batch_size=source.batch_size,
+            starting_position=source.starting_position,
+            maximum_batching_window_in_seconds=source.maximum_batching_window_in_seconds,
+        )
+        for source in app.event_sources
+        if isinstance(source, KinesisEventConfig)
+    )
+
+
+def function_logical_ids() -> dict[str, str]:
+    """Function name -> logical id, for every function of the app, the API's included."""
+    ids = {trigger.function: trigger.logical_id for trigger in kinesis_triggers()}
+    if app.routes:
+        ids[API_HANDLER] = API_HANDLER_ID
+    return ids

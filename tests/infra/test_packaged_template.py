@@ -1,0 +1,319 @@
+"""What `python -m infra package --stage dev` produces: one template with the whole system.
+
+Reads build/dev/package/sam.json, the file a user hands to CloudFormation, and
+checks each part of the system and the settings that matter for it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from chalicelib import names
+from infra.named_queries import QUERIES_DIR
+from infra.template import (
+    FUNCTION_DEPENDENCIES,
+    merge_template,
+    references,
+)
+
+# These read the output of a real `python -m infra package` run.
+pytestmark = pytest.mark.slow
+
+FAILURE_QUEUE_ARN = {"Fn::GetAtt": ["FailureQueue", "Arn"]}
+
+
+def of_type(resources: dict[str, Any], kind: str) -> dict[str, Any]:
+    return {k: v for k, v in resources.items() if v["Type"] == kind}
+
+
+def test_the_merge_template_is_written_beside_the_package(package_dir: Any) -> None:
+    assert (package_dir / "merge-template.json").is_file()
+    assert (package_dir / "package" / "deployment.zip").is_file()
+
+
+def test_parameters_alert_email_and_shard_count(sam: dict[str, Any]) -> None:
+    assert sam["Parameters"]["AlertEmail"]["Default"] == ""
+    assert sam["Parameters"]["ShardCount"]["Default"] == 1
+    assert sam["Conditions"]["HasAlertEmail"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "AlertEmail"}, ""]}]
+    }
+
+
+def test_both_streams_encrypted_with_a_day_of_retention(resources: dict[str, Any]) -> None:
+    streams = {
+        r["Properties"]["Name"]: r["Properties"]
+        for r in of_type(resources, "AWS::Kinesis::Stream").values()
+    }
+    assert set(streams) == {names.RAW_STREAM, names.SUMMARY_STREAM}
+    for stream in streams.values():
+        assert stream["RetentionPeriodHours"] == 24
+        assert stream["StreamEncryption"] == {
+            "EncryptionType": "KMS",
+            "KeyId": "alias/aws/kinesis",
+        }
+    assert streams[names.RAW_STREAM]["ShardCount"] == {"Ref": "ShardCount"}
+
+
+@pytest.mark.parametrize(
+    ("table", "keys"),
+    [
+        (names.SUMMARY_TABLE, [("Name", "HASH"), ("StatusTime", "RANGE")]),
+        (names.STATUS_TABLE, [("Name", "HASH")]),
+    ],
+)
+def test_tables_keys_on_demand_with_point_in_time_recovery(
+    resources: dict[str, Any], table: str, keys: list[tuple[str, str]]
+) -> None:
+    (props,) = [
+        r["Properties"]
+        for r in of_type(resources, "AWS::DynamoDB::Table").values()
+        if r["Properties"]["TableName"] == table
+    ]
+    assert [(k["AttributeName"], k["KeyType"]) for k in props["KeySchema"]] == keys
+    assert {a["AttributeName"]: a["AttributeType"] for a in props["AttributeDefinitions"]} == {
+        name: "S" for name, _ in keys
+    }
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+
+
+def test_alert_topic_and_email_subscription_only_with_an_address(
+    resources: dict[str, Any],
+) -> None:
+    assert resources["AlertTopic"]["Properties"]["TopicName"] == names.ALERT_TOPIC
+    subscription = resources["AlertEmailSubscription"]
+    assert subscription["Condition"] == "HasAlertEmail"
+    assert subscription["Properties"] == {
+        "TopicArn": {"Ref": "AlertTopic"},
+        "Protocol": "email",
+        "Endpoint": {"Ref": "AlertEmail"},
+    }
+
+
+def test_archive_bucket_is_private_encrypted_and_outlives_the_stack(
+    resources: dict[str, Any],
+) -> None:
+    bucket = resources["ArchiveBucket"]
+    assert bucket["DeletionPolicy"] == bucket["UpdateReplacePolicy"] == "Retain"
+    props = bucket["Properties"]
+    assert props["BucketName"] == {"Fn::Sub": "wildrydes-archive-${AWS::AccountId}-${AWS::Region}"}
+    (rule,) = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    assert set(props["PublicAccessBlockConfiguration"].values()) == {True}
+    assert len(props["PublicAccessBlockConfiguration"]) == 4
+
+
+def test_firehose_archives_the_raw_stream_every_minute_under_raw(
+    resources: dict[str, Any],
+) -> None:
+    (firehose,) = of_type(resources, "AWS::KinesisFirehose::DeliveryStream").values()
+    props = firehose["Properties"]
+    assert props["DeliveryStreamName"] == "wildrydes"
+    assert props["DeliveryStreamType"] == "KinesisStreamAsSource"
+    assert props["KinesisStreamSourceConfiguration"]["KinesisStreamARN"] == {
+        "Fn::GetAtt": ["RawStream", "Arn"]
+    }
+    s3 = props["ExtendedS3DestinationConfiguration"]
+    assert s3["BucketARN"] == {"Fn::GetAtt": ["ArchiveBucket", "Arn"]}
+    assert s3["Prefix"] == names.ARCHIVE_PREFIX == "raw/"
+    assert s3["ErrorOutputPrefix"] == "firehose-errors/"
+    assert s3["BufferingHints"] == {"IntervalInSeconds": 60, "SizeInMBs": 5}
+    assert s3["CompressionFormat"] == "UNCOMPRESSED"
+
+
+def test_firehose_role_reads_only_the_raw_stream_and_writes_only_its_prefixes(
+    resources: dict[str, Any],
+) -> None:
+    (firehose,) = of_type(resources, "AWS::KinesisFirehose::DeliveryStream").values()
+    role_id = firehose["Properties"]["KinesisStreamSourceConfiguration"]["RoleARN"]["Fn::GetAtt"][
+        0
+    ]
+    role = resources[role_id]["Properties"]
+    assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
+        "Service": "firehose.amazonaws.com"
+    }
+    (policy,) = role["Policies"]
+    statements = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
+    assert statements["ReadRawStream"]["Resource"] == {"Fn::GetAtt": ["RawStream", "Arn"]}
+    assert all(a.startswith("kinesis:") for a in statements["ReadRawStream"]["Action"])
+    assert "s3:PutObject" in statements["WriteArchive"]["Action"]
+    assert statements["WriteArchive"]["Resource"] == [
+        {"Fn::Sub": "${ArchiveBucket.Arn}/raw/*"},
+        {"Fn::Sub": "${ArchiveBucket.Arn}/firehose-errors/*"},
+    ]
+    assert "s3:PutObject" not in statements["FindArchive"]["Action"]
+
+
+def test_glue_table_reads_the_archive_as_json_with_hourly_projection(
+    resources: dict[str, Any],
+) -> None:
+    database = resources["ArchiveDatabase"]["Properties"]["DatabaseInput"]
+    assert database["Name"] == "wildrydes"
+    (table,) = of_type(resources, "AWS::Glue::Table").values()
+    assert table["Properties"]["DatabaseName"] == {"Ref": "ArchiveDatabase"}
+    table_input = table["Properties"]["TableInput"]
+    assert table_input["Name"] == "wildrydes"
+    storage = table_input["StorageDescriptor"]
+    assert [(c["Name"], c["Type"]) for c in storage["Columns"]] == [
+        ("name", "string"),
+        ("statustime", "timestamp"),
+        ("latitude", "float"),
+        ("longitude", "float"),
+        ("distance", "float"),
+        ("healthpoints", "int"),
+        ("magicpoints", "int"),
+    ]
+    assert (
+        storage["SerdeInfo"]["SerializationLibrary"] == "org.apache.hive.hcatalog.data.JsonSerDe"
+    )
+    assert storage["Location"] == {"Fn::Sub": "s3://${ArchiveBucket}/raw/"}
+    assert table_input["PartitionKeys"] == [{"Name": "dt", "Type": "string"}]
+    parameters = table_input["Parameters"]
+    assert parameters["projection.enabled"] == "true"
+    assert parameters["projection.dt.type"] == "date"
+    assert parameters["projection.dt.format"] == "yyyy/MM/dd/HH"
+    assert parameters["projection.dt.interval"] == "1"
+    assert parameters["projection.dt.interval.unit"] == "HOURS"
+    assert parameters["projection.dt.range"].endswith(",NOW")
+    # ${!dt} is how Fn::Sub writes a literal ${dt} for Athena to fill in.
+    assert parameters["storage.location.template"] == {
+        "Fn::Sub": "s3://${ArchiveBucket}/raw/${!dt}/"
+    }
+
+
+def test_athena_workgroup_enforces_results_in_the_archive_bucket(
+    resources: dict[str, Any],
+) -> None:
+    props = resources["AthenaWorkGroup"]["Properties"]
+    assert props["Name"] == "wildrydes"
+    configuration = props["WorkGroupConfiguration"]
+    assert configuration["EnforceWorkGroupConfiguration"] is True
+    assert configuration["ResultConfiguration"]["OutputLocation"] == {
+        "Fn::Sub": "s3://${ArchiveBucket}/athena-results/"
+    }
+
+
+def test_the_four_questions_are_named_queries_with_the_files_sql(
+    resources: dict[str, Any],
+) -> None:
+    queries = {
+        r["Properties"]["Name"]: r["Properties"]
+        for r in of_type(resources, "AWS::Athena::NamedQuery").values()
+    }
+    files = sorted(QUERIES_DIR.glob("*.sql"))
+    assert len(files) == len(queries) == 4
+    for path in files:
+        query = queries[path.stem.partition("_")[2]]
+        assert query["QueryString"] == path.read_text()
+        assert query["WorkGroup"] == {"Ref": "AthenaWorkGroup"}
+        assert query["Database"] == {"Ref": "ArchiveDatabase"}
+        assert query["Description"]
+
+
+def test_failure_queue_keeps_messages_two_weeks_encrypted(resources: dict[str, Any]) -> None:
+    props = resources["FailureQueue"]["Properties"]
+    assert props["QueueName"] == "wildrydes-stream-failures"
+    assert props["MessageRetentionPeriod"] == 14 * 24 * 3600
+    assert props["SqsManagedSseEnabled"] is True
+
+
+def event(resources: dict[str, Any], logical_id: str) -> dict[str, Any]:
+    properties: dict[str, Any] = resources[logical_id]["Properties"]["Events"][
+        f"{logical_id}KinesisEventSource"
+    ]
+    return properties
+
+
+def test_aggregate_event_has_its_tumbling_window_and_retries(resources: dict[str, Any]) -> None:
+    source = event(resources, "Aggregate")
+    assert source["Type"] == "Kinesis"
+    assert source["Properties"] == {
+        # From the Chalice decorator, kept by the merge:
+        "Stream": {
+            "Fn::Sub": (
+                "arn:${AWS::Partition}:kinesis:${AWS::Region}:${AWS::AccountId}:stream/wildrydes"
+            )
+        },
+        "BatchSize": 1000,
+        "StartingPosition": "TRIM_HORIZON",
+        "MaximumBatchingWindowInSeconds": 5,
+        # From infra:
+        "TumblingWindowInSeconds": 60,
+        "BisectBatchOnFunctionError": False,
+        "MaximumRetryAttempts": 50,
+        "MaximumRecordAgeInSeconds": 21600,
+        "ParallelizationFactor": 1,
+        "DestinationConfig": {"OnFailure": {"Destination": FAILURE_QUEUE_ARN}},
+    }
+
+
+@pytest.mark.parametrize(
+    ("logical_id", "retries", "age"), [("Persist", 10, 86400), ("Vitals", 5, 600)]
+)
+def test_persist_and_vitals_bisect_and_report_partial_failures(
+    resources: dict[str, Any], logical_id: str, retries: int, age: int
+) -> None:
+    props = event(resources, logical_id)["Properties"]
+    assert props["BisectBatchOnFunctionError"] is True
+    assert props["MaximumRetryAttempts"] == retries
+    assert props["MaximumRecordAgeInSeconds"] == age
+    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert props["ParallelizationFactor"] == 1
+    assert props["DestinationConfig"] == {"OnFailure": {"Destination": FAILURE_QUEUE_ARN}}
+    assert "TumblingWindowInSeconds" not in props
+
+
+def variables(resources: dict[str, Any], logical_id: str) -> dict[str, Any]:
+    result: dict[str, Any] = resources[logical_id]["Properties"]["Environment"]["Variables"]
+    return result
+
+
+@pytest.mark.parametrize("logical_id", ["Aggregate", "Persist"])
+def test_archive_bucket_reaches_the_functions_that_keep_rejected_records(
+    resources: dict[str, Any], logical_id: str
+) -> None:
+    env = variables(resources, logical_id)
+    assert env["ARCHIVE_BUCKET"] == {"Ref": "ArchiveBucket"}
+    assert env["LOG_LEVEL"] == "INFO"  # Chalice's own variables survive the merge
+
+
+def test_vitals_gets_the_topic_and_the_api_url(resources: dict[str, Any]) -> None:
+    env = variables(resources, "Vitals")
+    assert env["ALERT_TOPIC_ARN"] == {"Ref": "AlertTopic"}
+    assert env["API_URL"] == {
+        "Fn::Sub": "https://${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}/api/"
+    }
+    assert env["VITALS_THRESHOLD"] == "100"
+
+
+def test_every_function_comes_after_streams_tables_and_failure_queue(
+    resources: dict[str, Any],
+) -> None:
+    for logical_id in ("Aggregate", "Persist", "Vitals", "APIHandler"):
+        function = resources[logical_id]
+        # A reference orders creation as DependsOn does; the two together must
+        # cover every dependency, without repeating one (cfn-lint W3005).
+        referenced = references(function["Properties"])
+        depends_on = set(function["DependsOn"])
+        assert not depends_on & referenced
+        assert set(FUNCTION_DEPENDENCIES) <= depends_on | referenced
+
+
+def test_outputs_name_what_users_and_the_deploy_step_need(sam: dict[str, Any]) -> None:
+    outputs = sam["Outputs"]
+    assert outputs["ArchiveBucketName"]["Value"] == {"Ref": "ArchiveBucket"}
+    assert outputs["AlertTopicArn"]["Value"] == {"Ref": "AlertTopic"}
+    assert outputs["FailureQueueUrl"]["Value"] == {"Ref": "FailureQueue"}
+    assert outputs["FailureQueueArn"]["Value"] == FAILURE_QUEUE_ARN
+    assert outputs["AthenaWorkGroupName"]["Value"] == "wildrydes"
+    assert outputs["RawStreamName"]["Value"] == {"Ref": "RawStream"}
+    assert outputs["SummaryStreamName"]["Value"] == {"Ref": "SummaryStream"}
+    assert "EndpointURL" in outputs  # Chalice's, kept by the merge
+
+
+def test_the_written_merge_template_is_the_one_infra_renders(package_dir: Any) -> None:
+    written = json.loads((package_dir / "merge-template.json").read_text())
+    assert written == merge_template("dev")

@@ -1,0 +1,58 @@
+"""The committed `.chalice/policy-*.json` are exactly what infra renders."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from infra.policies import policies, policy_files, write_policies
+from infra.stages import PROJECT_DIR
+
+
+def test_committed_policy_files_match_the_rendered_ones() -> None:
+    files = policy_files()
+    assert {path.name for path in files} == {
+        "policy-aggregate.json",
+        "policy-persist.json",
+        "policy-vitals.json",
+        "policy-api.json",
+    }
+    for path, text in files.items():
+        assert path.read_text() == text, f"{path.name} drifted: run python -m infra policies"
+
+
+def test_no_policy_names_an_account_or_region() -> None:
+    for policy in policies().values():
+        for statement in policy["Statement"]:
+            resources = statement["Resource"]
+            for resource in [resources] if isinstance(resources, str) else resources:
+                assert resource == "*" or resource.startswith("arn:*:")
+                assert "us-east-1" not in resource
+                assert not any(part.isdigit() for part in resource.split(":"))
+
+
+def test_writing_restores_a_drifted_file(config_path: Path) -> None:
+    for path, text in policy_files().items():
+        (config_path.parent / path.name).write_text(text)
+    drifted = config_path.parent / "policy-vitals.json"
+    drifted.write_text(json.dumps({"Version": "2012-10-17", "Statement": []}))
+
+    assert write_policies(config_path) == [drifted]
+    assert json.loads(drifted.read_text()) == policies()["vitals"]
+    assert write_policies(config_path) == []
+
+
+@pytest.mark.slow
+def test_the_check_command_passes_on_the_committed_files() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "infra", "policies", "--check"],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
