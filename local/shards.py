@@ -82,6 +82,11 @@ class ShardReader:
         self.millis_behind = 0
         self._iterator: str | None = None
 
+    def open(self) -> None:
+        """Take the shard iterator now (LATEST means from this moment on)."""
+        if self._iterator is None and not self.closed:
+            self._iterator = self._new_iterator()
+
     def read(self, limit: int = MAX_RECORDS_PER_READ) -> list[StreamRecord]:
         """The next records (possibly none), in sequence order."""
         if self.closed:

@@ -1,0 +1,1 @@
+"""Tests of the local runtime's components against moto."""

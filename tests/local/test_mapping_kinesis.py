@@ -1,0 +1,163 @@
+"""The event-source runtime against Kinesis and SQS on moto: positions, shards, destinations."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from local.invoke import FunctionSpec, Invoker
+from local.mapping import EventSourceMapping, MappingSettings, SqsDestination
+from local.shards import Shard, ready_shards, stream_arn
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.session.Session]:
+    for key in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    with mock_aws():
+        yield boto3.session.Session()
+
+
+class Collect:
+    def __init__(self, fail_on: bytes | None = None) -> None:
+        self.seen: list[tuple[str, bytes]] = []
+        self.fail_on = fail_on
+
+    def __call__(self, event: dict[str, Any], context: Any) -> Any:
+        batch = [
+            (r["eventID"].split(":")[0], base64.b64decode(r["kinesis"]["data"]))
+            for r in event["Records"]
+        ]
+        if self.fail_on is not None and any(data == self.fail_on for _, data in batch):
+            raise ValueError("poison")
+        self.seen.extend(batch)
+        return {}
+
+
+def mapping(
+    session: boto3.session.Session, handler: Collect, **settings: Any
+) -> EventSourceMapping:
+    kinesis = session.client("kinesis")
+    spec = FunctionSpec(
+        "f", "wildrydes-local-f", "arn:aws:lambda:us-east-1:123456789012:function:f", handler
+    )
+    return EventSourceMapping(
+        MappingSettings(function="f", stream="wildrydes", **settings),
+        spec,
+        kinesis,
+        Invoker(),
+        stream_arn=stream_arn(kinesis, "wildrydes"),
+        region="us-east-1",
+        destination=settings.get("on_failure")
+        and SqsDestination(session.client("sqs"), settings["on_failure"]),
+    )
+
+
+def put(session: boto3.session.Session, *items: str) -> None:
+    kinesis = session.client("kinesis")
+    for n, item in enumerate(items):
+        kinesis.put_record(StreamName="wildrydes", Data=item.encode(), PartitionKey=f"key-{n}")
+
+
+def settle(target: EventSourceMapping) -> None:
+    """Poll until the mapping has nothing left (no test here waits on a retry)."""
+    for _ in range(30):
+        target.poll(time.time() + 3600)
+
+
+@pytest.mark.parametrize(
+    ("position", "expected"), [("LATEST", [b"after"]), ("TRIM_HORIZON", [b"before", b"after"])]
+)
+def test_the_starting_position_decides_where_reading_begins(
+    aws: boto3.session.Session, position: str, expected: list[bytes]
+) -> None:
+    aws.client("kinesis").create_stream(StreamName="wildrydes", ShardCount=1)
+    put(aws, "before")
+    handler = Collect()
+    target = mapping(aws, handler, starting_position=position)
+    target.start(0.0)
+    put(aws, "after")
+    settle(target)
+    assert [data for _, data in handler.seen] == expected
+
+
+def test_every_shard_is_read_in_order(aws: boto3.session.Session) -> None:
+    aws.client("kinesis").create_stream(StreamName="wildrydes", ShardCount=3)
+    items = [f"item-{n:03d}" for n in range(90)]
+    put(aws, *items)
+    handler = Collect()
+    target = mapping(aws, handler, starting_position="TRIM_HORIZON", batch_size=7)
+    target.start(0.0)
+    settle(target)
+
+    assert sorted(data.decode() for _, data in handler.seen) == items
+    shards = {shard for shard, _ in handler.seen}
+    assert len(shards) == 3
+    for shard in shards:  # within a shard, in the order they were put
+        in_shard = [data.decode() for s, data in handler.seen if s == shard]
+        assert in_shard == sorted(in_shard)
+    assert target.stats()["records"] == 90
+
+
+def test_a_discarded_batch_is_described_on_the_sqs_queue(aws: boto3.session.Session) -> None:
+    aws.client("kinesis").create_stream(StreamName="wildrydes", ShardCount=1)
+    sqs = aws.client("sqs")
+    url = sqs.create_queue(QueueName="wildrydes-stream-failures")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    put(aws, "ok-1", "poison", "ok-2")
+    handler = Collect(fail_on=b"poison")
+    target = mapping(
+        aws, handler, starting_position="TRIM_HORIZON", bisect=True, max_retries=0, on_failure=arn
+    )
+    target.start(0.0)
+    settle(target)
+
+    assert sorted(data for _, data in handler.seen) == [b"ok-1", b"ok-2"]
+    (message,) = sqs.receive_message(QueueUrl=url)["Messages"]
+    info = json.loads(message["Body"])["KinesisBatchInfo"]
+    assert info["batchSize"] == 1
+    assert info["streamArn"].endswith(":stream/wildrydes")
+    (record,) = aws.client("kinesis").get_records(
+        ShardIterator=aws.client("kinesis").get_shard_iterator(
+            StreamName="wildrydes",
+            ShardId=info["shardId"],
+            ShardIteratorType="AT_SEQUENCE_NUMBER",
+            StartingSequenceNumber=info["startSequenceNumber"],
+        )["ShardIterator"],
+        Limit=1,
+    )["Records"]
+    assert record["Data"] == b"poison"  # the record points at the poison, as Lambda's does
+
+
+def test_child_shards_wait_for_their_parents() -> None:
+    shards = [
+        Shard("shardId-0", ()),
+        Shard("shardId-1", ("shardId-0",)),
+        Shard("shardId-2", ("shardId-0",)),
+        Shard("shardId-3", ("shardId-1", "shardId-2")),
+    ]
+    known = {s.shard_id for s in shards}
+    assert [s.shard_id for s in ready_shards(shards, set(), known)] == ["shardId-0"]
+    assert [s.shard_id for s in ready_shards(shards, {"shardId-0"}, known)] == [
+        "shardId-1",
+        "shardId-2",
+    ]
+    done = {"shardId-0", "shardId-1"}
+    assert [s.shard_id for s in ready_shards(shards, done, known)] == ["shardId-2"]
+    # A parent that has aged out of the stream no longer holds its children back.
+    assert [s.shard_id for s in ready_shards(shards[1:], set(), known - {"shardId-0"})] == [
+        "shardId-1",
+        "shardId-2",
+    ]
