@@ -81,12 +81,23 @@ _services: Services | None = None
 
 
 def services() -> Services:
-    """The process's services, created on the first call."""
+    """The process's services, created on the first call.
+
+    They are made again, keeping the clients, if the settings in the
+    environment have changed since: never in Lambda, but the local runtime
+    runs every function in one process, each with its own environment.
+    """
     global _services
-    if _services is None:
-        settings = load_settings()
+    settings = load_settings()
+    if _services is None or _services.settings != settings:
         logging.getLogger("chalicelib").setLevel(settings.log_level)
-        _services = Services(settings, Clients())
+        if _services is None:
+            _services = Services(settings, Clients())
+        else:
+            previous = _services
+            _services = Services(
+                settings, previous.clients, sleep=previous.sleep, clock=previous.clock
+            )
     return _services
 
 

@@ -30,6 +30,7 @@ class KinesisTrigger:
     batch_size: int
     starting_position: str
     maximum_batching_window_in_seconds: int
+    handler_string: str = ""  # what Lambda calls, e.g. "app.aggregate"
 
     @property
     def logical_id(self) -> str:
@@ -51,6 +52,7 @@ def kinesis_triggers() -> tuple[KinesisTrigger, ...]:
             batch_size=source.batch_size,
             starting_position=source.starting_position,
             maximum_batching_window_in_seconds=source.maximum_batching_window_in_seconds,
+            handler_string=source.handler_string,
         )
         for source in app.event_sources
         if isinstance(source, KinesisEventConfig)

@@ -17,7 +17,7 @@ from typing import Protocol
 
 log = logging.getLogger(__name__)
 
-IDLE_POLL_SECONDS = 0.25  # how often an idle component is asked again, at most
+IDLE_POLL_SECONDS = 0.25  # every component is polled at least this often
 
 
 class Component(Protocol):

@@ -1,0 +1,140 @@
+"""The embedded AWS endpoint: moto's server in a child process on loopback.
+
+A child process rather than a thread, so that the endpoint has a core of its
+own while the runtime invokes handlers, and so that the stock AWS CLI and
+`chalice local` can reach it like any endpoint. The child is tied to this
+process: stopped on exit and on Ctrl-C, and killed by the kernel if this
+process dies first.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from types import TracebackType
+
+HOST = "127.0.0.1"
+DEFAULT_PORT = 4566
+REGION = "us-east-1"
+ACCOUNT = "123456789012"  # moto's account
+# Credentials the endpoint accepts; they only have to be present.
+CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
+
+
+class EndpointError(Exception):
+    """The endpoint could not be started; the message says why and what to do."""
+
+
+def die_with_parent() -> None:
+    """In a child: ask Linux to send SIGTERM when the parent dies (prctl PR_SET_PDEATHSIG)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)
+    except OSError:  # not Linux: the parent's own cleanup still applies
+        pass
+
+
+def port_free(port: int, host: str = HOST) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port(host: str = HOST) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def client_environment(url: str) -> dict[str, str]:
+    """What a process needs in its environment to use the endpoint."""
+    return {
+        "AWS_ENDPOINT_URL": url,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        **CREDENTIALS,
+    }
+
+
+class Endpoint:
+    """moto server on `HOST:port`, started and stopped with this object."""
+
+    def __init__(self, port: int = DEFAULT_PORT, log_path: Path | None = None) -> None:
+        self.port = port
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def start(self, timeout: float = 30.0) -> None:
+        if not port_free(self.port):
+            raise EndpointError(
+                f"port {self.port} on {HOST} is in use (another `make up` or `make demo`?); "
+                "stop it or choose another with PORT=..."
+            )
+        log_path = self.log_path or Path(os.devnull)
+        with log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(self.port)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                preexec_fn=die_with_parent,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise EndpointError(
+                    f"moto server exited at start (code {self.process.returncode}); "
+                    f"see {self.log_path}"
+                )
+            if self._ready():
+                return
+            time.sleep(0.1)
+        self.stop()
+        raise EndpointError(f"moto server did not answer on {self.url} within {timeout:.0f} s")
+
+    def _ready(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.url}/moto-api/data.json", timeout=1):
+                return True
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def __enter__(self) -> Endpoint:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.stop()

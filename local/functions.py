@@ -1,0 +1,116 @@
+"""The app's Kinesis functions as the local runtime runs them, and their mappings' settings.
+
+Everything comes from where the AWS deployment takes it: the handlers and
+what the decorators say from the Chalice app (`infra.triggers`), memory,
+timeout and environment from `.chalice/config.json` through Chalice's own
+`Config`, the generated names each function receives from the same
+derivation as `make deploy` (`infra.deploy.recorded_outputs`), and the
+mapping settings Chalice cannot express from `infra.event_sources`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from chalice.config import Config
+
+from infra.deploy import recorded_outputs
+from infra.event_sources import event_source_settings
+from infra.names import API_URL_VARIABLE
+from infra.resources import FAILURE_QUEUE_ARN_OUTPUT
+from infra.stages import CONFIG_PATH, load_stage, read_config
+from infra.template import function_environment
+from infra.triggers import kinesis_triggers
+from local.endpoint import ACCOUNT, REGION
+from local.invoke import FunctionSpec
+from local.mapping import MappingSettings
+from local.provision import Provisioned
+
+
+@dataclass(frozen=True)
+class LocalFunction:
+    """A Kinesis-triggered function and its mapping."""
+
+    spec: FunctionSpec
+    mapping: MappingSettings
+
+
+def local_functions(
+    stage: str,
+    provisioned: Provisioned,
+    *,
+    api_url: str,
+    config_path: Path = CONFIG_PATH,
+    retry_base: float = 1.0,
+) -> list[LocalFunction]:
+    """Every Kinesis function of the app, ready for the runtime."""
+    config_file = read_config(config_path)
+    app_name = str(config_file.get("app_name", "app"))
+    config = Config(chalice_stage=stage, config_from_disk=config_file)
+    generated = recorded_outputs(
+        function_environment(load_stage(stage, config_path)),
+        provisioned.outputs,
+        provisioned.stack,
+    )
+    settings = event_source_settings(
+        stage,
+        failure_destination=provisioned.outputs[FAILURE_QUEUE_ARN_OUTPUT],
+        config_path=config_path,
+    )
+    functions = []
+    for trigger in kinesis_triggers():
+        scoped = config.scope(stage, trigger.function)
+        deployed_name = f"{app_name}-{stage}-{trigger.function}"
+        environment = {
+            **scoped.environment_variables,
+            **generated.get(trigger.function, {}),
+            **_lambda_variables(deployed_name, scoped.lambda_memory_size),
+        }
+        if API_URL_VARIABLE in function_environment(load_stage(stage, config_path)).get(
+            trigger.function, {}
+        ):
+            environment[API_URL_VARIABLE] = api_url
+        spec = FunctionSpec(
+            name=trigger.function,
+            deployed_name=deployed_name,
+            arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{deployed_name}",
+            handler=_handler(trigger.handler_string),
+            environment=environment,
+            timeout=float(scoped.lambda_timeout),
+            memory=int(scoped.lambda_memory_size),
+            role_arn=f"arn:aws:iam::{ACCOUNT}:role/{deployed_name}",
+        )
+        mapping = MappingSettings.from_definitions(
+            trigger.function,
+            trigger.stream,
+            {
+                "batch_size": trigger.batch_size,
+                "starting_position": trigger.starting_position,
+                "maximum_batching_window_in_seconds": trigger.maximum_batching_window_in_seconds,
+            },
+            settings[trigger.function],
+            retry_base=retry_base,
+        )
+        functions.append(LocalFunction(spec, mapping))
+    return functions
+
+
+def _handler(handler_string: str) -> Any:
+    module_name, _, attribute = handler_string.rpartition(".")
+    return getattr(importlib.import_module(module_name), attribute)
+
+
+def _lambda_variables(deployed_name: str, memory: int) -> Mapping[str, str]:
+    """The variables Lambda itself sets in a function's environment."""
+    return {
+        "AWS_LAMBDA_FUNCTION_NAME": deployed_name,
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory),
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{deployed_name}",
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+    }

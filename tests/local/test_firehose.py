@@ -1,0 +1,313 @@
+"""The Firehose emulation against moto: records from every shard into buffered S3 objects."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+
+from chalicelib import names
+from infra import names as infra_names
+from infra.resources import (
+    ARCHIVE_BUCKET_ID,
+    DELIVERY_STREAM_ID,
+    RAW_STREAM_ID,
+    supporting_resources,
+)
+from local.firehose import DeliverySettings, FirehoseEmulator
+from tests.faults import fail_calls
+from tests.lambda_events import ACCOUNT, REGION, stream_arn
+
+BUCKET = "wildrydes-archive-123456789012-us-east-1"
+START = 1_800_000_000.0  # the injected clock; moto stamps arrivals with the real one
+SETTINGS = DeliverySettings(
+    name="wildrydes",
+    stream=names.RAW_STREAM,
+    bucket=BUCKET,
+    prefix="raw/",
+    error_prefix="firehose-errors/",
+    buffer_seconds=60,
+    buffer_bytes=5 * 1024 * 1024,
+)
+KEY = re.compile(
+    r"raw/(\d{4})/(\d{2})/(\d{2})/(\d{2})/wildrydes-1-"
+    r"(\d{4})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-"
+    r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
+)
+# Explicit hash keys that land in the first and the second of two shards.
+SHARD_HASH_KEYS = ("1", str(2**127 + 1))
+
+
+@dataclass
+class Sent:
+    data: bytes
+    shard_id: str
+    arrival: float
+
+
+@dataclass
+class Aws:
+    kinesis: Any
+    s3: Any
+
+    def put(self, count: int, *, start: int = 0, size: int = 0) -> list[Sent]:
+        """`count` newline-terminated JSON records, alternating between the two shards."""
+        sent = []
+        for n in range(start, start + count):
+            data = (json.dumps({"Name": f"unicorn-{n}", "pad": "x" * size}) + "\n").encode()
+            response = self.kinesis.put_record(
+                StreamName=names.RAW_STREAM,
+                Data=data,
+                PartitionKey=f"unicorn-{n}",
+                ExplicitHashKey=SHARD_HASH_KEYS[n % 2],
+            )
+            sent.append(Sent(data, response["ShardId"], 0.0))
+        arrivals = self.arrivals()
+        return [replace(s, arrival=arrivals[s.data]) for s in sent]
+
+    def arrivals(self) -> dict[bytes, float]:
+        found = {}
+        for shard in self.kinesis.list_shards(StreamName=names.RAW_STREAM)["Shards"]:
+            iterator = self.kinesis.get_shard_iterator(
+                StreamName=names.RAW_STREAM,
+                ShardId=shard["ShardId"],
+                ShardIteratorType="TRIM_HORIZON",
+            )["ShardIterator"]
+            page = self.kinesis.get_records(ShardIterator=iterator)
+            for record in page["Records"]:
+                found[record["Data"]] = record["ApproximateArrivalTimestamp"].timestamp()
+        return found
+
+    def objects(self) -> dict[str, bytes]:
+        listing = self.s3.list_objects_v2(Bucket=BUCKET)
+        return {
+            obj["Key"]: self.s3.get_object(Bucket=BUCKET, Key=obj["Key"])["Body"].read()
+            for obj in listing.get("Contents", [])
+        }
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
+    """A moto account with a two-shard raw stream and an empty archive bucket."""
+    for key in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    with mock_aws():
+        kinesis = boto3.client("kinesis")
+        kinesis.create_stream(StreamName=names.RAW_STREAM, ShardCount=2)
+        s3 = boto3.client("s3")
+        s3.create_bucket(Bucket=BUCKET)
+        yield Aws(kinesis, s3)
+
+
+def emulator(aws: Aws, **changes: Any) -> FirehoseEmulator:
+    return FirehoseEmulator(replace(SETTINGS, **changes), aws.kinesis, aws.s3)
+
+
+def records_of(body: bytes) -> list[bytes]:
+    return body.splitlines(keepends=True)
+
+
+def test_every_record_lands_once_in_a_keyed_object_in_shard_order(aws: Aws) -> None:
+    sent = aws.put(20)
+    firehose = emulator(aws)
+
+    firehose.poll(START)
+    firehose.poll(START + 60)
+
+    objects = aws.objects()
+    assert len(objects) == 1
+    [(key, body)] = objects.items()
+    assert sorted(records_of(body)) == sorted(s.data for s in sent)
+    assert len(body) == sum(len(s.data) for s in sent)
+    for shard_id in {s.shard_id for s in sent}:
+        in_shard = [s.data for s in sent if s.shard_id == shard_id]
+        assert [r for r in records_of(body) if r in in_shard] == in_shard
+    # The key's time is the arrival of the object's first record, in UTC.
+    match = KEY.fullmatch(key)
+    assert match, key
+    first = next(s for s in sent if s.data == records_of(body)[0])
+    at = datetime.fromtimestamp(first.arrival, UTC)
+    assert match.groups()[:4] == tuple(at.strftime("%Y %m %d %H").split())
+    assert match.groups()[4:] == tuple(at.strftime("%Y %m %d %H %M %S").split())
+    assert firehose.stats() == {
+        "records": 20,
+        "objects": 1,
+        "bytes": len(body),
+        "failed puts": 0,
+    }
+
+
+def test_an_object_is_written_once_the_interval_has_passed(aws: Aws) -> None:
+    aws.put(4)
+    firehose = emulator(aws)
+
+    firehose.poll(START)
+    aws.put(2, start=4)  # joins the buffer: the interval runs from its first record
+    firehose.poll(START + 30)
+    firehose.poll(START + 59.9)
+    assert aws.objects() == {}
+
+    firehose.poll(START + 60)
+    [body] = aws.objects().values()
+    assert len(records_of(body)) == 6
+
+
+def test_an_object_is_written_as_soon_as_the_buffer_is_full(aws: Aws) -> None:
+    sent = aws.put(10, size=30)
+    record_size = len(sent[0].data)
+    firehose = emulator(aws, buffer_bytes=3 * record_size + 5)
+
+    firehose.poll(START)
+
+    bodies = list(aws.objects().values())
+    # Three records fill an object; a fourth would overflow it, so it starts the next.
+    assert sorted(len(records_of(b)) for b in bodies) == [3, 3, 3]
+    assert all(len(b) <= 3 * record_size + 5 for b in bodies)
+    firehose.poll(START + 60)
+    assert sorted(r for b in aws.objects().values() for r in records_of(b)) == sorted(
+        s.data for s in sent
+    )
+
+
+def test_drain_reads_the_rest_and_flushes_the_buffer(aws: Aws) -> None:
+    sent = aws.put(6)
+    firehose = emulator(aws)
+    firehose.poll(START)
+    sent += aws.put(6, start=6)  # not yet read when the runtime stops
+
+    assert firehose.drain(START + 1) is True
+
+    records = [r for b in aws.objects().values() for r in records_of(b)]
+    assert sorted(records) == sorted(s.data for s in sent)
+    assert firehose.drain(START + 2) is True
+    assert len(aws.objects()) == 1
+
+
+def test_a_refused_put_is_retried_without_loss(aws: Aws) -> None:
+    sent = aws.put(6)
+    firehose = emulator(aws)
+    calls = fail_calls(aws.s3, "s3.PutObject", "InternalError", times=1)
+
+    firehose.poll(START)
+    retry_at = firehose.poll(START + 60)
+    assert aws.objects() == {}
+    assert retry_at <= START + 61
+
+    firehose.poll(retry_at)
+    [body] = aws.objects().values()
+    assert sorted(records_of(body)) == sorted(s.data for s in sent)
+    assert len(calls) == 2
+    assert firehose.stats()["failed puts"] == 1
+
+
+def test_a_put_whose_answer_is_lost_is_not_written_twice(aws: Aws) -> None:
+    # S3 stores the object but the answer never arrives: the retry must not add a copy.
+    lost = []
+
+    def lose_the_answer(**_: Any) -> None:
+        if not lost:
+            lost.append(1)
+            error = {"Error": {"Code": "RequestTimeout", "Message": "lost"}}
+            raise ClientError(error, "PutObject")
+
+    aws.s3.meta.events.register("after-call.s3.PutObject", lose_the_answer)
+    sent = aws.put(4)
+    firehose = emulator(aws)
+
+    firehose.poll(START)
+    firehose.poll(START + 60)
+    assert firehose.drain(START + 61) is True
+
+    assert lost
+    [body] = aws.objects().values()
+    assert sorted(records_of(body)) == sorted(s.data for s in sent)
+
+
+def test_records_arriving_during_an_outage_are_archived_once_it_ends(aws: Aws) -> None:
+    sent = aws.put(4)
+    firehose = emulator(aws, buffer_seconds=0)
+    fail_calls(aws.s3, "s3.PutObject", "ServiceUnavailable", times=5)
+
+    for second in range(5):
+        firehose.poll(START + second)
+        sent += aws.put(1, start=100 + second)
+    assert aws.objects() == {}
+    assert firehose.drain(START + 5) is True
+
+    records = [r for b in aws.objects().values() for r in records_of(b)]
+    assert sorted(records) == sorted(s.data for s in sent)
+
+
+def test_settings_from_the_template_fragment() -> None:
+    properties = supporting_resources("dev")["Resources"][DELIVERY_STREAM_ID]["Properties"]
+    concrete = {
+        json.dumps({"Fn::GetAtt": [RAW_STREAM_ID, "Arn"]}): stream_arn(names.RAW_STREAM),
+        json.dumps({"Fn::GetAtt": [ARCHIVE_BUCKET_ID, "Arn"]}): f"arn:aws:s3:::{BUCKET}",
+        json.dumps({"Fn::GetAtt": ["ArchiveDeliveryRole", "Arn"]}): (
+            f"arn:aws:iam::{ACCOUNT}:role/delivery"
+        ),
+    }
+
+    settings = DeliverySettings.from_properties(properties, lambda v: concrete[json.dumps(v)])
+
+    assert settings == DeliverySettings(
+        name=infra_names.DELIVERY_STREAM,
+        stream="wildrydes",
+        bucket=BUCKET,
+        prefix="raw/",
+        error_prefix=infra_names.FIREHOSE_ERROR_PREFIX,
+        buffer_seconds=60,
+        buffer_bytes=5 * 1024 * 1024,
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"DeliveryStreamType": "DirectPut"}, "Kinesis stream source"),
+        ({"DeliveryStreamName": None}, "DeliveryStreamName"),
+        (
+            {"KinesisStreamSourceConfiguration": {"KinesisStreamARN": "arn:aws:sqs:::q"}},
+            "not a Kinesis stream ARN",
+        ),
+    ],
+)
+def test_settings_refuse_what_is_not_emulated(change: dict[str, Any], message: str) -> None:
+    properties = {
+        "DeliveryStreamName": "wildrydes",
+        "DeliveryStreamType": "KinesisStreamAsSource",
+        "KinesisStreamSourceConfiguration": {"KinesisStreamARN": stream_arn("wildrydes")},
+        "ExtendedS3DestinationConfiguration": {"BucketARN": f"arn:aws:s3:::{BUCKET}"},
+        **change,
+    }
+
+    with pytest.raises(ValueError, match=message):
+        DeliverySettings.from_properties(properties, lambda v: v)
+
+
+def test_settings_default_to_firehose_buffering_hints() -> None:
+    properties = {
+        "DeliveryStreamName": "wildrydes",
+        "DeliveryStreamType": "KinesisStreamAsSource",
+        "KinesisStreamSourceConfiguration": {"KinesisStreamARN": stream_arn("wildrydes")},
+        "ExtendedS3DestinationConfiguration": {"BucketARN": f"arn:aws:s3:::{BUCKET}"},
+    }
+
+    settings = DeliverySettings.from_properties(properties, lambda v: v)
+
+    assert (settings.prefix, settings.buffer_seconds, settings.buffer_bytes) == (
+        "",
+        300,
+        5 * 1024 * 1024,
+    )
