@@ -6,19 +6,29 @@ BIN := $(VENV)/bin
 STAGE ?= dev
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help demo venv test unit functional lint format package deploy destroy policies lock clean
+.PHONY: help demo up sql venv test unit functional lint format package deploy destroy policies lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	# Chalice packages with pip and supports pip < 26.3: a known-good pip, not the newest.
+	$(BIN)/python -m pip install --quiet "pip==26.2.1"
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-demo:  ## the whole pipeline on this machine, no AWS account (the local runtime: issue #3)
-	@echo "make demo: not available yet: the embedded AWS endpoint and local event-source runtime are issue #3. Meanwhile: make test" >&2; exit 1
+PORT ?= 4566
+API_PORT ?= 8000
+
+demo: venv  ## the whole pipeline on this machine, no AWS account: about 90 s, then a report (JSON=1)
+	$(BIN)/python -m local demo --port $(PORT) $(if $(JSON),--json)
+
+up: venv  ## the same stack until Ctrl-C, with the query API on 127.0.0.1:$(API_PORT)
+	$(BIN)/python -m local up --port $(PORT) --api-port $(API_PORT)
+
+sql: venv  ## SQL over the archive: make sql Q="SELECT ..." [P=value] [ENGINE=athena]
+	$(BIN)/python -m local sql --port $(PORT) "$(Q)" $(if $(P),--param "$(P)") $(if $(ENGINE),--engine $(ENGINE))
 
 venv: $(BIN)/.installed  ## create .venv and install the pinned dependencies
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from chalice.config import Config
+from chalice.constants import DEFAULT_LAMBDA_MEMORY_SIZE, DEFAULT_LAMBDA_TIMEOUT
 
 from infra.deploy import recorded_outputs
 from infra.event_sources import event_source_settings
@@ -64,11 +65,12 @@ def local_functions(
     functions = []
     for trigger in kinesis_triggers():
         scoped = config.scope(stage, trigger.function)
+        memory = int(scoped.lambda_memory_size or DEFAULT_LAMBDA_MEMORY_SIZE)
         deployed_name = f"{app_name}-{stage}-{trigger.function}"
         environment = {
             **scoped.environment_variables,
             **generated.get(trigger.function, {}),
-            **_lambda_variables(deployed_name, scoped.lambda_memory_size),
+            **_lambda_variables(deployed_name, memory),
         }
         if API_URL_VARIABLE in function_environment(load_stage(stage, config_path)).get(
             trigger.function, {}
@@ -80,8 +82,8 @@ def local_functions(
             arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{deployed_name}",
             handler=_handler(trigger.handler_string),
             environment=environment,
-            timeout=float(scoped.lambda_timeout),
-            memory=int(scoped.lambda_memory_size),
+            timeout=float(scoped.lambda_timeout or DEFAULT_LAMBDA_TIMEOUT),
+            memory=memory,
             role_arn=f"arn:aws:iam::{ACCOUNT}:role/{deployed_name}",
         )
         mapping = MappingSettings.from_definitions(

@@ -1,0 +1,134 @@
+"""`python -m local`: the local pipeline's commands (`demo`, `up`, `sql`)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import boto3
+
+from infra import names as infra_names
+from local.demo import DemoOptions, run_demo
+from local.endpoint import (
+    ACCOUNT,
+    CREDENTIALS,
+    DEFAULT_PORT,
+    HOST,
+    REGION,
+    EndpointError,
+    port_free,
+)
+from local.provision import ProvisionError
+from local.sql import Sources, archive_table, sql_command
+from local.stack import API_PORT, LOCAL_STAGE, WORK_DIR, StackOptions
+from local.up import UpOptions, run_up
+
+# The archive bucket's name on the embedded endpoint (moto's account and region).
+LOCAL_BUCKET = infra_names.ARCHIVE_BUCKET.replace("${AWS::AccountId}", ACCOUNT).replace(
+    "${AWS::Region}", REGION
+)
+
+
+def _stack_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"endpoint port (default {DEFAULT_PORT})"
+    )
+    parser.add_argument(
+        "--stage",
+        default=LOCAL_STAGE,
+        help=f"stage of .chalice/config.json (default {LOCAL_STAGE})",
+    )
+    parser.add_argument(
+        "--work-dir", type=Path, default=WORK_DIR, help="logs, mailbox, archive cache"
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m local", description="The Wild Rydes pipeline on this machine."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    demo = commands.add_parser("demo", help="run the pipeline end to end and report")
+    _stack_arguments(demo)
+    demo.add_argument("--unicorns", type=int, default=5, help="fleet size (default 5)")
+    demo.add_argument(
+        "--duration", type=float, default=60.0, help="seconds of producing (default 60)"
+    )
+    demo.add_argument("--seed", type=int, default=2026, help="producer seed (default 2026)")
+    demo.add_argument("--json", action="store_true", help="the report as one JSON object")
+    up = commands.add_parser("up", help="run the stack, the API and a producer until Ctrl-C")
+    _stack_arguments(up)
+    up.add_argument(
+        "--api-port", type=int, default=API_PORT, help=f"API port (default {API_PORT})"
+    )
+    up.add_argument("--unicorns", type=int, default=5, help="fleet size (default 5)")
+    up.add_argument("--no-producer", action="store_true", help="start no producer")
+    sql = commands.add_parser(
+        "sql",
+        help="SQL over the archive (python -m local sql --help)",
+        add_help=False,
+        description="Everything after `sql` goes to the SQL command.",
+    )
+    sql.add_argument("--port", type=int, default=DEFAULT_PORT, help=argparse.SUPPRESS)
+    sql.add_argument("--stage", default=LOCAL_STAGE, help=argparse.SUPPRESS)
+    sql.add_argument("--work-dir", type=Path, default=WORK_DIR, help=argparse.SUPPRESS)
+    sql.add_argument("rest", nargs=argparse.REMAINDER)
+    return parser
+
+
+def run_sql(args: argparse.Namespace) -> int:
+    """The SQL command over the running endpoint's archive, or over the last run's copy."""
+    running = not port_free(args.port)
+    cache = args.work_dir / "archive"
+    if not running and not cache.exists():
+        print(
+            "local sql: no archive yet: run `make demo` (or keep `make up` running) first",
+            file=sys.stderr,
+        )
+        return 1
+    s3 = None
+    if running:
+        s3 = boto3.session.Session(
+            aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+            region_name=REGION,
+        ).client("s3", endpoint_url=f"http://{HOST}:{args.port}")
+    # Athena is AWS itself: the default credentials, region and endpoint.
+    athena = boto3.session.Session().client("athena") if "athena" in args.rest else None
+    sources = Sources(
+        table=archive_table(LOCAL_BUCKET, args.stage), cache_dir=cache, s3=s3, athena=athena
+    )
+    return sql_command(args.rest, sources=sources, out=sys.stdout, err=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "sql":
+        return run_sql(args)
+    stack = StackOptions(stage=args.stage, port=args.port, work_dir=args.work_dir)
+    try:
+        if args.command == "demo":
+            return run_demo(
+                DemoOptions(
+                    stack=stack,
+                    unicorns=args.unicorns,
+                    duration=args.duration,
+                    seed=args.seed,
+                    as_json=args.json,
+                )
+            )
+        if args.command == "up":
+            return run_up(
+                UpOptions(
+                    stack=stack,
+                    api_port=args.api_port,
+                    unicorns=args.unicorns,
+                    produce=not args.no_producer,
+                )
+            )
+    except (EndpointError, ProvisionError) as err:
+        print(f"local: {err}", file=sys.stderr)
+        return 1
+    return 2

@@ -1,0 +1,237 @@
+"""What the demo found, gathered from the local endpoint and told as text or one JSON object.
+
+`gather` reads the results where a user would look for them (the summary
+table, the mailbox, the archive bucket, the SQL questions); `render` lays them
+out for a person; `as_json` is the same content for a program.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import email.utils
+import mailbox
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from chalicelib import names
+from chalicelib.store import from_attributes
+
+SHOWN_SUMMARIES = 12
+SHOWN_ROWS = 4
+
+
+@dataclass
+class Email:
+    date: str
+    subject: str
+    kind: str
+    unicorn: str
+
+
+@dataclass
+class Question:
+    name: str
+    title: str
+    params: list[str]
+    columns: list[str]
+    rows: list[list[Any]]
+    total: int
+    error: str | None = None
+
+
+@dataclass
+class Report:
+    endpoint: str
+    stage: str
+    window_seconds: int
+    elapsed_seconds: float
+    produced: dict[str, Any]
+    stages: dict[str, dict[str, int]]
+    summaries: list[dict[str, Any]]
+    mailbox: str
+    emails: list[Email]
+    archive_bucket: str
+    archive_objects: list[dict[str, Any]]
+    questions: list[Question] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    logs: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def read_summaries(session: Any) -> list[dict[str, Any]]:
+    """Every row of the summary table, in name and time order."""
+    dynamodb = session.client("dynamodb")
+    rows: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"TableName": names.SUMMARY_TABLE}
+    while True:
+        page = dynamodb.scan(**kwargs)
+        rows.extend(from_attributes(item) for item in page["Items"])
+        if "LastEvaluatedKey" not in page:
+            break
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    for row in rows:
+        row["SummaryIds"] = sorted(row.get("SummaryIds", []))
+    return sorted(rows, key=lambda r: (r["Name"], r["StatusTime"]))
+
+
+def read_emails(path: Path) -> list[Email]:
+    """The mailbox's messages, oldest first."""
+    if not path.exists():
+        return []
+    found = []
+    for message in mailbox.Maildir(path, factory=None, create=False):
+        parsed = email.message_from_bytes(bytes(message), policy=email.policy.default)
+        date = email.utils.parsedate_to_datetime(str(parsed["Date"]))
+        found.append(
+            Email(
+                date=date.strftime("%H:%M:%S"),
+                subject=str(parsed["Subject"]),
+                kind=str(parsed.get("X-SNS-Attribute-kind", "")),
+                unicorn=str(parsed.get("X-SNS-Attribute-unicorn", "")),
+            )
+        )
+    return sorted(found, key=lambda e: e.date)
+
+
+def read_archive(session: Any, bucket: str, prefix: str) -> list[dict[str, Any]]:
+    s3 = session.client("s3")
+    objects: list[dict[str, Any]] = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        objects.extend({"key": o["Key"], "bytes": o["Size"]} for o in page.get("Contents", []))
+    return objects
+
+
+def render(report: Report) -> str:
+    """The report for a person."""
+    lines = ["", "Wild Rydes — what the local demo did", "=" * 36, ""]
+    lines += _flow(report)
+    lines += _summaries(report)
+    lines += _emails(report)
+    lines += _archive(report)
+    lines += _questions(report)
+    if report.errors:
+        lines += ["Problems", *[f"  {e}" for e in report.errors], f"  (logs: {report.logs})", ""]
+    lines += _next_steps(report)
+    return "\n".join(lines)
+
+
+def _flow(report: Report) -> list[str]:
+    produced = report.produced
+    lines = ["Records through the pipeline"]
+    lines.append(
+        f"  producer  → {names.RAW_STREAM:<18} {produced.get('sent', 0):>6} records sent"
+        f" ({produced.get('unicorns', '?')} unicorns, seed {produced.get('seed', '?')})"
+    )
+    for name, stats in report.stages.items():
+        if name.startswith("firehose"):
+            lines.append(
+                f"  firehose  → s3 archive         {stats['records']:>6} records in "
+                f"{_plural(stats['objects'], 'object')} ({stats['bytes'] / 1024:.1f} KiB)"
+            )
+        elif name.startswith("mailbox"):
+            lines.append(f"  mailbox   ← alert topic        {stats['emails']:>6} emails")
+        else:
+            function, _, stream = name.partition(" ← ")
+            noun = "summaries" if stream == names.SUMMARY_STREAM else "records"
+            extra = f" · {stats['windows']} windows closed" if stats.get("windows") else ""
+            lines.append(
+                f"  {function:<9} ← {stream:<18} {stats['records']:>6} {noun}"
+                f" · {stats['invocations']} invocations{extra} · {stats['errors']} errors"
+            )
+    return [*lines, ""]
+
+
+def _summaries(report: Report) -> list[str]:
+    rows = report.summaries
+    windows = sorted({r["StatusTime"] for r in rows})
+    unicorns = len({r["Name"] for r in rows})
+    lines = [
+        f"Summaries in {names.SUMMARY_TABLE}: {len(rows)} rows ({unicorns} unicorns, "
+        f"{len(windows)} windows of {report.window_seconds} s); the last two windows:"
+    ]
+    lines.append(
+        f"  {'Name':<12} {'Window':<9} {'Samples':>7} {'Distance m':>11} "
+        f"{'Health':>9} {'Magic':>9}"
+    )
+    latest = set(windows[-2:])
+    shown = [
+        r
+        for r in sorted(rows, key=lambda r: (r["StatusTime"], r["Name"]))
+        if r["StatusTime"] in latest
+    ]
+    for row in shown[:SHOWN_SUMMARIES]:
+        lines.append(
+            f"  {row['Name'][:12]:<12} {row['StatusTime'][11:19]:<9} {row['SampleCount']:>7} "
+            f"{row['Distance']:>11.1f} {row['MinHealthPoints']:>4}–{row['MaxHealthPoints']:<4} "
+            f"{row['MinMagicPoints']:>4}–{row['MaxMagicPoints']}"
+        )
+    return [*lines, ""]
+
+
+def _emails(report: Report) -> list[str]:
+    lines = [f"Alert emails: {len(report.emails)} in the Maildir {report.mailbox}"]
+    lines += [f"  {e.date}  {e.subject}" for e in report.emails]
+    if not report.emails:
+        lines.append("  none (no unicorn fell below the threshold)")
+    return [*lines, ""]
+
+
+def _archive(report: Report) -> list[str]:
+    objects = report.archive_objects
+    total = sum(o["bytes"] for o in objects)
+    lines = [
+        f"Archive: {_plural(len(objects), 'object')} ({total / 1024:.1f} KiB) "
+        f"in s3://{report.archive_bucket}/"
+    ]
+    lines += [f"  {o['key']}" for o in objects[:4]]
+    if len(objects) > 4:
+        lines.append(f"  … and {len(objects) - 4} more")
+    return [*lines, ""]
+
+
+def _questions(report: Report) -> list[str]:
+    if not report.questions:
+        return []
+    lines = ["The workshop's questions, answered locally by DuckDB over the archive"]
+    for number, question in enumerate(report.questions, 1):
+        shown = f" ({', '.join(question.params)})" if question.params else ""
+        lines.append(f"  {number}. {question.title}{shown}: {question.total} rows")
+        if question.error:
+            lines.append(f"     error: {question.error}")
+            continue
+        widths = [
+            max(len(c), *(len(_cell(r[i])) for r in question.rows)) if question.rows else len(c)
+            for i, c in enumerate(question.columns)
+        ]
+        lines.append(
+            "     " + "  ".join(c.ljust(w) for c, w in zip(question.columns, widths, strict=True))
+        )
+        for row in question.rows:
+            lines.append(
+                "     " + "  ".join(_cell(v).ljust(w) for v, w in zip(row, widths, strict=True))
+            )
+        if question.total > len(question.rows):
+            lines.append(f"     … and {question.total - len(question.rows)} more")
+    return [*lines, ""]
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.6f}".rstrip("0").rstrip(".")
+    return str(value)
+
+
+def _next_steps(report: Report) -> list[str]:
+    return [
+        "What to try next",
+        "  make up                                  the same stack until Ctrl-C, API on http://127.0.0.1:8000",
+        '  make sql Q="SELECT name, count(*) AS n FROM wildrydes GROUP BY name"',
+        f"  mutt -f {report.mailbox}    read the alert emails",
+        "  make demo JSON=1                         this report as one JSON object",
+        f"  less {report.logs}        what the functions logged",
+        "",
+    ]

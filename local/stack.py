@@ -1,0 +1,229 @@
+"""The local pipeline assembled: endpoint, resources, and the runtime with its components.
+
+`LocalStack` starts moto's server, provisions the stage's supporting
+resources from infra's definitions, and runs on a thread of its own every
+Kinesis mapping of the app, the Firehose emulation and a mailbox per email
+subscription. Functions' logs go to `<work dir>/logs/functions.log` (the
+local CloudWatch Logs); the endpoint's to `endpoint.log`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import boto3
+
+from infra.stages import CONFIG_PATH, PROJECT_DIR
+from local.endpoint import DEFAULT_PORT, REGION, Endpoint, client_environment
+from local.firehose import DeliverySettings, FirehoseEmulator
+from local.functions import LocalFunction, local_functions
+from local.invoke import Invoker
+from local.mailbox import Mailbox, subscriptions_from_template
+from local.mapping import EventSourceMapping, SqsDestination
+from local.provision import Provisioned, provision
+from local.runtime import Component, Runtime
+from local.shards import stream_arn
+
+WORK_DIR = PROJECT_DIR / ".wildrydes"
+LOCAL_STAGE = "local"
+ALERT_EMAIL = "ops@wildrydes.local"
+API_PORT = 8000
+LOGGERS = ("chalicelib", "local", "wildrydes", "app")
+
+
+@dataclass
+class StackOptions:
+    """How to run the local stack; every default is what `make demo` uses."""
+
+    stage: str = LOCAL_STAGE
+    port: int = DEFAULT_PORT
+    work_dir: Path = WORK_DIR
+    alert_email: str = ALERT_EMAIL
+    api_url: str = f"http://127.0.0.1:{API_PORT}"
+    config_path: Path = CONFIG_PATH
+    parameters: dict[str, str] = field(default_factory=dict)  # template parameters
+    retry_base: float = 1.0
+
+
+class LocalStack:
+    """Start with `start()` (or `with`), stop with `stop()`; always stops everything it started."""
+
+    def __init__(self, options: StackOptions | None = None) -> None:
+        self.options = options or StackOptions()
+        work = self.options.work_dir
+        self.logs = work / "logs"
+        self.mail = work / "mail"
+        self.endpoint = Endpoint(self.options.port, log_path=self.logs / "endpoint.log")
+        self.provisioned: Provisioned | None = None
+        self.functions: list[LocalFunction] = []
+        self.mappings: list[EventSourceMapping] = []
+        self.firehoses: list[FirehoseEmulator] = []
+        self.mailboxes: list[Mailbox] = []
+        self.invoker = Invoker()
+        self.runtime: Runtime | None = None
+        self._thread: threading.Thread | None = None
+        self._saved_environment: dict[str, str | None] = {}
+        self._log_handler: logging.Handler | None = None
+
+    @property
+    def url(self) -> str:
+        return self.endpoint.url
+
+    @property
+    def window(self) -> int:
+        """The longest tumbling window of the stage's mappings, in seconds."""
+        return max((f.mapping.tumbling_window for f in self.functions), default=0)
+
+    def session(self) -> Any:
+        return boto3.session.Session(region_name=REGION)
+
+    def start(self) -> None:
+        self.logs.mkdir(parents=True, exist_ok=True)
+        self.mail.mkdir(parents=True, exist_ok=True)
+        self._start_logging()
+        self.endpoint.start()
+        try:
+            self._point_at_endpoint()
+            session = self.session()
+            parameters = {"AlertEmail": self.options.alert_email, **self.options.parameters}
+            self.provisioned = provision(
+                session, self.options.stage, parameters, config_path=self.options.config_path
+            )
+            self._build(session, self.provisioned)
+            self.runtime = Runtime(self.components)
+            self._thread = threading.Thread(
+                target=self.runtime.run, name="local-runtime", daemon=True
+            )
+            self._thread.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    @property
+    def components(self) -> list[Component]:
+        return [*self.mappings, *self.firehoses, *self.mailboxes]
+
+    def _point_at_endpoint(self) -> None:
+        # Handlers run in this process and make their clients from the
+        # environment, as in Lambda: point every client at the endpoint.
+        variables = client_environment(self.url)
+        for key in (*variables, "AWS_PROFILE"):
+            self._saved_environment.setdefault(key, os.environ.get(key))
+        os.environ.pop("AWS_PROFILE", None)
+        os.environ.update(variables)
+
+    def _build(self, session: Any, provisioned: Provisioned) -> None:
+        kinesis, sqs = session.client("kinesis"), session.client("sqs")
+        self.functions = local_functions(
+            self.options.stage,
+            provisioned,
+            api_url=self.options.api_url,
+            config_path=self.options.config_path,
+            retry_base=self.options.retry_base,
+        )
+        now = time.time()
+        for function in self.functions:
+            mapping = EventSourceMapping(
+                function.mapping,
+                function.spec,
+                kinesis,
+                self.invoker,
+                stream_arn=stream_arn(kinesis, function.mapping.stream),
+                region=REGION,
+                destination=SqsDestination(sqs, function.mapping.on_failure)
+                if function.mapping.on_failure
+                else None,
+            )
+            mapping.start(now)
+            self.mappings.append(mapping)
+        for logical in provisioned.of_type("AWS::KinesisFirehose::DeliveryStream"):
+            settings = DeliverySettings.from_properties(
+                provisioned.resources[logical]["Properties"], provisioned.resolve
+            )
+            self.firehoses.append(FirehoseEmulator(settings, kinesis, session.client("s3")))
+        subscriptions = subscriptions_from_template(
+            provisioned.template, provisioned.parameters, provisioned.resolve
+        )
+        for topic, addresses in subscriptions.items():
+            for address in addresses:
+                mailbox = Mailbox(
+                    session.client("sns"),
+                    sqs,
+                    provisioned.physical[topic],
+                    address,
+                    self.mail / address,
+                )
+                mailbox.start()  # before any function runs, so no alert is missed
+                self.mailboxes.append(mailbox)
+
+    def _start_logging(self) -> None:
+        handler = logging.FileHandler(self.logs / "functions.log")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        for name in LOGGERS:
+            logger = logging.getLogger(name)
+            logger.addHandler(handler)
+            logger.setLevel(logging.INFO)
+            logger.propagate = False
+        self._log_handler = handler
+
+    def drain(self, timeout: float) -> bool:
+        """Stop polling on the thread and let every component finish; True if all did."""
+        self._stop_thread()
+        if self.runtime is None:
+            return True
+        return self.runtime.drain(timeout)
+
+    def _stop_thread(self) -> None:
+        if self.runtime is not None:
+            self.runtime.stop()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+            self._thread = None
+
+    def stop(self) -> None:
+        """Stop the runtime and the endpoint, and put the environment back."""
+        self._stop_thread()
+        self.endpoint.stop()
+        for key, value in self._saved_environment.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        self._saved_environment.clear()
+        if self._log_handler is not None:
+            for name in LOGGERS:
+                logger = logging.getLogger(name)
+                logger.removeHandler(self._log_handler)
+                logger.propagate = True
+            self._log_handler.close()
+            self._log_handler = None
+
+    def stats(self) -> dict[str, dict[str, int]]:
+        """Counters of every component, by component name."""
+        return {component.name: component.stats() for component in self.components}
+
+    def lag(self) -> dict[str, float]:
+        now = time.time()
+        return {mapping.settings.function: mapping.lag(now) for mapping in self.mappings}
+
+    def errors(self) -> list[str]:
+        return list(self.runtime.errors) if self.runtime else []
+
+    def __enter__(self) -> LocalStack:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.stop()

@@ -1,0 +1,172 @@
+"""`make up`: the local stack, the query API and a producer, running until Ctrl-C.
+
+The query API is `chalice local` on 127.0.0.1:8000, pointed at the embedded
+endpoint; the stock AWS CLI reaches the endpoint on its port. Progress
+(records per second through each stage, lag of each mapping) is printed every
+few seconds. Ctrl-C stops the producer, the API, the runtime and the endpoint,
+in that order.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from infra.stages import PROJECT_DIR
+from local.endpoint import HOST, EndpointError, client_environment, die_with_parent, port_free
+from local.stack import API_PORT, LocalStack, StackOptions
+
+PROGRESS_SECONDS = 5.0
+
+
+@dataclass
+class UpOptions:
+    stack: StackOptions
+    api_port: int = API_PORT
+    unicorns: int = 5
+    produce: bool = True
+
+
+def _child(command: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    with log.open("ab") as output:
+        return subprocess.Popen(
+            command,
+            cwd=PROJECT_DIR,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            preexec_fn=die_with_parent,
+            start_new_session=True,
+        )
+
+
+def _stop(process: subprocess.Popen[bytes] | None, how: signal.Signals) -> None:
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(how)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def _wait_for_api(url: str, api: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if api.poll() is not None:
+            raise EndpointError(f"chalice local exited (code {api.returncode}); see its log")
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=1):
+                return
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.2)
+    raise EndpointError(f"chalice local did not answer on {url} within {timeout:.0f} s")
+
+
+def run_up(options: UpOptions, *, out: TextIO = sys.stdout) -> int:
+    started = time.monotonic()
+
+    def say(text: str) -> None:
+        print(f"[{time.monotonic() - started:6.1f}s] {text}", file=out, flush=True)
+
+    if not port_free(options.api_port):
+        raise EndpointError(
+            f"port {options.api_port} on {HOST} is in use; stop what holds it or pass API_PORT=..."
+        )
+    api_url = f"http://{HOST}:{options.api_port}"
+    options.stack.api_url = api_url
+    stack = LocalStack(options.stack)
+    api = producer = None
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        say(f"starting the embedded AWS endpoint on {stack.url} ...")
+        stack.start()
+        env = {**os.environ, **client_environment(stack.url)}
+        chalice = str(Path(sys.executable).with_name("chalice"))
+        api = _child(
+            [
+                chalice,
+                "local",
+                "--stage",
+                options.stack.stage,
+                "--host",
+                HOST,
+                "--port",
+                str(options.api_port),
+                "--no-autoreload",
+            ],
+            stack.logs / "api.log",
+            env,
+        )
+        _wait_for_api(api_url, api)
+        if options.produce:
+            producer = _child(
+                [sys.executable, "-m", "producer", "--unicorns", str(options.unicorns)],
+                stack.logs / "producer.log",
+                env,
+            )
+        _banner(stack, api_url, options)
+        previous_counts: dict[str, int] = {}
+        last = time.monotonic()
+        while True:
+            time.sleep(PROGRESS_SECONDS)
+            now = time.monotonic()
+            counts = {
+                name: stats.get("records", stats.get("emails", 0))
+                for name, stats in stack.stats().items()
+            }
+            elapsed = now - last
+            rates = [
+                f"{name.split(' ')[0]} {(count - previous_counts.get(name, 0)) / elapsed:.1f}/s"
+                for name, count in counts.items()
+            ]
+            lags = " ".join(f"{f} {lag:.1f}s" for f, lag in stack.lag().items())
+            say(" · ".join(rates) + f" · lag {lags}")
+            previous_counts, last = counts, now
+            if producer is not None and producer.poll() is not None:
+                say(f"the producer stopped (code {producer.returncode}); see {stack.logs}")
+                producer = None
+    except KeyboardInterrupt:
+        say("stopping: producer, API, runtime, endpoint ...")
+        return 0
+    finally:
+        _stop(producer, signal.SIGINT)
+        _stop(api, signal.SIGTERM)
+        stack.stop()
+        signal.signal(signal.SIGTERM, previous)
+        say("stopped")
+
+
+def _banner(stack: LocalStack, api_url: str, options: UpOptions) -> None:
+    env_file = stack.options.work_dir / "env"
+    env_file.write_text(
+        "".join(f"export {k}={v}\n" for k, v in client_environment(stack.url).items())
+    )
+    lines = [
+        f"embedded AWS: {stack.url}   query API: {api_url}   stage {options.stack.stage}",
+        "try, in another terminal:",
+        f"  curl {api_url}/unicorns",
+        f"  curl {api_url}/alerts",
+        f"  source {env_file}   # endpoint, region and credentials for the commands below",
+        f"  .venv/bin/aws --endpoint-url {stack.url} dynamodb scan --table-name UnicornSensorData",
+        "  .venv/bin/python -m producer --name Shadowfax   # one more producer",
+        '  make sql Q="SELECT name, count(*) AS n FROM wildrydes GROUP BY name"',
+        f"logs in {stack.logs}; alert emails in {stack.mail}",
+        "Ctrl-C stops everything.",
+    ]
+    for line in lines:
+        print(line, flush=True)
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
