@@ -12,6 +12,7 @@ import email.policy
 import email.utils
 import mailbox
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -207,19 +208,23 @@ def _questions(report: Report) -> list[str]:
             max(len(c), *(len(_cell(r[i])) for r in question.rows)) if question.rows else len(c)
             for i, c in enumerate(question.columns)
         ]
-        lines.append(
-            "     " + "  ".join(c.ljust(w) for c, w in zip(question.columns, widths, strict=True))
-        )
+        header = "  ".join(c.ljust(w) for c, w in zip(question.columns, widths, strict=True))
+        lines.append(f"     {header}".rstrip())
         for row in question.rows:
-            lines.append(
-                "     " + "  ".join(_cell(v).ljust(w) for v, w in zip(row, widths, strict=True))
-            )
+            cells = "  ".join(_cell(v).ljust(w) for v, w in zip(row, widths, strict=True))
+            lines.append(f"     {cells}".rstrip())
         if question.total > len(question.rows):
             lines.append(f"     … and {question.total - len(question.rows)} more")
     return [*lines, ""]
 
 
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
 def _cell(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ", timespec="milliseconds")
     if isinstance(value, float):
         return f"{value:.6f}".rstrip("0").rstrip(".")
     return str(value)
@@ -228,7 +233,8 @@ def _cell(value: Any) -> str:
 def _next_steps(report: Report) -> list[str]:
     return [
         "What to try next",
-        "  make up                                  the same stack until Ctrl-C, API on http://127.0.0.1:8000",
+        "  make up                                  the same stack until Ctrl-C, "
+        "API on http://127.0.0.1:8000",
         '  make sql Q="SELECT name, count(*) AS n FROM wildrydes GROUP BY name"',
         f"  mutt -f {report.mailbox}    read the alert emails",
         "  make demo JSON=1                         this report as one JSON object",

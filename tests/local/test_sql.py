@@ -1,0 +1,736 @@
+"""The workshop's SQL over an archive in moto's S3: DuckDB locally, Athena's calls on moto.
+
+The archive is written as Firehose writes it (hourly keys, newline-delimited
+JSON, several objects an hour, one malformed line); each named query's rows
+are checked against the same answer computed in Python from the readings.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+import requests
+from botocore.stub import Stubber
+from moto import mock_aws
+
+from chalicelib.records import Reading, encode_reading
+from infra import names as infra_names
+from infra import resources
+from infra.named_queries import named_queries
+from local.sql import (
+    ArchiveTable,
+    AthenaEngine,
+    Column,
+    QueryError,
+    QueryResult,
+    Sources,
+    SqlError,
+    archive_table,
+    athena_literal,
+    cli_param,
+    duckdb_type,
+    format_table,
+    resolver,
+    run_named,
+    run_query,
+    sql_command,
+    sync_archive,
+    to_duckdb,
+)
+from tests.lambda_events import ACCOUNT, REGION
+
+BUCKET = f"wildrydes-archive-{ACCOUNT}-{REGION}"
+UNICORNS = ("Shadowfax", "Bucephalus", "Rocinante")
+LOWER_CASE_KEYS = "Pegasus"  # written with lower-case JSON keys: the SerDe ignores case
+MALFORMED = b'{"Name":"Glitch","StatusTime":"2026-11-22 14:0\n'
+
+
+def readings() -> list[Reading]:
+    """Three unicorns over two hours, Rocinante unwell in the second."""
+    found = []
+    for n, name in enumerate(UNICORNS):
+        for hour, count in ((14, 12), (15, 8)):
+            for i in range(count):
+                second = 5 * i + n
+                unwell = name == "Rocinante" and hour == 15
+                found.append(
+                    Reading(
+                        name=name,
+                        status_time=f"2026-11-22 {hour}:05:{second:02d}.{100 * n + i:03d}",
+                        latitude=round(40.749167 + 0.0001 * i + 0.01 * n, 6),
+                        longitude=round(-73.985184 - 0.0001 * i, 6),
+                        distance=29.0 + (i % 3) + 0.25 * n,
+                        health=98 - i if unwell else 150 - i,
+                        magic=150 if unwell else 101 - i % 3,
+                    )
+                )
+    found.append(Reading(LOWER_CASE_KEYS, "2026-11-22 15:30:00.000", 41.0, -74.0, 30.5, 97, 150))
+    return found
+
+
+def firehose_key(hour: int, minute: int, suffix: str) -> str:
+    return (
+        f"raw/2026/11/22/{hour}/wildrydes-1-2026-11-22-{hour}-{minute:02d}-00-"
+        f"0b9a1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c{suffix}"
+    )
+
+
+def write_archive(s3: Any, data: list[Reading]) -> None:
+    """The readings as Firehose objects: two an hour, one holding a malformed line."""
+    objects: dict[str, list[bytes]] = {}
+    for n, reading in enumerate(data):
+        hour = int(reading.status_time[11:13])
+        if reading.name == LOWER_CASE_KEYS:
+            line = json.dumps({k.lower(): v for k, v in reading.to_json().items()}).encode()
+            objects.setdefault(firehose_key(hour, 31, "03"), []).append(line + b"\n")
+            continue
+        key = firehose_key(hour, 5 + n % 2, f"{n % 2:02d}")
+        objects.setdefault(key, []).append(encode_reading(reading))
+    objects[firehose_key(14, 5, "00")].insert(3, MALFORMED)
+    for key, lines in objects.items():
+        s3.put_object(Bucket=BUCKET, Key=key, Body=b"".join(lines))
+    # Not the table's: other prefixes of the same bucket.
+    s3.put_object(
+        Bucket=BUCKET, Key="dead-letter/2026/11/22/14/batch", Body=encode_reading(data[0])
+    )
+    s3.put_object(Bucket=BUCKET, Key="athena-results/abc.csv", Body=b'"name"\n"x"\n')
+
+
+def f32(value: float) -> float:
+    """`value` as a 32-bit float, as a FLOAT column holds it."""
+    return float(struct.unpack("f", struct.pack("f", value))[0])
+
+
+def as_float32(rows: tuple[tuple[Any, ...], ...] | list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    return [tuple(f32(v) if isinstance(v, float) else v for v in row) for row in rows]
+
+
+def moment(status_time: str) -> datetime:
+    return datetime.fromisoformat(status_time)
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+
+
+@pytest.fixture
+def session(aws_env: None) -> Iterator[boto3.session.Session]:
+    with mock_aws():
+        session = boto3.session.Session(region_name=REGION)
+        session.client("s3").create_bucket(Bucket=BUCKET)
+        yield session
+
+
+@pytest.fixture
+def table() -> ArchiveTable:
+    return archive_table(BUCKET, "dev")
+
+
+@pytest.fixture
+def sources(session: boto3.session.Session, table: ArchiveTable, tmp_path: Path) -> Sources:
+    """An archive written as Firehose writes it, queried through a cache in tmp_path."""
+    s3 = session.client("s3")
+    write_archive(s3, readings())
+    return Sources(table=table, cache_dir=tmp_path / "archive", s3=s3)
+
+
+# --- The table, from the template ----------------------------------------------------
+
+
+def test_table_comes_from_the_templates_glue_table(table: ArchiveTable) -> None:
+    assert table.name == infra_names.GLUE_TABLE
+    assert table.database == infra_names.GLUE_DATABASE
+    assert (table.bucket, table.prefix) == (BUCKET, "raw/")
+    assert (table.partition_key, table.partition_format) == ("dt", "yyyy/MM/dd/HH")
+    assert [(c.name, c.duckdb_type) for c in table.columns] == [
+        ("name", "VARCHAR"),
+        ("statustime", "TIMESTAMP"),
+        ("latitude", "FLOAT"),
+        ("longitude", "FLOAT"),
+        ("distance", "FLOAT"),
+        ("healthpoints", "INTEGER"),
+        ("magicpoints", "INTEGER"),
+    ]
+
+
+def test_table_takes_a_location_template_left_unresolved_by_the_resolver() -> None:
+    properties = resources.supporting_resources("dev")["Resources"][resources.GLUE_TABLE_ID][
+        "Properties"
+    ]
+    # A resolver that keeps Fn::Sub's `${!dt}` escape instead of turning it into `${dt}`.
+    stub = {
+        "s3://${ArchiveBucket}/raw/${!dt}/": "s3://b/raw/${!dt}/",
+        "s3://${ArchiveBucket}/raw/": "s3://b/raw/",
+    }
+
+    def resolve(value: Any) -> Any:
+        if isinstance(value, dict) and "Fn::Sub" in value:
+            return stub[value["Fn::Sub"]]
+        if isinstance(value, dict):
+            return "wildrydes"
+        return value
+
+    table = ArchiveTable.from_resource(properties, resolve)
+    assert (table.bucket, table.prefix) == ("b", "raw/")
+
+
+@pytest.mark.parametrize(
+    ("hive", "duckdb"),
+    [
+        ("string", "VARCHAR"),
+        ("timestamp", "TIMESTAMP"),
+        ("float", "FLOAT"),
+        ("double", "DOUBLE"),
+        ("int", "INTEGER"),
+        ("bigint", "BIGINT"),
+        ("boolean", "BOOLEAN"),
+        ("varchar(64)", "VARCHAR"),
+        ("decimal(9, 2)", "DECIMAL(9,2)"),
+    ],
+)
+def test_hive_types_map_to_duckdb(hive: str, duckdb: str) -> None:
+    assert duckdb_type(hive) == duckdb
+
+
+def test_an_unknown_hive_type_is_named() -> None:
+    with pytest.raises(SqlError, match="array<string>"):
+        Column("tags", "array<string>").duckdb_type  # noqa: B018 - the property raises
+
+
+def test_resolver_substitutes_refs_and_keeps_escaped_placeholders() -> None:
+    resolve = resolver({"ArchiveBucket": "b", "ArchiveDatabase": "db"})
+    assert resolve({"Ref": "ArchiveDatabase"}) == "db"
+    assert resolve({"Fn::Sub": "s3://${ArchiveBucket}/raw/${!dt}/"}) == "s3://b/raw/${dt}/"
+    with pytest.raises(SqlError, match="AWS::Region"):
+        resolve({"Fn::Sub": "${AWS::Region}"})
+
+
+# --- Syncing the archive -------------------------------------------------------------
+
+
+def test_sync_mirrors_the_tables_objects_once(sources: Sources) -> None:
+    first = sync_archive(sources.s3, sources.table, sources.cache_dir)
+    again = sync_archive(sources.s3, sources.table, sources.cache_dir)
+
+    cached = sorted(
+        str(p.relative_to(sources.cache_dir / BUCKET))
+        for p in (sources.cache_dir / BUCKET).rglob("*")
+        if p.is_file()
+    )
+    assert cached == sorted(
+        o["Key"] for o in sources.s3.list_objects_v2(Bucket=BUCKET, Prefix="raw/")["Contents"]
+    )
+    assert (first.downloaded, first.present) == (5, 0)
+    assert (again.downloaded, again.present, again.removed) == (0, 5, 0)
+
+
+def test_sync_fetches_new_objects_and_drops_those_gone(sources: Sources) -> None:
+    sync_archive(sources.s3, sources.table, sources.cache_dir)
+    gone = firehose_key(15, 6, "01")
+    sources.s3.delete_object(Bucket=BUCKET, Key=gone)
+    new = firehose_key(16, 0, "09")
+    sources.s3.put_object(Bucket=BUCKET, Key=new, Body=encode_reading(readings()[0]))
+
+    report = sync_archive(sources.s3, sources.table, sources.cache_dir)
+
+    assert (report.downloaded, report.present, report.removed) == (1, 4, 1)
+    assert (sources.cache_dir / BUCKET / new).is_file()
+    assert not (sources.cache_dir / BUCKET / gone).exists()
+
+
+def test_sync_of_a_missing_bucket_is_one_line(sources: Sources) -> None:
+    table = replace(sources.table, bucket="no-such-bucket")
+    with pytest.raises(SqlError, match=r"no-such-bucket.*NoSuchBucket"):
+        sync_archive(sources.s3, table, sources.cache_dir)
+
+
+# --- The four questions on DuckDB ----------------------------------------------------
+
+
+def test_q1_trip_positions_of_one_unicorn_in_time_order(sources: Sources) -> None:
+    result = run_named("trip_positions", ["Rocinante"], sources=sources)
+
+    expected = sorted(
+        (moment(r.status_time), r.latitude, r.longitude)
+        for r in readings()
+        if r.name == "Rocinante"
+    )
+    assert result.columns == ("statustime", "latitude", "longitude")
+    assert as_float32(result.rows) == as_float32(expected)
+    assert len(result.rows) == 20
+
+
+def test_q2_points_after_a_timestamp(sources: Sources) -> None:
+    after = "2026-11-22 14:05:30"
+    result = run_named("points_after", [after], sources=sources)
+
+    expected = sorted(
+        (
+            r.name,
+            moment(r.status_time),
+            r.latitude,
+            r.longitude,
+            r.distance,
+            r.health,
+            r.magic,
+        )
+        for r in readings()
+        if moment(r.status_time) > moment(after)
+    )
+    expected.sort(key=lambda row: (row[1], row[0]))
+    assert result.columns == (
+        "name",
+        "statustime",
+        "latitude",
+        "longitude",
+        "distance",
+        "healthpoints",
+        "magicpoints",
+    )
+    assert as_float32(result.rows) == as_float32(expected)
+
+
+def test_q3_total_distance_per_unicorn(sources: Sources) -> None:
+    result = run_named("distance_per_unicorn", sources=sources)
+
+    totals: dict[str, float] = {}
+    for r in readings():
+        totals[r.name] = totals.get(r.name, 0.0) + r.distance
+    assert result.columns == ("name", "total_distance")
+    assert [name for name, _ in result.rows] == sorted(totals)
+    assert dict(result.rows) == pytest.approx(totals, rel=1e-6)
+
+
+def test_q4_points_with_a_vital_below_100(sources: Sources) -> None:
+    result = run_named("low_vitals", sources=sources)
+
+    expected = sorted(
+        (
+            (r.name, moment(r.status_time), r.health, r.magic, r.latitude, r.longitude)
+            for r in readings()
+            if r.health < 100 or r.magic < 100
+        ),
+        key=lambda row: (row[1], row[0]),
+    )
+    assert {row[0] for row in expected} == {"Shadowfax", "Bucephalus", "Rocinante", "Pegasus"}
+    assert as_float32(result.rows) == as_float32(expected)
+
+
+def test_a_users_query_sees_the_dt_partition(sources: Sources) -> None:
+    result = run_query(
+        "SELECT dt, count(*) AS points FROM wildrydes GROUP BY dt ORDER BY dt", sources=sources
+    )
+
+    assert result == QueryResult(("dt", "points"), (("2026/11/22/14", 36), ("2026/11/22/15", 25)))
+
+
+def test_the_malformed_line_and_other_prefixes_are_not_read(sources: Sources) -> None:
+    result = run_query(
+        "SELECT count(*), count(DISTINCT name), count(statustime) FROM wildrydes",
+        sources=sources,
+    )
+
+    assert result.rows == ((len(readings()), len(UNICORNS) + 1, len(readings())),)
+
+
+def test_parameters_bind_numbers_and_text(sources: Sources) -> None:
+    result = run_query(
+        "SELECT name, count(*) FROM wildrydes WHERE healthpoints < ? AND name <> ? "
+        "GROUP BY name ORDER BY name",
+        [cli_param("100"), cli_param("Pegasus")],
+        sources=sources,
+    )
+
+    assert result.rows == (("Rocinante", 8),)
+
+
+def test_later_objects_show_up_in_the_next_query(sources: Sources) -> None:
+    before = run_query("SELECT count(*) FROM wildrydes", sources=sources).rows[0][0]
+    late = Reading("Shadowfax", "2026-11-22 16:00:00.000", 40.0, -74.0, 30.0, 150, 150)
+    sources.s3.put_object(Bucket=BUCKET, Key=firehose_key(16, 0, "07"), Body=encode_reading(late))
+
+    after = run_query("SELECT count(*) FROM wildrydes", sources=sources).rows[0][0]
+
+    assert after == before + 1
+
+
+def test_an_empty_archive_gives_no_rows_with_the_tables_columns(
+    session: boto3.session.Session, table: ArchiveTable, tmp_path: Path
+) -> None:
+    sources = Sources(table=table, cache_dir=tmp_path, s3=session.client("s3"))
+
+    everything = run_query("SELECT * FROM wildrydes", sources=sources)
+    question = run_named("low_vitals", sources=sources)
+
+    assert everything == QueryResult(
+        (
+            "name",
+            "statustime",
+            "latitude",
+            "longitude",
+            "distance",
+            "healthpoints",
+            "magicpoints",
+            "dt",
+        ),
+        (),
+    )
+    assert question.rows == ()
+
+
+def test_bad_sql_is_one_line_naming_the_query(sources: Sources) -> None:
+    with pytest.raises(QueryError) as caught:
+        run_query("SELECT nosuchcolumn FROM wildrydes", sources=sources, label="mine")
+
+    message = str(caught.value)
+    assert message.startswith("mine: Binder Error:")
+    assert "nosuchcolumn" in message
+    assert "\n" not in message
+
+
+def test_a_named_query_without_its_parameter_says_what_it_needs(sources: Sources) -> None:
+    with pytest.raises(SqlError, match=r"points_after takes 1 parameter.*UTC timestamp"):
+        run_named("points_after", [], sources=sources)
+
+
+def test_an_unknown_named_query_lists_the_known_ones(sources: Sources) -> None:
+    with pytest.raises(SqlError, match="trip_positions, points_after"):
+        run_named("nope", sources=sources)
+
+
+# --- The dialect ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("trino", "duckdb"),
+    [
+        ("SELECT approx_distinct(name) FROM t", "SELECT approx_count_distinct(name) FROM t"),
+        ("SELECT APPROX_DISTINCT(name, 0.01)", "SELECT approx_count_distinct(name)"),
+        (
+            "WHERE statustime > from_iso8601_timestamp('2026-11-22T14:00:00Z')",
+            "WHERE statustime > CAST(CAST('2026-11-22T14:00:00Z' AS TIMESTAMPTZ) AS TIMESTAMP)",
+        ),
+        ("date_diff('second', a, b)", "date_sub('second', a, b)"),
+        (
+            "date_add('minute', -5, max(statustime))",
+            "(max(statustime) + (-5) * CAST('1 ' || 'minute' AS INTERVAL))",
+        ),
+        ("date_format(statustime, '%Y-%m-%d %H:%i')", "strftime(statustime, '%Y-%m-%d %H:%M')"),
+        (
+            "approx_distinct(date_format(statustime, '%H:%i'))",
+            "approx_count_distinct(strftime(statustime, '%H:%M'))",
+        ),
+        # Strings, quoted identifiers, comments and qualified names are left alone.
+        ("SELECT 'approx_distinct(x)', \"date_diff\" FROM t", None),
+        ("-- date_diff('day', a, b)\nSELECT 1", None),
+        ("SELECT s.date_add(1)", None),
+        ("WHERE statustime > CAST(? AS timestamp)", None),
+    ],
+)
+def test_trino_sql_is_rewritten_for_duckdb(trino: str, duckdb: str | None) -> None:
+    assert to_duckdb(trino) == (trino if duckdb is None else duckdb)
+
+
+def test_the_question_files_run_unchanged() -> None:
+    for query in named_queries():
+        assert to_duckdb(query.sql) == query.sql
+
+
+def test_rewritten_trino_functions_give_trinos_answers(sources: Sources) -> None:
+    result = run_query(
+        "SELECT approx_distinct(name), "
+        "date_diff('hour', TIMESTAMP '2026-11-22 14:59:00', TIMESTAMP '2026-11-22 15:10:00'), "
+        "date_add('hour', 2, TIMESTAMP '2026-11-22 14:00:00'), "
+        "from_iso8601_timestamp('2026-11-22T15:00:00+01:00'), "
+        "7 / 2, "
+        "to_unixtime(from_unixtime(1795356000)) "
+        "FROM wildrydes",
+        sources=sources,
+    )
+
+    assert result.rows == (
+        (
+            len(UNICORNS) + 1,
+            0,  # not a full hour, whatever the boundary crossed
+            datetime(2026, 11, 22, 16),
+            datetime(2026, 11, 22, 14),
+            3,
+            1795356000.0,
+        ),
+    )
+
+
+# --- Athena (moto answers every query with no rows) ----------------------------------
+
+
+@pytest.fixture
+def athena(session: boto3.session.Session) -> Any:
+    client = session.client("athena")
+    client.create_work_group(Name=infra_names.ATHENA_WORKGROUP)
+    return client
+
+
+def test_athena_runs_a_named_query_in_the_workgroup_with_its_parameter(
+    athena: Any, table: ArchiveTable, tmp_path: Path
+) -> None:
+    pauses: list[float] = []
+    sources = Sources(table=table, cache_dir=tmp_path, athena=athena, sleep=pauses.append)
+
+    result = run_named("trip_positions", ["Rocinante"], sources=sources, engine="athena")
+
+    assert result == QueryResult((), ())
+    (query_id,) = athena.list_query_executions(WorkGroup=infra_names.ATHENA_WORKGROUP)[
+        "QueryExecutionIds"
+    ]
+    execution = athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]
+    assert execution["Query"] == named_queries()[0].sql
+    assert execution["QueryExecutionContext"] == {"Database": infra_names.GLUE_DATABASE}
+    assert execution["ExecutionParameters"] == ["'Rocinante'"]
+    assert execution["Status"]["State"] == "SUCCEEDED"
+    assert not list((tmp_path).iterdir())  # Athena reads S3 itself: nothing cached
+
+
+def test_athena_results_skip_the_header_row_and_are_typed(athena: Any) -> None:
+    column_info = [
+        {"Name": "name", "Label": "name", "Type": "varchar"},
+        {"Name": "statustime", "Label": "statustime", "Type": "timestamp"},
+        {"Name": "latitude", "Label": "latitude", "Type": "float"},
+        {"Name": "healthpoints", "Label": "healthpoints", "Type": "integer"},
+    ]
+
+    def row(*values: str | None) -> dict[str, Any]:
+        return {"Data": [{} if v is None else {"VarCharValue": v} for v in values]}
+
+    seeded = requests.post(
+        "http://motoapi.amazonaws.com/moto-api/static/athena/query-results",
+        json={
+            "account_id": ACCOUNT,
+            "region": REGION,
+            "results": [
+                {
+                    "rows": [
+                        row("name", "statustime", "latitude", "healthpoints"),
+                        row("Rocinante", "2026-11-22 15:05:02.200", "40.769167", "98"),
+                        row("Rocinante", "2026-11-22 15:05:07.201", None, "97"),
+                    ],
+                    "column_info": column_info,
+                }
+            ],
+        },
+        timeout=5,
+    )
+    assert seeded.status_code == 201
+    engine = AthenaEngine(athena, sleep=lambda seconds: None)
+
+    result = engine.run("SELECT ...", [100], "seeded")
+
+    assert result == QueryResult(
+        ("name", "statustime", "latitude", "healthpoints"),
+        (
+            ("Rocinante", datetime(2026, 11, 22, 15, 5, 2, 200000), 40.769167, 98),
+            ("Rocinante", datetime(2026, 11, 22, 15, 5, 7, 201000), None, 97),
+        ),
+    )
+
+
+def test_athena_without_the_workgroup_is_one_line(aws_env: None) -> None:
+    with mock_aws():
+        engine = AthenaEngine(boto3.client("athena"), sleep=lambda seconds: None)
+        with pytest.raises(QueryError, match=r"^q: Athena: InvalidRequestException: WorkGroup"):
+            engine.run("SELECT 1", [], "q")
+
+
+def stubbed_athena(states: list[dict[str, Any]]) -> tuple[Any, Stubber]:
+    """An Athena client answering with `states` in turn: states moto never reaches."""
+    client = boto3.client("athena", region_name=REGION)
+    stubber = Stubber(client)
+    stubber.add_response("start_query_execution", {"QueryExecutionId": "q-1"})
+    for status in states:
+        stubber.add_response(
+            "get_query_execution",
+            {"QueryExecution": {"QueryExecutionId": "q-1", "Status": status}},
+            {"QueryExecutionId": "q-1"},
+        )
+    return client, stubber
+
+
+def test_a_failed_athena_query_gives_athenas_reason(aws_env: None) -> None:
+    client, stubber = stubbed_athena(
+        [
+            {"State": "RUNNING"},
+            {
+                "State": "FAILED",
+                "StateChangeReason": "line 1:8: Column 'nosuch' cannot be resolved",
+                "AthenaError": {"ErrorMessage": "COLUMN_NOT_FOUND: line 1:8: Column 'nosuch'"},
+            },
+        ]
+    )
+    pauses: list[float] = []
+    with stubber, pytest.raises(QueryError) as caught:
+        AthenaEngine(client, sleep=pauses.append).run("SELECT nosuch", [], "mine")
+
+    assert (
+        str(caught.value)
+        == "mine: Athena query FAILED: COLUMN_NOT_FOUND: line 1:8: Column 'nosuch'"
+    )
+    assert len(pauses) == 1
+    stubber.assert_no_pending_responses()
+
+
+def test_athena_results_are_read_page_by_page(aws_env: None) -> None:
+    client, stubber = stubbed_athena([{"State": "SUCCEEDED"}])
+    info = {"ColumnInfo": [{"Name": "dt", "Label": "dt", "Type": "varchar"}]}
+    pages = [
+        (["dt", "2026/11/22/14"], "token-2"),
+        (["2026/11/22/15"], None),
+    ]
+    for values, token in pages:
+        page: dict[str, Any] = {
+            "ResultSet": {
+                "Rows": [{"Data": [{"VarCharValue": v}]} for v in values],
+                "ResultSetMetadata": info,
+            }
+        }
+        if token:
+            page["NextToken"] = token
+        stubber.add_response("get_query_results", page)
+
+    with stubber:
+        result = AthenaEngine(client, sleep=lambda seconds: None).run("SELECT dt", [], "q")
+
+    assert result == QueryResult(("dt",), (("2026/11/22/14",), ("2026/11/22/15",)))
+    stubber.assert_no_pending_responses()
+
+
+def test_an_athena_query_that_never_ends_is_stopped(aws_env: None) -> None:
+    client, stubber = stubbed_athena([{"State": "RUNNING"}] * 4)
+    stubber.add_response("stop_query_execution", {}, {"QueryExecutionId": "q-1"})
+    pauses: list[float] = []
+    engine = AthenaEngine(client, sleep=pauses.append, timeout_seconds=1.0)
+
+    with stubber, pytest.raises(QueryError, match=r"still RUNNING after 1\.75 s; stopped"):
+        engine.run("SELECT 1", [], "slow")
+
+    assert pauses == [0.25, 0.5, 1.0]
+    stubber.assert_no_pending_responses()
+
+
+@pytest.mark.parametrize(
+    ("value", "literal"),
+    [
+        ("Shadowfax", "'Shadowfax'"),
+        ("O'Brien", "'O''Brien'"),
+        (100, "100"),
+        (99.5, "99.5"),
+        (True, "true"),
+        (None, "NULL"),
+        (datetime(2026, 11, 22, 14), "TIMESTAMP '2026-11-22 14:00:00.000'"),
+    ],
+)
+def test_athena_parameters_are_sql_literals(value: Any, literal: str) -> None:
+    assert athena_literal(value) == literal
+
+
+# --- Output and the command line -----------------------------------------------------
+
+
+def test_format_table_aligns_and_cuts() -> None:
+    result = QueryResult(
+        ("name", "total_distance", "seen"),
+        (
+            ("Bucephalus", 612.5, datetime(2026, 11, 22, 14, 5, 1, 100000)),
+            ("Rocinante", 607.1000001, None),
+            ("Shadowfax", 597.0, datetime(2026, 11, 22, 14, 5)),
+        ),
+    )
+
+    assert format_table(result, max_rows=2).splitlines() == [
+        "name        total_distance  seen",
+        "----------  --------------  -----------------------",
+        "Bucephalus           612.5  2026-11-22 14:05:01.100",
+        "Rocinante            607.1  NULL",
+        "… and 1 more",
+    ]
+    assert format_table(result).splitlines()[-1] == "(3 rows)"
+    assert format_table(QueryResult(("a",), ())).splitlines() == ["a", "-", "(no rows)"]
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("100", 100), ("-1.5", -1.5), ("007", "007"), ("Shadowfax", "Shadowfax"), ("1e3", "1e3")],
+)
+def test_command_line_parameters_are_numbers_only_when_plainly_numbers(
+    text: str, value: Any
+) -> None:
+    assert cli_param(text) == value
+
+
+def run_cli(argv: list[str], sources: Sources) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    status = sql_command(argv, sources=sources, out=out, err=err)
+    return status, out.getvalue(), err.getvalue()
+
+
+def test_cli_runs_a_named_query(sources: Sources) -> None:
+    status, out, err = run_cli(
+        ["--named", "points_after", "--param", "2026-11-22 15:05:30", "--max-rows", "2"],
+        sources,
+    )
+
+    assert (status, err) == (0, "")
+    assert out.splitlines()[0].split() == [
+        "name",
+        "statustime",
+        "latitude",
+        "longitude",
+        "distance",
+        "healthpoints",
+        "magicpoints",
+    ]
+    assert out.splitlines()[2].startswith("Shadowfax   2026-11-22 15:05:30.006")
+    assert out.splitlines()[-1] == "… and 5 more"
+
+
+def test_cli_without_sync_reads_only_the_cache(sources: Sources) -> None:
+    status, out, _ = run_cli(["SELECT count(*) AS n FROM wildrydes", "--no-sync"], sources)
+    assert (status, out.splitlines()[2].strip()) == (0, "0")
+
+    run_cli(["SELECT 1"], sources)
+    status, out, _ = run_cli(["SELECT count(*) AS n FROM wildrydes", "--no-sync"], sources)
+    assert (status, out.splitlines()[2].strip()) == (0, str(len(readings())))
+
+
+def test_cli_reports_bad_sql_in_one_line(sources: Sources) -> None:
+    status, out, err = run_cli(["SELEC 1"], sources)
+
+    assert (status, out) == (1, "")
+    assert err.startswith("error: query: Parser Error: syntax error at or near")
+    assert err.count("\n") == 1
+
+
+def test_cli_usage_errors_do_not_exit_the_process(sources: Sources) -> None:
+    status, out, err = run_cli(["SELECT 1", "--named", "low_vitals"], sources)
+
+    assert (status, out) == (2, "")
+    assert "not allowed with argument" in err
+
+
+def test_cli_lists_the_named_queries(sources: Sources) -> None:
+    status, out, _ = run_cli(["--list"], sources)
+
+    assert status == 0
+    assert [line.split()[1] for line in out.splitlines()] == [q.name for q in named_queries()]
