@@ -60,7 +60,11 @@ ARCHIVE_COLUMNS = (
     ("healthpoints", "int"),
     ("magicpoints", "int"),
 )
-JSON_SERDE = "org.apache.hive.hcatalog.data.JsonSerDe"
+# The workshop used Hive's JsonSerDe, which fails a whole query on one line
+# that is not JSON; the archive is raw, invalid records included, so the
+# OpenX SerDe, which can skip such lines, keeps analysts' queries working.
+JSON_SERDE = "org.openx.data.jsonserde.JsonSerDe"
+JSON_SERDE_PARAMETERS = {"ignore.malformed.json": "true", "case.insensitive": "true"}
 
 
 def supporting_resources(stage: str, config_path: Path = CONFIG_PATH) -> dict[str, Any]:
@@ -329,7 +333,10 @@ def _catalog() -> dict[str, Any]:
                         "OutputFormat": (
                             "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat"
                         ),
-                        "SerdeInfo": {"SerializationLibrary": JSON_SERDE},
+                        "SerdeInfo": {
+                            "SerializationLibrary": JSON_SERDE,
+                            "Parameters": JSON_SERDE_PARAMETERS,
+                        },
                     },
                 },
             },

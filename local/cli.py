@@ -10,6 +10,7 @@ from pathlib import Path
 import boto3
 
 from infra import names as infra_names
+from infra.stages import CONFIG_PATH
 from local.demo import DemoOptions, run_demo
 from local.endpoint import (
     ACCOUNT,
@@ -42,6 +43,9 @@ def _stack_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--work-dir", type=Path, default=WORK_DIR, help="logs, mailbox, archive cache"
+    )
+    parser.add_argument(
+        "--config", type=Path, default=CONFIG_PATH, help="the Chalice config with the stage"
     )
 
 
@@ -107,7 +111,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "sql":
         return run_sql(args)
-    stack = StackOptions(stage=args.stage, port=args.port, work_dir=args.work_dir)
+    stack = StackOptions(
+        stage=args.stage, port=args.port, work_dir=args.work_dir, config_path=args.config
+    )
     try:
         if args.command == "demo":
             return run_demo(

@@ -25,7 +25,7 @@ from infra.named_queries import named_queries
 from infra.resources import ARCHIVE_BUCKET_OUTPUT
 from local import report as reporting
 from local.endpoint import client_environment, die_with_parent
-from local.sql import Param, Sources, SqlError, archive_table, run_named
+from local.sql import Param, Sources, SqlError, run_named
 from local.stack import LocalStack, StackOptions
 
 PROGRESS_SECONDS = 10.0
@@ -227,7 +227,7 @@ def answer_questions(stack: LocalStack, report: reporting.Report) -> list[report
     """The four named queries on DuckDB over the archive, with values from this run."""
     assert stack.provisioned is not None
     sources = Sources(
-        table=archive_table(report.archive_bucket, stack.options.stage),
+        table=stack.archive_table(),
         cache_dir=stack.options.work_dir / "archive",
         s3=stack.session().client("s3"),
     )

@@ -11,15 +11,14 @@ directory, keeping the key layout, and reads newline-delimited JSON from there
 through a view shaped like the Glue table:
 
 - the table's columns only, looked up case-insensitively in each JSON object,
-  as Hive's JsonSerDe does (`name` reads `Name`), each value converted with
+  as the table's JSON SerDe does (`name` reads `Name`), each value converted with
   TRY_CAST, so `StatusTime`'s `YYYY-MM-DD HH:MM:SS.mmm` becomes a TIMESTAMP;
 - the partition column `dt`, the `yyyy/MM/dd/HH` text of the object's key,
   as Athena's partition projection gives it;
-- lines that are not JSON objects are skipped (DuckDB's `ignore_errors`) and
-  values of the wrong type read as NULL. Athena's Hive JsonSerDe fails the
-  whole query instead (`HIVE_CURSOR_ERROR: Row is not a valid JSON Object`;
-  only the OpenX SerDe has `ignore.malformed.json`); locally one bad line
-  should not hide an hour of good ones;
+- lines that are not JSON objects are skipped (DuckDB's `ignore_errors`), as
+  the table's OpenX SerDe skips them with `ignore.malformed.json`; values of
+  the wrong type read as NULL here, where Athena may fail the query
+  (HIVE_BAD_DATA) on such a record;
 - unlike Athena's projection range (`NOW-1YEARS,NOW`), every cached hour is read.
 """
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import boto3
 
+from chalicelib import bootstrap
 from infra.stages import CONFIG_PATH, PROJECT_DIR
 from local.endpoint import DEFAULT_PORT, REGION, Endpoint, client_environment
 from local.firehose import DeliverySettings, FirehoseEmulator
@@ -30,6 +31,7 @@ from local.mapping import EventSourceMapping, SqsDestination
 from local.provision import Provisioned, provision
 from local.runtime import Component, Runtime
 from local.shards import stream_arn
+from local.sql import ArchiveTable
 
 WORK_DIR = PROJECT_DIR / ".wildrydes"
 LOCAL_STAGE = "local"
@@ -91,6 +93,7 @@ class LocalStack:
         self.endpoint.start()
         try:
             self._point_at_endpoint()
+            bootstrap.reset()  # the functions' clients must be made for this endpoint
             session = self.session()
             parameters = {"AlertEmail": self.options.alert_email, **self.options.parameters}
             self.provisioned = provision(
@@ -191,6 +194,7 @@ class LocalStack:
         """Stop the runtime and the endpoint, and put the environment back."""
         self._stop_thread()
         self.endpoint.stop()
+        bootstrap.reset()
         for key, value in self._saved_environment.items():
             if value is None:
                 os.environ.pop(key, None)
@@ -204,6 +208,14 @@ class LocalStack:
                 logger.propagate = True
             self._log_handler.close()
             self._log_handler = None
+
+    def archive_table(self) -> ArchiveTable:
+        """The Glue table over the archive, as provisioned."""
+        assert self.provisioned is not None
+        (logical,) = self.provisioned.of_type("AWS::Glue::Table")
+        return ArchiveTable.from_resource(
+            self.provisioned.resources[logical]["Properties"], self.provisioned.resolve
+        )
 
     def stats(self) -> dict[str, dict[str, int]]:
         """Counters of every component, by component name."""

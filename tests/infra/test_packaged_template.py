@@ -166,9 +166,10 @@ def test_glue_table_reads_the_archive_as_json_with_hourly_projection(
         ("healthpoints", "int"),
         ("magicpoints", "int"),
     ]
-    assert (
-        storage["SerdeInfo"]["SerializationLibrary"] == "org.apache.hive.hcatalog.data.JsonSerDe"
-    )
+    assert storage["SerdeInfo"] == {
+        "SerializationLibrary": "org.openx.data.jsonserde.JsonSerDe",
+        "Parameters": {"ignore.malformed.json": "true", "case.insensitive": "true"},
+    }
     assert storage["Location"] == {"Fn::Sub": "s3://${ArchiveBucket}/raw/"}
     assert table_input["PartitionKeys"] == [{"Name": "dt", "Type": "string"}]
     parameters = table_input["Parameters"]

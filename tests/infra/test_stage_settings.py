@@ -124,7 +124,7 @@ def test_event_source_must_be_an_object(config_path: Path) -> None:
 
 @pytest.mark.parametrize("build", [merge_template, supporting_resources])
 def test_an_unknown_stage_is_refused_naming_the_known_ones(config_path: Path, build: Any) -> None:
-    with pytest.raises(InfraError, match=r"unknown stage 'qa': .* defines dev, prod"):
+    with pytest.raises(InfraError, match=r"unknown stage 'qa': .* defines dev, local, prod"):
         build("qa", config_path)
 
 

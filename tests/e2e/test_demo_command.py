@@ -1,0 +1,127 @@
+"""`python -m local demo` as a command: its JSON report, and a clean stop on Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from infra.stages import CONFIG_PATH, PROJECT_DIR
+from local.endpoint import free_port, port_free
+
+pytestmark = pytest.mark.slow
+
+
+def config_with_short_windows(tmp: Path) -> Path:
+    config = json.loads(CONFIG_PATH.read_text())
+    config["stages"]["quick"] = {
+        "lambda_functions": {"aggregate": {"event_source": {"TumblingWindowInSeconds": 3}}}
+    }
+    path = tmp / "config.json"
+    path.write_text(json.dumps(config))
+    return path
+
+
+def demo(tmp: Path, port: int, *arguments: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "local",
+            "demo",
+            "--port",
+            str(port),
+            "--work-dir",
+            str(tmp / "work"),
+            "--config",
+            str(config_with_short_windows(tmp)),
+            "--stage",
+            "quick",
+            *arguments,
+        ],
+        cwd=PROJECT_DIR,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
+    )
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process below `pid`, from /proc."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found: set[int] = set()
+    frontier = {pid}
+    while frontier:
+        children = {child for child, parent in parents.items() if parent in frontier}
+        found |= children
+        frontier = children
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return (
+        Path(f"/proc/{pid}").exists()
+        and "Z" not in (Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[:1])
+    )
+
+
+def test_json_prints_the_whole_report_as_one_object_on_the_last_line(tmp_path: Path) -> None:
+    process = demo(tmp_path, free_port(), "--duration", "6", "--unicorns", "2", "--json")
+    output, _ = process.communicate(timeout=120)
+    assert process.returncode == 0, output
+
+    report = json.loads(output.strip().splitlines()[-1])
+    assert report["produced"]["sent"] == 12
+    assert report["stages"]["aggregate ← wildrydes"]["records"] == 12
+    assert report["stages"]["firehose wildrydes"]["records"] == 12
+    assert sum(row["SampleCount"] for row in report["summaries"]) == 12
+    assert [q["name"] for q in report["questions"]] == [
+        "trip_positions",
+        "points_after",
+        "distance_per_unicorn",
+        "low_vitals",
+    ]
+    assert all(q["error"] is None for q in report["questions"])
+    assert report["errors"] == []
+
+
+def test_ctrl_c_leaves_no_process_running_and_no_port_bound(tmp_path: Path) -> None:
+    port = free_port()
+    process = demo(tmp_path, port, "--duration", "60")
+    assert process.stdout is not None
+    seen = []
+    deadline = time.monotonic() + 60
+    for line in process.stdout:
+        seen.append(line)
+        if "producing:" in line or time.monotonic() > deadline:
+            break
+    time.sleep(2)  # the runtime is invoking handlers, the producer is sending
+    children = descendants(process.pid)
+    assert len(children) >= 2, seen  # the endpoint and the producer at least
+    assert not port_free(port)
+
+    process.send_signal(signal.SIGINT)
+    rest, _ = process.communicate(timeout=60)
+
+    assert process.returncode == 130, "".join(seen) + rest
+    assert "interrupted: stopping everything" in rest
+    assert [pid for pid in children if alive(pid)] == []
+    assert port_free(port)

@@ -1,0 +1,282 @@
+"""The whole pipeline for real on the embedded endpoint, every record accounted for.
+
+One run (module fixture): moto server, resources provisioned from infra/, the
+producer with a fixed seed on a two-shard stream, five-second windows, and
+one invalid record put on the stream by hand. The tests then check what a
+user would look at: summaries against the records as they arrived, the
+archive against the stream, the mailbox against the incidents in the data,
+and the four questions against answers computed here.
+"""
+
+from __future__ import annotations
+
+import base64
+import email
+import email.policy
+import json
+import mailbox
+import math
+import os
+import subprocess
+import sys
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chalicelib import names
+from chalicelib.records import InvalidRecord, Reading, parse_reading
+from chalicelib.store import from_attributes
+from chalicelib.timestamps import format_status_time, from_epoch, parse_instant, parse_status_time
+from infra.stages import CONFIG_PATH
+from local.endpoint import client_environment, free_port
+from local.sql import Sources, run_named
+from local.stack import LocalStack, StackOptions
+
+WINDOW = 5
+SECONDS = 30
+UNICORNS = 4
+INVALID = b'{"Name": "Glitch", "StatusTime": "yesterday"}\n'
+
+pytestmark = pytest.mark.slow
+
+
+@dataclass
+class Arrived:
+    reading: Reading | None
+    data: bytes
+    arrival: float
+    shard: str
+
+
+@dataclass
+class Run:
+    stream: list[Arrived]
+    summaries: dict[tuple[str, str], dict[str, Any]]
+    archive: list[bytes]
+    emails: list[email.message.EmailMessage]
+    dead_letters: list[dict[str, Any]]
+    answers: dict[str, list[tuple[Any, ...]]]
+    stats: dict[str, dict[str, int]]
+    errors: list[str]
+    drained: bool
+
+
+def _config(tmp: Path) -> Path:
+    config = json.loads(CONFIG_PATH.read_text())
+    config["stages"]["e2e"] = {
+        "lambda_functions": {"aggregate": {"event_source": {"TumblingWindowInSeconds": WINDOW}}}
+    }
+    path = tmp / "config.json"
+    path.write_text(json.dumps(config))
+    return path
+
+
+def _stream(session: Any) -> list[Arrived]:
+    kinesis = session.client("kinesis")
+    found = []
+    for shard in kinesis.list_shards(StreamName=names.RAW_STREAM)["Shards"]:
+        iterator = kinesis.get_shard_iterator(
+            StreamName=names.RAW_STREAM, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        while True:
+            page = kinesis.get_records(ShardIterator=iterator)
+            for record in page["Records"]:
+                try:
+                    reading: Reading | None = parse_reading(record["Data"])
+                except InvalidRecord:
+                    reading = None
+                found.append(
+                    Arrived(
+                        reading,
+                        record["Data"],
+                        record["ApproximateArrivalTimestamp"].timestamp(),
+                        shard["ShardId"],
+                    )
+                )
+            if not page["Records"]:
+                break
+            iterator = page["NextShardIterator"]
+    return found
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
+    tmp = tmp_path_factory.mktemp("e2e")
+    options = StackOptions(
+        stage="e2e",
+        port=free_port(),
+        work_dir=tmp,
+        config_path=_config(tmp),
+        parameters={"ShardCount": "2"},
+    )
+    stack = LocalStack(options)
+    stack.start()
+    try:
+        producer = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "producer",
+                "--unicorns",
+                str(UNICORNS),
+                "--unwell",
+                "2",
+                "--decline",
+                "10",
+                "--duration",
+                str(SECONDS),
+                "--seed",
+                "7",
+                "--progress",
+                "0",
+            ],
+            env={**os.environ, **client_environment(stack.url)},
+            capture_output=True,
+            text=True,
+            timeout=SECONDS + 60,
+            check=False,
+        )
+        assert producer.returncode == 0, producer.stderr
+        session = stack.session()
+        session.client("kinesis").put_record(
+            StreamName=names.RAW_STREAM, Data=INVALID, PartitionKey="Glitch"
+        )
+        drained = stack.drain(WINDOW + 30)
+        dynamodb, s3 = session.client("dynamodb"), session.client("s3")
+        summaries = {}
+        for item in dynamodb.scan(TableName=names.SUMMARY_TABLE)["Items"]:
+            row = from_attributes(item)
+            summaries[(row["Name"], row["StatusTime"])] = row
+        bucket = stack.provisioned.outputs["ArchiveBucketName"] if stack.provisioned else ""
+        archive = []
+        for obj in s3.list_objects_v2(Bucket=bucket, Prefix=names.ARCHIVE_PREFIX).get(
+            "Contents", []
+        ):
+            archive.append(s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read())
+        dead = []
+        for obj in s3.list_objects_v2(Bucket=bucket, Prefix=names.DEAD_LETTER_PREFIX).get(
+            "Contents", []
+        ):
+            body = s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read()
+            dead.extend(json.loads(line) for line in body.splitlines())
+        emails = [
+            email.message_from_bytes(bytes(m), policy=email.policy.default)
+            for m in mailbox.Maildir(stack.mail / options.alert_email, factory=None, create=False)
+        ]
+        stream = _stream(session)
+        sources = Sources(table=stack.archive_table(), cache_dir=tmp / "archive", s3=s3)
+        unwell = sorted({str(m["X-SNS-Attribute-unicorn"]) for m in emails})
+        after = format_status_time(from_epoch(min(a.arrival for a in stream) + SECONDS / 2))[:19]
+        answers = {
+            "trip_positions": run_named("trip_positions", [unwell[0]], sources=sources).rows,
+            "points_after": run_named("points_after", [after], sources=sources).rows,
+            "distance_per_unicorn": run_named("distance_per_unicorn", sources=sources).rows,
+            "low_vitals": run_named("low_vitals", sources=sources).rows,
+            "_params": [(unwell[0], after)],
+        }
+        yield Run(
+            stream,
+            summaries,
+            archive,
+            emails,
+            dead,
+            answers,
+            stack.stats(),
+            stack.errors(),
+            drained,
+        )
+    finally:
+        stack.stop()
+
+
+def valid(run: Run) -> list[Arrived]:
+    return [a for a in run.stream if a.reading is not None]
+
+
+def test_the_run_drained_cleanly_on_two_shards(run: Run) -> None:
+    assert run.drained
+    assert run.errors == []
+    assert len(valid(run)) == UNICORNS * SECONDS
+    assert len({a.shard for a in run.stream}) == 2
+    assert all(stats.get("errors", 0) == 0 for stats in run.stats.values())
+
+
+def test_summaries_match_the_records_grouped_by_unicorn_and_arrival_window(run: Run) -> None:
+    expected: dict[tuple[str, str], list[Reading]] = defaultdict(list)
+    for arrived in valid(run):
+        assert arrived.reading is not None
+        start = math.floor(arrived.arrival / WINDOW) * WINDOW
+        expected[(arrived.reading.name, format_status_time(from_epoch(start)))].append(
+            arrived.reading
+        )
+
+    assert sorted(run.summaries) == sorted(expected)
+    for key, readings in expected.items():
+        row = run.summaries[key]
+        assert row["SampleCount"] == len(readings), key
+        assert row["Distance"] == pytest.approx(sum(r.distance for r in readings), rel=1e-9), key
+        assert row["MinHealthPoints"] == min(r.health for r in readings), key
+        assert row["MaxMagicPoints"] == max(r.magic for r in readings), key
+
+
+def test_the_invalid_record_is_kept_aside_not_counted(run: Run) -> None:
+    (kept,) = run.dead_letters
+    assert base64.b64decode(kept["data"]) == INVALID
+    assert kept["reason"] == "missing field Latitude"
+    assert sum(row["SampleCount"] for row in run.summaries.values()) == len(valid(run))
+
+
+def test_the_archive_holds_every_record_exactly_once(run: Run) -> None:
+    archived = sorted(line + b"\n" for body in run.archive for line in body.splitlines() if line)
+    assert archived == sorted(a.data for a in run.stream)
+
+
+def test_the_mailbox_holds_one_alert_and_one_recovery_per_unwell_unicorn(run: Run) -> None:
+    incidents: dict[str, list[str]] = defaultdict(list)
+    low: dict[str, bool] = defaultdict(bool)
+    for arrived in sorted(valid(run), key=lambda a: a.reading.status_time if a.reading else ""):
+        reading = arrived.reading
+        assert reading is not None
+        now_low = reading.health < 100 or reading.magic < 100
+        if now_low != low[reading.name]:
+            incidents[reading.name].append("alert" if now_low else "recovery")
+            low[reading.name] = now_low
+
+    received: dict[str, list[str]] = defaultdict(list)
+    for message in sorted(run.emails, key=lambda m: email.utils.parsedate_to_datetime(m["Date"])):
+        received[str(message["X-SNS-Attribute-unicorn"])].append(
+            str(message["X-SNS-Attribute-kind"])
+        )
+    assert received == incidents
+    assert len(received) == 2
+    assert all(kinds == ["alert", "recovery"] for kinds in received.values())
+    subjects = [str(m["Subject"]) for m in run.emails]
+    assert all(s.startswith("[Wild Rydes] ") for s in subjects)
+
+
+def test_the_four_questions_return_the_expected_rows(run: Run) -> None:
+    readings = [a.reading for a in valid(run) if a.reading is not None]
+    ((unicorn, after),) = run.answers["_params"]
+
+    trip = [r for r in sorted(readings, key=lambda r: r.status_time) if r.name == unicorn]
+    assert [
+        (row[0].strftime("%Y-%m-%d %H:%M:%S.%f")[:23]) for row in run.answers["trip_positions"]
+    ] == [r.status_time for r in trip]
+    cutoff = parse_instant(after)
+    later = [r for r in readings if parse_status_time(r.status_time) > cutoff]
+    assert len(run.answers["points_after"]) == len(later)
+    totals = {
+        n: sum(r.distance for r in readings if r.name == n) for n in {r.name for r in readings}
+    }
+    answered = {row[0]: row[1] for row in run.answers["distance_per_unicorn"]}
+    # The archive is raw: the record the pipeline rejected is there too, its bad
+    # fields NULL, as an analyst querying it would see.
+    assert answered.pop("Glitch") is None
+    assert answered == pytest.approx(totals, rel=1e-5)
+    low = [r for r in readings if r.health < 100 or r.magic < 100]
+    assert len(run.answers["low_vitals"]) == len(low) > 0
+    assert {row[0] for row in run.answers["low_vitals"]} == {r.name for r in low}
