@@ -24,7 +24,7 @@ from chalicelib import names
 from infra.named_queries import named_queries
 from infra.resources import ARCHIVE_BUCKET_OUTPUT
 from local import report as reporting
-from local.endpoint import client_environment, die_with_parent
+from local.endpoint import client_environment, prepare_child
 from local.sql import Param, Sources, SqlError, run_named
 from local.stack import LocalStack, StackOptions
 
@@ -66,7 +66,7 @@ class Producer:
                 stderr=log,
                 stdin=subprocess.DEVNULL,
                 env={**os.environ, **client_environment(stack.url)},
-                preexec_fn=die_with_parent,
+                preexec_fn=prepare_child,
                 start_new_session=True,
             )
 

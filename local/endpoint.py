@@ -33,8 +33,14 @@ class EndpointError(Exception):
     """The endpoint could not be started; the message says why and what to do."""
 
 
-def die_with_parent() -> None:
-    """In a child: ask Linux to send SIGTERM when the parent dies (prctl PR_SET_PDEATHSIG)."""
+def prepare_child() -> None:
+    """In a child before exec: default Ctrl-C handling, and SIGTERM when the parent dies.
+
+    A shell starts background jobs with SIGINT ignored and children inherit
+    that; our children must stop on the SIGINT we send them. PR_SET_PDEATHSIG
+    has the kernel stop them if this process dies without cleaning up.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     try:
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
         libc.prctl(1, signal.SIGTERM)
@@ -43,7 +49,10 @@ def die_with_parent() -> None:
 
 
 def port_free(port: int, host: str = HOST) -> bool:
+    """No one listens on `port`. Bound as the servers bind (SO_REUSEADDR), so that
+    connections still in TIME-WAIT from a previous run do not count."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError:
@@ -93,7 +102,7 @@ class Endpoint:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
-                preexec_fn=die_with_parent,
+                preexec_fn=prepare_child,
                 # Its own session: Ctrl-C reaches only the parent, which stops it in order.
                 start_new_session=True,
                 env={**os.environ, "PYTHONUNBUFFERED": "1"},

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TextIO
 
 from infra.stages import PROJECT_DIR
-from local.endpoint import HOST, EndpointError, client_environment, die_with_parent, port_free
+from local.endpoint import HOST, EndpointError, client_environment, port_free, prepare_child
 from local.stack import API_PORT, LocalStack, StackOptions
 
 PROGRESS_SECONDS = 5.0
@@ -44,7 +44,7 @@ def _child(command: list[str], log: Path, env: dict[str, str]) -> subprocess.Pop
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             env=env,
-            preexec_fn=die_with_parent,
+            preexec_fn=prepare_child,
             start_new_session=True,
         )
 
