@@ -69,21 +69,22 @@ def _parser() -> argparse.ArgumentParser:
     )
     up.add_argument("--unicorns", type=int, default=5, help="fleet size (default 5)")
     up.add_argument("--no-producer", action="store_true", help="start no producer")
-    sql = commands.add_parser(
-        "sql",
-        help="SQL over the archive (python -m local sql --help)",
-        add_help=False,
-        description="Everything after `sql` goes to the SQL command.",
-    )
-    sql.add_argument("--port", type=int, default=DEFAULT_PORT, help=argparse.SUPPRESS)
-    sql.add_argument("--stage", default=LOCAL_STAGE, help=argparse.SUPPRESS)
-    sql.add_argument("--work-dir", type=Path, default=WORK_DIR, help=argparse.SUPPRESS)
-    sql.add_argument("rest", nargs=argparse.REMAINDER)
+    commands.add_parser("sql", help="SQL over the archive (python -m local sql --help)")
     return parser
 
 
-def run_sql(args: argparse.Namespace) -> int:
+def _sql_parser() -> argparse.ArgumentParser:
+    # Only where the archive is; every other argument belongs to the SQL command.
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    parser.add_argument("--stage", default=LOCAL_STAGE)
+    parser.add_argument("--work-dir", type=Path, default=WORK_DIR)
+    return parser
+
+
+def run_sql(argv: Sequence[str]) -> int:
     """The SQL command over the running endpoint's archive, or over the last run's copy."""
+    args, rest = _sql_parser().parse_known_args(argv)
     running = not port_free(args.port)
     cache = args.work_dir / "archive"
     if not running and not cache.exists():
@@ -100,17 +101,18 @@ def run_sql(args: argparse.Namespace) -> int:
             region_name=REGION,
         ).client("s3", endpoint_url=f"http://{HOST}:{args.port}")
     # Athena is AWS itself: the default credentials, region and endpoint.
-    athena = boto3.session.Session().client("athena") if "athena" in args.rest else None
+    athena = boto3.session.Session().client("athena") if "athena" in rest else None
     sources = Sources(
         table=archive_table(LOCAL_BUCKET, args.stage), cache_dir=cache, s3=s3, athena=athena
     )
-    return sql_command(args.rest, sources=sources, out=sys.stdout, err=sys.stderr)
+    return sql_command(rest, sources=sources, out=sys.stdout, err=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["sql"]:
+        return run_sql(argv[1:])
     args = _parser().parse_args(argv)
-    if args.command == "sql":
-        return run_sql(args)
     stack = StackOptions(
         stage=args.stage, port=args.port, work_dir=args.work_dir, config_path=args.config
     )
