@@ -5,6 +5,25 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.records import Reading
+from chalicelib.summaries import Summary
+
+# One unicorn's first 20 s of the 14:05 window, as one partial summary.
+SUMMARY = Summary(
+    name="Shadowfax",
+    status_time="2026-11-22 14:05:00.000",
+    distance=600.25,
+    min_magic=140,
+    max_magic=150,
+    min_health=98,
+    max_health=120,
+    samples=20,
+    window_end="2026-11-22 14:06:00.000",
+    first_status_time="2026-11-22 14:05:00.100",
+    last_status_time="2026-11-22 14:05:19.100",
+    latitude=40.75,
+    longitude=-73.98,
+    summary_ids=frozenset({"shardId-000000000000:100"}),
+)
 
 
 def reading(

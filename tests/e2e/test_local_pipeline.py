@@ -35,6 +35,7 @@ from infra.stages import CONFIG_PATH
 from local.endpoint import client_environment, free_port
 from local.sql import Sources, run_named
 from local.stack import LocalStack, StackOptions
+from tests.streams import read_stream
 
 WINDOW = 5
 SECONDS = 30
@@ -76,30 +77,14 @@ def _config(tmp: Path) -> Path:
 
 
 def _stream(session: Any) -> list[Arrived]:
-    kinesis = session.client("kinesis")
     found = []
-    for shard in kinesis.list_shards(StreamName=names.RAW_STREAM)["Shards"]:
-        iterator = kinesis.get_shard_iterator(
-            StreamName=names.RAW_STREAM, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-        )["ShardIterator"]
-        while True:
-            page = kinesis.get_records(ShardIterator=iterator)
-            for record in page["Records"]:
-                try:
-                    reading: Reading | None = parse_reading(record["Data"])
-                except InvalidRecord:
-                    reading = None
-                found.append(
-                    Arrived(
-                        reading,
-                        record["Data"],
-                        record["ApproximateArrivalTimestamp"].timestamp(),
-                        shard["ShardId"],
-                    )
-                )
-            if not page["Records"]:
-                break
-            iterator = page["NextShardIterator"]
+    for record in read_stream(session.client("kinesis"), names.RAW_STREAM):
+        try:
+            reading: Reading | None = parse_reading(record["Data"])
+        except InvalidRecord:
+            reading = None
+        arrival = record["ApproximateArrivalTimestamp"].timestamp()
+        found.append(Arrived(reading, record["Data"], arrival, record["ShardId"]))
     return found
 
 

@@ -18,6 +18,7 @@ from chalicelib.bootstrap import Services
 from chalicelib.clients import Clients
 from chalicelib.settings import load_settings
 from tests.lambda_events import REGION
+from tests.streams import read_stream
 
 ARCHIVE_BUCKET = "wildrydes-archive-123456789012-us-east-1"
 API_URL = "https://abc123.execute-api.us-east-1.amazonaws.com/api/"
@@ -35,19 +36,7 @@ class Aws:
 
     def stream_records(self, stream: str) -> list[dict[str, Any]]:
         """Every record on every shard of `stream`, shard by shard, in order."""
-        kinesis = self.client("kinesis")
-        found = []
-        for shard in kinesis.list_shards(StreamName=stream)["Shards"]:
-            iterator = kinesis.get_shard_iterator(
-                StreamName=stream, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-            )["ShardIterator"]
-            while iterator:
-                page = kinesis.get_records(ShardIterator=iterator, Limit=10000)
-                found.extend({**r, "ShardId": shard["ShardId"]} for r in page["Records"])
-                if not page["Records"]:
-                    break
-                iterator = page.get("NextShardIterator")
-        return found
+        return read_stream(self.client("kinesis"), stream)
 
     def emails(self) -> list[dict[str, Any]]:
         """Every message published to the alert topic so far (via its SQS subscriber)."""
@@ -85,15 +74,6 @@ class Aws:
             body = s3.get_object(Bucket=ARCHIVE_BUCKET, Key=obj["Key"])["Body"].read()
             lines.extend({**json.loads(line), "key": obj["Key"]} for line in body.splitlines())
         return lines
-
-
-@pytest.fixture
-def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for key in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
 
 
 @pytest.fixture

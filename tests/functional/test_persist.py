@@ -14,23 +14,9 @@ from chalicelib.summaries import Summary, encode_row
 from tests.faults import leave_items_unprocessed
 from tests.functional.conftest import Aws
 from tests.lambda_events import kinesis_event, kinesis_record
+from tests.readings import SUMMARY
 
-BASE = Summary(
-    name="Shadowfax",
-    status_time="2026-11-22 14:05:00.000",
-    distance=600.25,
-    min_magic=140,
-    max_magic=150,
-    min_health=98,
-    max_health=120,
-    samples=20,
-    window_end="2026-11-22 14:06:00.000",
-    first_status_time="2026-11-22 14:05:00.100",
-    last_status_time="2026-11-22 14:05:19.100",
-    latitude=40.75,
-    longitude=-73.98,
-    summary_ids=frozenset({"shardId-000000000000:100"}),
-)
+BASE = SUMMARY
 SECOND_PART = replace(
     BASE,
     distance=1200.5,

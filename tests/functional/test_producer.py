@@ -27,6 +27,7 @@ from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
 from chalicelib.records import parse_reading
 from producer.cli import main
+from tests.streams import read_stream as stream_records
 
 STREAM = "wildrydes"
 REGION = "us-east-1"
@@ -97,20 +98,6 @@ class Refusals:
 
 
 @pytest.fixture
-def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_EC2_METADATA_DISABLED": "true",
-    }.items():
-        monkeypatch.setenv(name, value)
-    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_KINESIS", "AWS_PROFILE", "AWS_REGION"):
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
 def kinesis(aws_env: None) -> Iterator[Any]:
     with mock_aws():
         yield boto3.session.Session().client("kinesis")
@@ -122,18 +109,7 @@ def create_stream(client: Any, shards: int = 1) -> None:
 
 def read_stream(client: Any) -> list[tuple[str, bytes]]:
     """(partition key, data) of every record on the stream, shard by shard in order."""
-    records: list[tuple[str, bytes]] = []
-    for shard in client.list_shards(StreamName=STREAM)["Shards"]:
-        iterator = client.get_shard_iterator(
-            StreamName=STREAM, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-        )["ShardIterator"]
-        while True:
-            page = client.get_records(ShardIterator=iterator, Limit=10_000)
-            records.extend((r["PartitionKey"], r["Data"]) for r in page["Records"])
-            if not page["Records"]:
-                break
-            iterator = page["NextShardIterator"]
-    return records
+    return [(r["PartitionKey"], r["Data"]) for r in stream_records(client, STREAM)]
 
 
 def produce(argv: list[str], time: FakeTime, client: Any = None) -> int:

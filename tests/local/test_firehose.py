@@ -24,7 +24,7 @@ from infra.resources import (
 )
 from local.firehose import DeliverySettings, FirehoseEmulator
 from tests.faults import fail_calls
-from tests.lambda_events import ACCOUNT, REGION, stream_arn
+from tests.lambda_events import ACCOUNT, stream_arn
 
 BUCKET = "wildrydes-archive-123456789012-us-east-1"
 START = 1_800_000_000.0  # the injected clock; moto stamps arrivals with the real one
@@ -95,13 +95,8 @@ class Aws:
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
+def aws(aws_env: None) -> Iterator[Aws]:
     """A moto account with a two-shard raw stream and an empty archive bucket."""
-    for key in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     with mock_aws():
         kinesis = boto3.client("kinesis")
         kinesis.create_stream(StreamName=names.RAW_STREAM, ShardCount=2)

@@ -22,7 +22,6 @@ from chalicelib import names
 from infra.resources import ALERT_EMAIL, ALERT_TOPIC_ID, supporting_resources
 from local.mailbox import Mailbox, queue_name, subscriptions_from_template
 from tests.faults import fail_calls
-from tests.lambda_events import REGION
 
 ADDRESS = "ops@example.com"
 NOW = 1_800_000_000.0
@@ -46,13 +45,8 @@ class Aws:
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
+def aws(aws_env: None) -> Iterator[Aws]:
     """A moto account with the alert topic."""
-    for key in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     with mock_aws():
         sns = boto3.client("sns")
         topic_arn = sns.create_topic(Name=names.ALERT_TOPIC)["TopicArn"]

@@ -8,24 +8,10 @@ from dataclasses import replace
 
 import pytest
 
-from chalicelib.summaries import InvalidSummary, Summary, encode_row, merge, parse_row
+from chalicelib.summaries import InvalidSummary, encode_row, merge, parse_row
+from tests.readings import SUMMARY
 
-PART_A = Summary(
-    name="Shadowfax",
-    status_time="2026-11-22 14:05:00.000",
-    distance=600.25,
-    min_magic=140,
-    max_magic=150,
-    min_health=98,
-    max_health=120,
-    samples=20,
-    window_end="2026-11-22 14:06:00.000",
-    first_status_time="2026-11-22 14:05:00.100",
-    last_status_time="2026-11-22 14:05:19.100",
-    latitude=40.75,
-    longitude=-73.98,
-    summary_ids=frozenset({"shardId-000000000000:100"}),
-)
+PART_A = SUMMARY
 PART_B = replace(
     PART_A,
     distance=1200.5,
