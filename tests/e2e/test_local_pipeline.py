@@ -220,7 +220,9 @@ def test_the_archive_holds_every_record_exactly_once(run: Run) -> None:
     assert archived == sorted(a.data for a in run.stream)
 
 
-def test_the_mailbox_holds_one_alert_and_one_recovery_per_unwell_unicorn(run: Run) -> None:
+def test_the_mailbox_holds_one_email_per_incident_change_and_one_alert_per_unwell_unicorn(
+    run: Run,
+) -> None:
     incidents: dict[str, list[str]] = defaultdict(list)
     low: dict[str, bool] = defaultdict(bool)
     for arrived in sorted(valid(run), key=lambda a: a.reading.status_time if a.reading else ""):
