@@ -31,8 +31,9 @@ from typing import Any, Protocol
 
 from chalicelib.events import StreamRecord
 from chalicelib.timestamps import from_epoch
+from infra.event_sources import REPORT_BATCH_ITEM_FAILURES
 from local.invoke import FunctionSpec, Invoker, Outcome
-from local.shards import ShardReader, list_shards, ready_shards
+from local.shards import Shard, ShardReader, list_shards, ready_shards
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,6 @@ MAX_STATE_BYTES = 1024 * 1024  # a window's state per shard
 READ_INTERVAL = 0.25  # seconds between reads of an idle shard
 WINDOW_GRACE = 0.2  # seconds after a window's end before it is closed (records in flight)
 DISCOVERY_INTERVAL = 10.0  # seconds between ListShards calls
-REPORT_BATCH_ITEM_FAILURES = "ReportBatchItemFailures"
 
 
 @dataclass(frozen=True)
@@ -330,15 +330,19 @@ class ShardPoller:
         return outcome
 
     def _judge(self, batch: list[StreamRecord], outcome: Outcome, now: float) -> None:
-        """Checkpoint what succeeded; retry, bisect or discard what failed."""
+        """Checkpoint what succeeded; retry, bisect or discard what failed.
+
+        `batch` is `work[0]`. With a partial batch response, the records before
+        the lowest failure are done and the rest, now `work[0]`, is retried as
+        it is: Lambda splits at the reported record rather than bisecting.
+        """
         failed_from = self._failed_from(batch, outcome)
         if failed_from is None:
             self._done(batch)
             return
         if failed_from > 0:
-            self._done(batch[:failed_from])
-            self.work.appendleft(batch[failed_from:])
-        self._failed(self.work[0], outcome, now)
+            self._done(batch[:failed_from])  # leaves the rest as work[0]
+        self._failed(self.work[0], outcome, now, bisect=not outcome.ok)
 
     def _failed_from(self, batch: list[StreamRecord], outcome: Outcome) -> int | None:
         """Index of the first record to retry, or None when the whole batch succeeded."""
@@ -376,13 +380,15 @@ class ShardPoller:
         self.stats.records += len(batch)
         self.attempts = 0
 
-    def _failed(self, batch: list[StreamRecord], outcome: Outcome | None, now: float) -> None:
+    def _failed(
+        self, batch: list[StreamRecord], outcome: Outcome | None, now: float, bisect: bool = True
+    ) -> None:
         settings = self.settings
         self.attempts += 1  # failed invocations of this batch
         age = now - batch[0].arrival
         if settings.max_record_age != -1 and age > settings.max_record_age:
             self._discard(batch, "RecordAgeExceeded", outcome, now)
-        elif settings.bisect and len(batch) > 1:
+        elif bisect and settings.bisect and len(batch) > 1:
             # Each half is retried on its own; splitting does not use up attempts.
             half = len(batch) // 2
             self.work.popleft()
@@ -511,14 +517,7 @@ class ShardPoller:
             self._failed(batch, outcome, now)
             return
         self.state = state
-        failed_from = self._failed_from(batch, outcome)
-        if failed_from is None:
-            self._done(batch)
-        else:
-            if failed_from > 0:
-                self._done(batch[:failed_from])
-                self.work.appendleft(batch[failed_from:])
-            self._failed(self.work[0], outcome, now)
+        self._judge(batch, outcome, now)
         if len(json.dumps(self.state)) > MAX_STATE_BYTES:
             self.final_due = True
             self.terminated_early = True
@@ -570,7 +569,7 @@ class EventSourceMapping:
         stream_arn: str,
         region: str,
         destination: FailureDestination | None = None,
-        reader: Callable[[str], RecordSource] | None = None,
+        reader: Callable[[Shard], RecordSource] | None = None,
     ) -> None:
         self.name = f"{settings.function} ← {settings.stream}"
         self.settings = settings
@@ -585,11 +584,20 @@ class EventSourceMapping:
         self.finished: set[str] = set()
         self.retired = PollerStats()  # of pollers whose shard is finished
         self.discover_at = 0.0
+        self.started = False
+        if settings.starting_position not in ("LATEST", "TRIM_HORIZON"):
+            raise ValueError(
+                f"{settings.function}: starting position {settings.starting_position!r} is "
+                "not supported locally (Chalice declares LATEST or TRIM_HORIZON)"
+            )
 
-    def _kinesis_reader(self, shard_id: str) -> RecordSource:
-        return ShardReader(
-            self.kinesis, self.settings.stream, shard_id, self.settings.starting_position
-        )
+    def _kinesis_reader(self, shard: Shard) -> RecordSource:
+        # A shard made by a reshard is read from its first record, as Lambda
+        # does; only the shards there when the mapping starts use its position.
+        position = self.settings.starting_position
+        if shard.parents or self.started:
+            position = "TRIM_HORIZON"
+        return ShardReader(self.kinesis, self.settings.stream, shard.shard_id, position)
 
     def start(self, now: float) -> None:
         """Find the shards and open them: with LATEST, reading starts from this moment."""
@@ -597,6 +605,7 @@ class EventSourceMapping:
         for poller in self.pollers.values():
             if isinstance(poller.source, ShardReader):
                 poller.source.open()
+        self.started = True
 
     def _discover(self, now: float) -> None:
         shards = list_shards(self.kinesis, self.settings.stream)
@@ -606,7 +615,7 @@ class EventSourceMapping:
                 self.pollers[shard.shard_id] = ShardPoller(
                     self.settings,
                     self.spec,
-                    self.reader(shard.shard_id),
+                    self.reader(shard),
                     self.invoker,
                     stream_arn=self.stream_arn,
                     region=self.region,

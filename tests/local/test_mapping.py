@@ -305,6 +305,51 @@ def test_a_partial_batch_response_checkpoints_below_the_lowest_failure() -> None
     assert target.checkpoint == shard.records[-1].sequence_number
 
 
+@pytest.mark.parametrize("bisect", [False, True])
+def test_partial_responses_deliver_every_record_until_it_succeeds_once(bisect: bool) -> None:
+    clock, shard = Clock(), MemoryShard()
+    fill(shard, 10)
+    refused = {b"r2": 2, b"r7": 1}  # r2 fails twice, r7 once
+
+    def refuse(event: dict[str, Any], n: int) -> Any:
+        failures = []
+        for record in event["Records"]:
+            data = base64.b64decode(record["kinesis"]["data"])
+            if refused.get(data, 0) > 0:
+                refused[data] -= 1
+                failures.append({"itemIdentifier": record["kinesis"]["sequenceNumber"]})
+        return {"batchItemFailures": failures}
+
+    function = Function(refuse)
+    target = poller(
+        function, shard, clock, batch_size=4, report_failures=True, bisect=bisect, retry_base=1
+    )
+    run(target, clock, T0 + 20)
+
+    # Lambda splits at the reported record, bisect or not: the rest goes again as it is.
+    assert [function.data(i) for i in range(len(function.events))] == [
+        [b"r0", b"r1", b"r2", b"r3"],
+        [b"r2", b"r3"],
+        [b"r2", b"r3"],
+        [b"r4", b"r5", b"r6", b"r7"],
+        [b"r7"],
+        [b"r8", b"r9"],
+    ]
+    assert target.checkpoint == shard.records[-1].sequence_number
+    assert target.stats.records == 10
+
+
+def test_a_batch_stays_under_lambdas_six_megabyte_payload() -> None:
+    clock, shard, function = Clock(), MemoryShard(), Function()
+    for n in range(12):
+        shard.put(bytes([n]) * 1_000_000, T0 + n * 0.01)
+    run(poller(function, shard, clock, batch_size=100), clock, T0 + 1)
+    sizes = [len(json.dumps(e)) for e in function.events]
+    assert len(function.events) == 3
+    assert all(size <= 6 * 1024 * 1024 for size in sizes)
+    assert sum(len(e["Records"]) for e in function.events) == 12
+
+
 def test_a_malformed_failure_identifier_fails_the_whole_batch() -> None:
     clock, shard = Clock(), MemoryShard()
     fill(shard, 3)
