@@ -287,18 +287,28 @@ class StatusStore(_Table):
         return True
 
     def remove_from_outbox(self, name: str, notification_ids: Sequence[str]) -> None:
-        """Forget delivered notifications (no version change: the status is untouched)."""
-        names = {"#o": "Outbox", **{f"#i{n}": i for n, i in enumerate(notification_ids)}}
+        """Forget delivered notifications.
+
+        The version goes up too: a writer that read the item before this
+        removal must fail its conditional write and read again, or it would
+        put the delivered notifications back and they would be sent twice.
+        """
+        names = {
+            "#o": "Outbox",
+            "#v": "Version",
+            **{f"#i{n}": i for n, i in enumerate(notification_ids)},
+        }
         removals = ", ".join(f"#o.#i{n}" for n in range(len(notification_ids)))
         try:
             self._call(
                 "update_item",
                 TableName=self.table_name,
                 Key={"Name": {"S": name}},
-                UpdateExpression=f"REMOVE {removals}",
+                UpdateExpression=f"REMOVE {removals} SET #v = #v + :one",
                 # Without it, updating a deleted item would create an empty one.
                 ConditionExpression="attribute_exists(#o)",
                 ExpressionAttributeNames=names,
+                ExpressionAttributeValues={":one": {"N": "1"}},
             )
         except StoreError as err:
             if err.code != "ConditionalCheckFailedException":

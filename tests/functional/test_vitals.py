@@ -12,6 +12,7 @@ from chalice.test import Client
 from app import app
 from chalicelib import bootstrap, names
 from chalicelib.bootstrap import Services
+from chalicelib.errors import PublishError
 from chalicelib.records import encode_reading
 from chalicelib.store import StatusRecord, StatusStore
 from tests.faults import fail_calls
@@ -152,8 +153,9 @@ def test_two_invocations_racing_on_one_incident_send_one_alert(
 
     assert response == {"batchItemFailures": []}
     assert subjects(aws) == ["[Wild Rydes] Shadowfax: HealthPoints below 100"]
-    # The rival's write is the only one: we lost the condition and wrote nothing.
-    assert status_item(aws, "Shadowfax")["Version"] == {"N": "2" if known_before else "1"}
+    # The rival's write and its delivery are the only changes: we lost the
+    # condition and wrote nothing.
+    assert status_item(aws, "Shadowfax")["Version"] == {"N": "3" if known_before else "2"}
 
 
 def test_an_alert_that_could_not_be_published_is_sent_later_exactly_once(aws: Aws) -> None:
@@ -207,3 +209,28 @@ def test_a_unicorn_whose_status_cannot_be_written_is_reported_for_retry(
 
     assert response == {"batchItemFailures": [{"itemIdentifier": pegasus_sequence}]}
     assert [i["Name"]["S"] for i in aws.table_items(names.STATUS_TABLE)] == ["Shadowfax"]
+
+
+def test_a_writer_that_read_before_a_delivery_cannot_put_the_alert_back(
+    client: Client, aws: Aws
+) -> None:
+    store = bootstrap.services().status_store
+    client.lambda_.invoke("vitals", reports(("Shadowfax", 150, 150)))
+    # A rival reads while the alert is written but not yet delivered ...
+    monitor = bootstrap.services().vitals
+    monitor.publisher = Unreachable()
+    client.lambda_.invoke("vitals", later(reports(("Shadowfax", 99, 150)), 1))
+    stale = store.get("Shadowfax")
+    assert stale is not None and list(stale.outbox) == ["Shadowfax@2026-11-22 14:06:00.000/alert"]
+    # ... then the alert is delivered and removed from the outbox ...
+    store.remove_from_outbox("Shadowfax", list(stale.outbox))
+    # ... so the rival's write, based on what it read, must fail and read again.
+    assert store.save(stale.status, stale.outbox, stale.version) is False
+    assert store.get("Shadowfax").outbox == {}  # type: ignore[union-attr]
+
+
+class Unreachable:
+    """A publisher whose topic cannot be reached (the alert stays in the outbox)."""
+
+    def publish(self, notification: Any) -> str:
+        raise PublishError("the topic cannot be reached (test)")
