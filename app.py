@@ -12,6 +12,7 @@ from chalice.app import Chalice, KinesisEvent
 
 from chalicelib import names
 from chalicelib.bootstrap import services
+from chalicelib.events import remaining_ms
 
 app = Chalice(app_name="wildrydes")
 
@@ -46,7 +47,7 @@ def persist(event: KinesisEvent) -> dict[str, Any]:
     maximum_batching_window_in_seconds=1,
 )
 def vitals(event: KinesisEvent) -> dict[str, Any]:
-    return services().vitals.handle(event.to_dict())
+    return services().vitals.handle(event.to_dict(), remaining_ms(event.context))
 
 
 @app.route("/unicorns")

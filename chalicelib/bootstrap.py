@@ -14,6 +14,7 @@ from functools import cached_property
 from chalicelib import names
 from chalicelib.clients import Clients
 from chalicelib.deadletter import DeadLetters
+from chalicelib.errors import ConfigurationError
 from chalicelib.fleet import FleetView
 from chalicelib.pipeline import Aggregator, Persister, VitalsMonitor
 from chalicelib.publisher import AlertPublisher
@@ -63,6 +64,11 @@ class Services:
 
     @cached_property
     def vitals(self) -> VitalsMonitor:
+        if not self.settings.alert_topic_arn:
+            # Fail before any status is written, rather than at the first alert.
+            raise ConfigurationError(
+                "ALERT_TOPIC_ARN is not set: vitals has no topic to publish alerts to"
+            )
         publisher = AlertPublisher(self.clients.get("sns"), self.settings.alert_topic_arn)
         return VitalsMonitor(
             self.status_store,

@@ -64,3 +64,9 @@ def read_batch(event: Mapping[str, Any]) -> KinesisBatch:
         state=event.get("state"),
         final=bool(event.get("isFinalInvokeForWindow")),
     )
+
+
+def remaining_ms(context: object) -> int | None:
+    """The invocation's time left, from a Lambda context (Chalice types it loosely)."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    return int(remaining()) if callable(remaining) else None

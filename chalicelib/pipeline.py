@@ -15,7 +15,7 @@ from typing import Any
 
 from chalicelib.alerts import render
 from chalicelib.deadletter import DeadLetters, Rejected
-from chalicelib.errors import ConfigurationError, StoreError
+from chalicelib.errors import ConfigurationError, PublishError, StoreError
 from chalicelib.events import KinesisBatch, StreamRecord, read_batch
 from chalicelib.publisher import AlertPublisher
 from chalicelib.records import InvalidRecord, Reading, parse_reading
@@ -148,9 +148,8 @@ class VitalsMonitor:
     same write that opens or closes the incident, then published, then removed
     from the outbox. A writer that loses the race re-reads and finds the
     incident already changed. A notification whose publish failed stays in the
-    outbox; once its claim is older than `claim_seconds` (longer than any
-    invocation of `vitals` runs: twice its timeout) the next write for that
-    unicorn claims and sends it.
+    outbox; once its claim is older than twice an invocation's time (at least
+    `claim_seconds`), the next write for that unicorn claims and sends it.
     """
 
     RACE_ATTEMPTS = 5
@@ -172,8 +171,12 @@ class VitalsMonitor:
         self.clock = clock
         self.claim_seconds = claim_seconds
 
-    def handle(self, event: Mapping[str, Any]) -> dict[str, Any]:
+    def handle(self, event: Mapping[str, Any], remaining_ms: int | None = None) -> dict[str, Any]:
+        """Process one batch; `remaining_ms` is the invocation's time left at its start."""
         batch = read_batch(event)
+        # A claim must outlast any invocation that may still be sending: twice
+        # this one's time, however long the function's timeout is set.
+        claim = max(self.claim_seconds, 2 * (remaining_ms or 0) / 1000)
         readings: dict[str, list[Reading]] = defaultdict(list)
         sequences: dict[str, set[str]] = defaultdict(set)
         seen_at: dict[str, float] = {}
@@ -191,7 +194,7 @@ class VitalsMonitor:
         failed: set[str] = set()
         for name, unicorn_readings in readings.items():
             try:
-                self._update(name, unicorn_readings, seen_at[name], stored.get(name))
+                self._update(name, unicorn_readings, seen_at[name], stored.get(name), claim)
             except StoreError as err:
                 log.error("status of %r not updated: %s", name, err)
                 failed |= sequences[name]
@@ -200,7 +203,12 @@ class VitalsMonitor:
         return batch_item_failures(failed)
 
     def _update(
-        self, name: str, readings: list[Reading], seen_at: float, record: StatusRecord | None
+        self,
+        name: str,
+        readings: list[Reading],
+        seen_at: float,
+        record: StatusRecord | None,
+        claim: float,
     ) -> None:
         for _ in range(self.RACE_ATTEMPTS):
             now = self.clock()
@@ -209,7 +217,7 @@ class VitalsMonitor:
             outbox = dict(record.outbox) if record else {}
             owned = []
             for pending_id, pending in outbox.items():
-                if pending.claimed_at + self.claim_seconds <= now:
+                if pending.claimed_at + claim <= now:
                     outbox[pending_id] = Pending(pending.notification, now)
                     owned.append(pending_id)
             for transition in transitions:
@@ -231,7 +239,7 @@ class VitalsMonitor:
             notification = item.notification
             try:
                 self.publisher.publish(notification)
-            except Exception as err:  # noqa: BLE001 - any failure leaves it in the outbox
+            except PublishError as err:
                 log.error("%s not sent, will retry later: %s", notification.id, err)
                 continue
             log.info("sent %s: %s", notification.kind, notification.subject)

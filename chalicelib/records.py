@@ -84,6 +84,8 @@ def parse_reading(data: bytes) -> Reading:
         obj = _decode(text)
     except ValueError as err:
         raise InvalidRecord(f"not JSON ({err})") from None
+    except RecursionError:  # e.g. 100 000 "[": well under Kinesis's 1 MB limit
+        raise InvalidRecord("not JSON (nested too deeply)") from None
     if type(obj) is not dict:
         raise InvalidRecord(f"not a JSON object (got {_kind(obj)})")
     try:

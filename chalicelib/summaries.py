@@ -95,6 +95,8 @@ def parse_row(data: bytes) -> Summary:
         row = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as err:
         raise InvalidSummary(f"not UTF-8 JSON ({err})") from None
+    except RecursionError:
+        raise InvalidSummary("not JSON (nested too deeply)") from None
     if type(row) is not dict:
         raise InvalidSummary("not a JSON object")
     return summary_from_row(row, [row.get("SummaryId")])

@@ -69,6 +69,8 @@ def _partition_key(record: bytes) -> str:
         obj = json.loads(text)
     except ValueError as err:
         raise ReplayError(f"not JSON ({err})") from None
+    except RecursionError:
+        raise ReplayError("not JSON (nested too deeply)") from None
     if not isinstance(obj, dict):
         raise ReplayError("not a JSON object")
     if "Name" not in obj:

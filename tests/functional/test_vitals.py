@@ -12,7 +12,7 @@ from chalice.test import Client
 from app import app
 from chalicelib import bootstrap, names
 from chalicelib.bootstrap import Services
-from chalicelib.errors import PublishError
+from chalicelib.errors import ConfigurationError, PublishError
 from chalicelib.records import encode_reading
 from chalicelib.store import StatusRecord, StatusStore
 from tests.faults import fail_calls
@@ -234,3 +234,12 @@ class Unreachable:
 
     def publish(self, notification: Any) -> str:
         raise PublishError("the topic cannot be reached (test)")
+
+
+def test_without_a_topic_vitals_fails_before_writing_anything(
+    client: Client, aws: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ALERT_TOPIC_ARN")
+    with pytest.raises(ConfigurationError, match="ALERT_TOPIC_ARN is not set"):
+        client.lambda_.invoke("vitals", reports(("Shadowfax", 99, 150)))
+    assert aws.table_items(names.STATUS_TABLE) == []

@@ -53,6 +53,7 @@ def test_whole_numbers_are_accepted_where_floats_are_expected_and_extra_fields_i
         (b"not json at all", "not JSON"),
         (b'{"Name": "Shadowfax",', "not JSON"),
         (b"[1, 2]", "not a JSON object (got array)"),
+        (b"[" * 100_000, "not JSON (nested too deeply)"),
         (b"\xef\xbb\xbf" + encoded(record_json()), "not JSON"),
         (encoded(record_json(HealthPoints=None)), "missing field HealthPoints"),
         (encoded(record_json(Name="")), "Name must be a string of 1 to 256"),

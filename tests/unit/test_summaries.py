@@ -59,6 +59,8 @@ def test_non_json_rows_are_rejected() -> None:
         parse_row(b"\xff")
     with pytest.raises(InvalidSummary):
         parse_row(b"[]")
+    with pytest.raises(InvalidSummary, match="nested too deeply"):
+        parse_row(b"[" * 100_000)
 
 
 def test_two_parts_of_one_minute_combine_into_the_whole() -> None:
