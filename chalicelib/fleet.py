@@ -13,7 +13,7 @@ from urllib.parse import unquote
 from chalicelib.errors import InvalidParameter, ServiceUnavailable, StoreError, UnicornNotFound
 from chalicelib.params import encode_page_token, summary_query
 from chalicelib.records import MAX_NAME_LENGTH
-from chalicelib.store import StatusStore, SummaryStore, status_to_row
+from chalicelib.store import StatusStore, SummaryStore
 
 T = TypeVar("T")
 
@@ -27,7 +27,7 @@ class FleetView:
 
     def unicorns(self) -> dict[str, Any]:
         statuses = _available(lambda: self.statuses.scan())
-        rows = [status_to_row(s) for s in sorted(statuses, key=lambda s: s.name)]
+        rows = [s.to_row() for s in sorted(statuses, key=lambda s: s.name)]
         return {"unicorns": rows, "count": len(rows)}
 
     def unicorn(self, name: str) -> dict[str, Any]:
@@ -35,7 +35,7 @@ class FleetView:
         record = _available(lambda: self.statuses.get(name))
         if record is None:
             raise UnicornNotFound(name)
-        return status_to_row(record.status)
+        return record.status.to_row()
 
     def summaries(self, name: str, params: Mapping[str, str] | None) -> dict[str, Any]:
         name = _name(name)
@@ -56,7 +56,7 @@ class FleetView:
 
     def alerts(self) -> dict[str, Any]:
         statuses = _available(lambda: self.statuses.scan(alerting_only=True))
-        rows = [status_to_row(s) for s in sorted(statuses, key=lambda s: s.name)]
+        rows = [s.to_row() for s in sorted(statuses, key=lambda s: s.name)]
         return {"alerts": rows, "count": len(rows)}
 
 
@@ -72,6 +72,5 @@ def _available(read: Callable[[], T]) -> T:
     try:
         return read()
     except StoreError as err:
-        raise ServiceUnavailable(
-            f"the fleet data is not reachable right now ({err.code})"
-        ) from None
+        reason = f" ({err.code})" if err.code else ""
+        raise ServiceUnavailable(f"the fleet data is not reachable right now{reason}") from None

@@ -15,6 +15,7 @@ decided by whoever wins that write (see pipeline.VitalsMonitor).
 from __future__ import annotations
 
 import logging
+import random
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -80,13 +81,13 @@ class _Table:
         *,
         attempts: int = 6,
         sleep: Callable[[float], None] = time.sleep,
-        rand: Callable[[], float] | None = None,
+        rand: Callable[[], float] = random.random,
     ) -> None:
         self.client = client
         self.table_name = table_name
         self.attempts = attempts
         self.sleep = sleep
-        self.rand = rand or (lambda: 1.0)
+        self.rand = rand
 
     def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
         try:
@@ -330,32 +331,8 @@ class StatusStore(_Table):
             kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
 
-def status_to_row(status: Status) -> dict[str, Any]:
-    """The public fields of a status: what the API returns and the table stores."""
-    incident = status.incident
-    return {
-        "Name": status.name,
-        "StatusTime": status.status_time,
-        "Latitude": status.latitude,
-        "Longitude": status.longitude,
-        "Distance": status.distance,
-        "HealthPoints": status.health,
-        "MagicPoints": status.magic,
-        "LowVitals": list(status.low_vitals),
-        "AlertState": "alert" if incident else "ok",
-        "Incident": None
-        if incident is None
-        else {
-            "Id": incident.id,
-            "StartedAt": incident.started_at,
-            "Vitals": list(incident.vitals),
-        },
-        "SeenAt": status.seen_at,
-    }
-
-
 def _status_to_item(status: Status, outbox: dict[str, Pending], version: int) -> dict[str, Any]:
-    row = status_to_row(status)
+    row = status.to_row()
     row["Version"] = version
     row["Outbox"] = {
         key: {

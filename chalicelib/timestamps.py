@@ -23,6 +23,8 @@ def is_status_time(text: str) -> bool:
     """True when `text` is exactly `YYYY-MM-DD HH:MM:SS.mmm` and a real instant."""
     if len(text) != STATUS_TIME_LENGTH or text[10] != " " or text[19] != ".":
         return False
+    if not (text[20:].isdigit() and text[20:].isascii()):  # fromisoformat allows "12Z"
+        return False
     try:
         datetime.fromisoformat(text)
     except ValueError:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Any, Literal
 
 from chalicelib.records import Reading
 
@@ -46,6 +46,29 @@ class Status:
     @property
     def alerting(self) -> bool:
         return self.incident is not None
+
+    def to_row(self) -> dict[str, Any]:
+        """The public fields: what the API returns and the table stores."""
+        incident = self.incident
+        return {
+            "Name": self.name,
+            "StatusTime": self.status_time,
+            "Latitude": self.latitude,
+            "Longitude": self.longitude,
+            "Distance": self.distance,
+            "HealthPoints": self.health,
+            "MagicPoints": self.magic,
+            "LowVitals": list(self.low_vitals),
+            "AlertState": "alert" if incident else "ok",
+            "Incident": None
+            if incident is None
+            else {
+                "Id": incident.id,
+                "StartedAt": incident.started_at,
+                "Vitals": list(incident.vitals),
+            },
+            "SeenAt": self.seen_at,
+        }
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -101,7 +102,8 @@ def run_sql(argv: Sequence[str]) -> int:
             region_name=REGION,
         ).client("s3", endpoint_url=f"http://{HOST}:{args.port}")
     # Athena is AWS itself: the default credentials, region and endpoint.
-    athena = boto3.session.Session().client("athena") if "athena" in rest else None
+    wants_athena = any(argument.endswith("athena") for argument in rest)
+    athena = boto3.session.Session().client("athena") if wants_athena else None
     sources = Sources(
         table=archive_table(LOCAL_BUCKET, args.stage), cache_dir=cache, s3=s3, athena=athena
     )
@@ -109,6 +111,9 @@ def run_sql(argv: Sequence[str]) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Started as a background job, a process inherits SIGINT ignored, and then
+    # `kill -INT` could not stop it cleanly: always turn SIGINT into Ctrl-C.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["sql"]:
         return run_sql(argv[1:])

@@ -52,11 +52,8 @@ def local_functions(
     config_file = read_config(config_path)
     app_name = str(config_file.get("app_name", "app"))
     config = Config(chalice_stage=stage, config_from_disk=config_file)
-    generated = recorded_outputs(
-        function_environment(load_stage(stage, config_path)),
-        provisioned.outputs,
-        provisioned.stack,
-    )
+    environment_by_function = function_environment(load_stage(stage, config_path))
+    generated = recorded_outputs(environment_by_function, provisioned.outputs, provisioned.stack)
     settings = event_source_settings(
         stage,
         failure_destination=provisioned.outputs[FAILURE_QUEUE_ARN_OUTPUT],
@@ -72,9 +69,7 @@ def local_functions(
             **generated.get(trigger.function, {}),
             **_lambda_variables(deployed_name, memory),
         }
-        if API_URL_VARIABLE in function_environment(load_stage(stage, config_path)).get(
-            trigger.function, {}
-        ):
+        if API_URL_VARIABLE in environment_by_function.get(trigger.function, {}):
             environment[API_URL_VARIABLE] = api_url
         spec = FunctionSpec(
             name=trigger.function,

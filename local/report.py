@@ -86,16 +86,16 @@ def read_emails(path: Path) -> list[Email]:
     found = []
     for message in mailbox.Maildir(path, factory=None, create=False):
         parsed = email.message_from_bytes(bytes(message), policy=email.policy.default)
-        date = email.utils.parsedate_to_datetime(str(parsed["Date"]))
-        found.append(
-            Email(
-                date=date.strftime("%H:%M:%S"),
-                subject=str(parsed["Subject"]),
-                kind=str(parsed.get("X-SNS-Attribute-kind", "")),
-                unicorn=str(parsed.get("X-SNS-Attribute-unicorn", "")),
-            )
+        found.append((email.utils.parsedate_to_datetime(str(parsed["Date"])), parsed))
+    return [
+        Email(
+            date=date.strftime("%H:%M:%S"),
+            subject=str(parsed["Subject"]),
+            kind=str(parsed.get("X-SNS-Attribute-kind", "")),
+            unicorn=str(parsed.get("X-SNS-Attribute-unicorn", "")),
         )
-    return sorted(found, key=lambda e: e.date)
+        for date, parsed in sorted(found, key=lambda pair: pair[0])
+    ]
 
 
 def read_archive(session: Any, bucket: str, prefix: str) -> list[dict[str, Any]]:

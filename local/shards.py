@@ -9,7 +9,7 @@ after its parents are done.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -117,12 +117,6 @@ class ShardReader:
             self.closed = True
         return records
 
-    def move_after(self, sequence_number: str | None) -> None:
-        """Read next from just after `sequence_number` (None: the starting position)."""
-        self.last_read = sequence_number
-        self.closed = False
-        self._iterator = None
-
     def _new_iterator(self) -> str:
         kwargs: dict[str, Any] = {"StreamName": self.stream, "ShardId": self.shard_id}
         if self.last_read is not None:
@@ -143,8 +137,3 @@ def stream_arn(kinesis: Any, stream: str) -> str:
         "StreamARN"
     ]
     return arn
-
-
-def counts(values: Mapping[str, int]) -> str:
-    """`a 1 · b 2` for progress lines."""
-    return " · ".join(f"{k} {v}" for k, v in values.items())

@@ -32,6 +32,7 @@ def test_status_time_has_milliseconds_and_sorts_as_time() -> None:
         ("2026-11-22T14:05:09.123", False),
         ("2026-02-30 14:05:09.123", False),
         ("2026-11-22 14:05:09.1234", False),
+        ("2026-11-22 14:05:09.12Z", False),
         ("", False),
     ],
 )
