@@ -11,6 +11,7 @@ from pathlib import Path
 import boto3
 
 from infra import names as infra_names
+from infra.errors import InfraError
 from infra.stages import CONFIG_PATH
 from local.demo import DemoOptions, run_demo
 from local.endpoint import (
@@ -141,7 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     produce=not args.no_producer,
                 )
             )
-    except (EndpointError, ProvisionError) as err:
+    except (EndpointError, ProvisionError, InfraError) as err:
         print(f"local: {err}", file=sys.stderr)
         return 1
     return 2

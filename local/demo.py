@@ -24,7 +24,8 @@ from chalicelib import names
 from infra.named_queries import named_queries
 from infra.resources import ARCHIVE_BUCKET_OUTPUT
 from local import report as reporting
-from local.endpoint import client_environment, prepare_child
+from local.child import spawn
+from local.endpoint import client_environment
 from local.sql import Param, Sources, SqlError, run_named
 from local.stack import LocalStack, StackOptions
 
@@ -59,16 +60,10 @@ class Producer:
             "--progress",
             "0",
         ]
-        with self.log_path.open("wb") as log:
-            self.process = subprocess.Popen(
-                command,
-                stdout=subprocess.DEVNULL,
-                stderr=log,
-                stdin=subprocess.DEVNULL,
-                env={**os.environ, **client_environment(stack.url)},
-                preexec_fn=prepare_child,
-                start_new_session=True,
-            )
+        self.log_path.unlink(missing_ok=True)
+        self.process = spawn(
+            command, log=self.log_path, env={**os.environ, **client_environment(stack.url)}
+        )
 
     def running(self) -> bool:
         return self.process.poll() is None

@@ -9,9 +9,7 @@ process dies first.
 
 from __future__ import annotations
 
-import ctypes
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -19,6 +17,8 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+from local.child import spawn
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 4566
@@ -30,21 +30,6 @@ CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
 
 class EndpointError(Exception):
     """The endpoint could not be started; the message says why and what to do."""
-
-
-def prepare_child() -> None:
-    """In a child before exec: default Ctrl-C handling, and SIGTERM when the parent dies.
-
-    A shell starts background jobs with SIGINT ignored and children inherit
-    that; our children must stop on the SIGINT we send them. PR_SET_PDEATHSIG
-    has the kernel stop them if this process dies without cleaning up.
-    """
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    try:
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGTERM)
-    except OSError:  # not Linux: the parent's own cleanup still applies
-        pass
 
 
 def port_free(port: int, host: str = HOST) -> bool:
@@ -94,18 +79,11 @@ class Endpoint:
                 f"port {self.port} on {HOST} is in use (another `make up` or `make demo`?); "
                 "stop it or choose another with PORT=..."
             )
-        log_path = self.log_path or Path(os.devnull)
-        with log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(self.port)],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                preexec_fn=prepare_child,
-                # Its own session: Ctrl-C reaches only the parent, which stops it in order.
-                start_new_session=True,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            )
+        self.process = spawn(
+            [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(self.port)],
+            log=self.log_path or Path(os.devnull),
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -2,8 +2,8 @@
 
 A `ShardReader` follows one shard from a starting position with GetRecords,
 hands back records with their data and arrival time, says when a closed shard
-is exhausted, and can start after a checkpoint (`after`). `ready_shards` keeps Lambda's rule that a child shard is read only
-after its parents are done.
+is exhausted, and can start after a checkpoint (`after`). `ready_shards` keeps
+Lambda's rule that a child shard is read only after its parents are done.
 """
 
 from __future__ import annotations

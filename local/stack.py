@@ -20,6 +20,7 @@ from typing import Any
 import boto3
 
 from chalicelib import bootstrap
+from infra.event_sources import event_source_settings
 from infra.stages import CONFIG_PATH, PROJECT_DIR
 from local.endpoint import DEFAULT_PORT, REGION, Endpoint, client_environment
 from local.firehose import DeliverySettings, FirehoseEmulator
@@ -58,6 +59,8 @@ class LocalStack:
 
     def __init__(self, options: StackOptions | None = None) -> None:
         self.options = options or StackOptions()
+        # A bad stage or setting is an error now, before anything is started.
+        event_source_settings(self.options.stage, config_path=self.options.config_path)
         work = self.options.work_dir
         self.logs = work / "logs"
         self.mail = work / "mail"
@@ -177,17 +180,21 @@ class LocalStack:
 
     def drain(self, timeout: float) -> bool:
         """Stop polling on the thread and let every component finish; True if all did."""
-        self._stop_thread()
-        if self.runtime is None:
-            return True
+        if not self._stop_thread() or self.runtime is None:
+            return self.runtime is None
         return self.runtime.drain(timeout)
 
-    def _stop_thread(self) -> None:
+    def _stop_thread(self) -> bool:
+        """Stop the runtime thread; False if it is still busy (a handler that hangs)."""
         if self.runtime is not None:
             self.runtime.stop()
         if self._thread is not None:
             self._thread.join(timeout=30)
+            if self._thread.is_alive():
+                logging.getLogger(__name__).error("the runtime thread did not stop in 30 s")
+                return False
             self._thread = None
+        return True
 
     def stop(self) -> None:
         """Stop the runtime and the endpoint, and put the environment back."""

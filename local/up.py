@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import TextIO
 
 from infra.stages import PROJECT_DIR
-from local.endpoint import HOST, EndpointError, client_environment, port_free, prepare_child
+from local.child import spawn
+from local.endpoint import HOST, EndpointError, client_environment, port_free
 from local.stack import API_PORT, LocalStack, StackOptions
 
 PROGRESS_SECONDS = 5.0
@@ -36,17 +37,7 @@ class UpOptions:
 
 
 def _child(command: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    with log.open("ab") as output:
-        return subprocess.Popen(
-            command,
-            cwd=PROJECT_DIR,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=env,
-            preexec_fn=prepare_child,
-            start_new_session=True,
-        )
+    return spawn(command, log=log, env=env, cwd=PROJECT_DIR)
 
 
 def _stop(process: subprocess.Popen[bytes] | None, how: signal.Signals) -> None:
