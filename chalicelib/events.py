@@ -15,7 +15,8 @@ from typing import Any
 from chalicelib.windows import Window
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen, for the same reason as records.Reading: one per record.
+@dataclass(slots=True)
 class StreamRecord:
     """One Kinesis record as Lambda delivers it, with its data decoded."""
 
