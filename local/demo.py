@@ -173,9 +173,9 @@ def _progress(stack: LocalStack) -> str:
     parts = []
     for name, counters in stats.items():
         if name.startswith("firehose"):
-            parts.append(
-                f"on stream {counters['records']} · archived {counters['objects']} objects"
-            )
+            objects = counters["objects"]
+            archived = f"{objects} object" + ("" if objects == 1 else "s")
+            parts.append(f"on stream {counters['records']} · archived {archived}")
         elif name.startswith("mailbox"):
             parts.append(f"emails {counters['emails']}")
         else:
