@@ -59,7 +59,7 @@ class Status:
             "HealthPoints": self.health,
             "MagicPoints": self.magic,
             "LowVitals": list(self.low_vitals),
-            "AlertState": "alert" if incident else "ok",
+            "AlertState": "alert" if self.alerting else "ok",
             "Incident": None
             if incident is None
             else {

@@ -70,7 +70,7 @@ class Runtime:
         while not self.stopping.is_set():
             wait = self.step()
             if wait > 0:
-                self.stopping.wait(wait) if self.sleep is time.sleep else self.sleep(wait)
+                self.stopping.wait(wait)  # and `stop()` wakes it at once
 
     def stop(self) -> None:
         self.stopping.set()

@@ -50,6 +50,16 @@ from tests.lambda_events import ACCOUNT, REGION
 
 BUCKET = f"wildrydes-archive-{ACCOUNT}-{REGION}"
 UNICORNS = ("Shadowfax", "Bucephalus", "Rocinante")
+# The Glue table's columns, in order.
+COLUMNS = (
+    "name",
+    "statustime",
+    "latitude",
+    "longitude",
+    "distance",
+    "healthpoints",
+    "magicpoints",
+)
 LOWER_CASE_KEYS = "Pegasus"  # written with lower-case JSON keys: the SerDe ignores case
 MALFORMED = b'{"Name":"Glitch","StatusTime":"2026-11-22 14:0\n'
 
@@ -283,15 +293,7 @@ def test_q2_points_after_a_timestamp(sources: Sources) -> None:
         if moment(r.status_time) > moment(after)
     )
     expected.sort(key=lambda row: (row[1], row[0]))
-    assert result.columns == (
-        "name",
-        "statustime",
-        "latitude",
-        "longitude",
-        "distance",
-        "healthpoints",
-        "magicpoints",
-    )
+    assert result.columns == COLUMNS
     assert as_float32(result.rows) == as_float32(expected)
 
 
@@ -367,19 +369,7 @@ def test_an_empty_archive_gives_no_rows_with_the_tables_columns(
     everything = run_query("SELECT * FROM wildrydes", sources=sources)
     question = run_named("low_vitals", sources=sources)
 
-    assert everything == QueryResult(
-        (
-            "name",
-            "statustime",
-            "latitude",
-            "longitude",
-            "distance",
-            "healthpoints",
-            "magicpoints",
-            "dt",
-        ),
-        (),
-    )
+    assert everything == QueryResult((*COLUMNS, "dt"), ())
     assert question.rows == ()
 
 
