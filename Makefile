@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAGE ?= dev
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help demo up sql venv test unit functional lint format package deploy destroy policies lock clean
+.PHONY: help demo up sql venv browser test unit functional lint format package deploy destroy policies lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -32,7 +32,19 @@ sql: venv  ## SQL over the archive: make sql Q="SELECT ..." [P=value] [ENGINE=at
 
 venv: $(BIN)/.installed  ## create .venv and install the pinned dependencies
 
-test: venv  ## run every test (unit, functional, infrastructure)
+# The browser tests drive Debian's Chromium through Playwright (never a downloaded browser).
+CHROMIUM ?= /usr/bin/chromium
+export WILDRYDES_CHROMIUM := $(CHROMIUM)
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+browser:  ## install Debian's Chromium for the browser tests, if it is not there yet
+	@test -x $(CHROMIUM) || { \
+	  echo "browser: installing Debian's chromium (apt-get)"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+	@$(CHROMIUM) --version
+
+test: venv browser  ## run every test (unit, functional, infrastructure, local, end to end, browser)
 	$(BIN)/python -m pytest -q
 
 unit: venv  ## run the unit tests only

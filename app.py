@@ -1,4 +1,4 @@
-"""Wild Rydes: the stream functions and the read API, declared for Chalice.
+"""Wild Rydes: the stream functions, the hourly report and the read API, declared for Chalice.
 
 A table of contents: each handler unpacks its event, calls `chalicelib`, and
 returns. Event-source settings Chalice cannot express (tumbling window,
@@ -8,7 +8,7 @@ retries, bisect, partial batch responses, on-failure destination) are in
 
 from typing import Any
 
-from chalice.app import Chalice, KinesisEvent
+from chalice.app import Chalice, CloudWatchEvent, KinesisEvent, Rate
 
 from chalicelib import names
 from chalicelib.bootstrap import services
@@ -48,6 +48,11 @@ def persist(event: KinesisEvent) -> dict[str, Any]:
 )
 def vitals(event: KinesisEvent) -> dict[str, Any]:
     return services().vitals.handle(event.to_dict(), remaining_ms(event.context))
+
+
+@app.schedule(Rate(15, unit=Rate.MINUTES), name="report")
+def report(event: CloudWatchEvent) -> dict[str, Any]:
+    return services().reporter.handle(event.to_dict())
 
 
 @app.route("/unicorns")

@@ -18,6 +18,8 @@ from chalicelib.errors import ConfigurationError
 from chalicelib.fleet import FleetView
 from chalicelib.pipeline import Aggregator, Persister, VitalsMonitor
 from chalicelib.publisher import AlertPublisher
+from chalicelib.report import Archive, Reporter
+from chalicelib.report_html import render
 from chalicelib.settings import Settings, load_settings
 from chalicelib.store import StatusStore, SummaryStore
 from chalicelib.streams import KinesisWriter
@@ -76,6 +78,17 @@ class Services:
             self.settings.vitals_threshold,
             self.settings.api_url,
             clock=self.clock,
+        )
+
+    @cached_property
+    def reporter(self) -> Reporter:
+        return Reporter(
+            self.status_store,
+            self.summary_store,
+            Archive(self.clients.get("s3"), self.settings.archive_bucket),
+            self.settings.vitals_threshold,
+            render,
+            self.clock,
         )
 
     @cached_property

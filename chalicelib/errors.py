@@ -41,6 +41,10 @@ class DeadLetterError(AwsError):
     """Rejected records could not be kept; the batch must be retried."""
 
 
+class ArchiveError(AwsError):
+    """The archive bucket could not be read or a report could not be written to it."""
+
+
 class InvalidParameter(BadRequestError):
     """A query or path parameter of an API request is malformed (HTTP 400)."""
 

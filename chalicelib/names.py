@@ -14,3 +14,5 @@ ALERT_TOPIC = "wildrydes-vitals-alerts"
 # Key prefixes in the archive bucket.
 ARCHIVE_PREFIX = "raw/"
 DEAD_LETTER_PREFIX = "dead-letter/"
+REPORT_PREFIX = "reports/"
+LATEST_REPORT = REPORT_PREFIX + "latest.html"

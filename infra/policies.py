@@ -61,13 +61,13 @@ def _read_stream(stream: str) -> list[Statement]:
     ]
 
 
+def _bucket_objects(prefix: str) -> str:
+    return f"arn:*:s3:::{infra_names.ARCHIVE_BUCKET_GLOB}/{prefix}*"
+
+
 def _keep_rejected(function: str) -> Statement:
     prefix = f"{names.DEAD_LETTER_PREFIX}{function}/"
-    return _allow(
-        "KeepRejectedRecords",
-        ["s3:PutObject"],
-        f"arn:*:s3:::{infra_names.ARCHIVE_BUCKET_GLOB}/{prefix}*",
-    )
+    return _allow("KeepRejectedRecords", ["s3:PutObject"], _bucket_objects(prefix))
 
 
 def _on_failure() -> Statement:
@@ -121,6 +121,19 @@ def policies() -> dict[str, dict[str, Any]]:
             ),
             _allow("SendAlerts", ["sns:Publish"], _arn("sns", names.ALERT_TOPIC)),
             _on_failure(),
+        ],
+        "report": [
+            _logs(),
+            _allow("ReadFleet", ["dynamodb:Scan"], _table(names.STATUS_TABLE)),
+            _allow("ReadSummaries", ["dynamodb:Query"], _table(names.SUMMARY_TABLE)),
+            _allow(
+                "ListArchive",
+                ["s3:ListBucket"],
+                f"arn:*:s3:::{infra_names.ARCHIVE_BUCKET_GLOB}",
+            )
+            | {"Condition": {"StringLike": {"s3:prefix": [f"{names.ARCHIVE_PREFIX}*"]}}},
+            _allow("ReadArchive", ["s3:GetObject"], _bucket_objects(names.ARCHIVE_PREFIX)),
+            _allow("WriteReports", ["s3:PutObject"], _bucket_objects(names.REPORT_PREFIX)),
         ],
         "api_handler": [
             _logs(),

@@ -55,6 +55,7 @@ def function_environment(stage: Stage) -> dict[str, dict[str, Any]]:
     return {
         "aggregate": archive,
         "persist": archive,
+        "report": archive,
         "vitals": {
             infra_names.ALERT_TOPIC_VARIABLE: {"Ref": ALERT_TOPIC_ID},
             infra_names.API_URL_VARIABLE: {"Fn::Sub": api_url},

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chalice.app import KinesisEventConfig
+from chalice.app import KinesisEventConfig, ScheduledEventConfig
 from chalice.utils import to_cfn_resource_name
 
 from app import app
@@ -59,9 +59,41 @@ def kinesis_triggers() -> tuple[KinesisTrigger, ...]:
     )
 
 
+@dataclass(frozen=True)
+class ScheduledFunction:
+    """One `@app.schedule` function: its name, handler and schedule expression."""
+
+    function: str
+    handler_string: str
+    expression: str  # as CloudWatch Events takes it, e.g. "rate(15 minutes)"
+
+    @property
+    def logical_id(self) -> str:
+        return to_cfn_resource_name(self.function)
+
+
+def scheduled_functions() -> tuple[ScheduledFunction, ...]:
+    """Every scheduled function of the app, in declaration order."""
+    found = []
+    for source in app.event_sources:
+        if isinstance(source, ScheduledEventConfig):
+            expression = source.schedule_expression
+            found.append(
+                ScheduledFunction(
+                    function=source.name,
+                    handler_string=source.handler_string,
+                    expression=expression
+                    if isinstance(expression, str)
+                    else expression.to_string(),
+                )
+            )
+    return tuple(found)
+
+
 def function_logical_ids() -> dict[str, str]:
     """Function name -> logical id, for every function of the app, the API's included."""
     ids = {trigger.function: trigger.logical_id for trigger in kinesis_triggers()}
+    ids.update({scheduled.function: scheduled.logical_id for scheduled in scheduled_functions()})
     if app.routes:
         ids[API_HANDLER] = API_HANDLER_ID
     return ids

@@ -25,7 +25,7 @@ from local.endpoint import (
 )
 from local.provision import ProvisionError
 from local.sql import Sources, archive_table, sql_command
-from local.stack import API_PORT, LOCAL_STAGE, WORK_DIR, StackOptions
+from local.stack import API_PORT, LOCAL_STAGE, SCHEDULE_INTERVAL, WORK_DIR, StackOptions
 from local.up import UpOptions, run_up
 
 # The archive bucket's name on the embedded endpoint (moto's account and region).
@@ -47,8 +47,26 @@ def _stack_arguments(parser: argparse.ArgumentParser) -> None:
         "--work-dir", type=Path, default=WORK_DIR, help="logs, mailbox, archive cache"
     )
     parser.add_argument(
+        "--schedule-every",
+        type=_positive_seconds,
+        default=SCHEDULE_INTERVAL,
+        metavar="SECONDS",
+        help="run scheduled functions (the report) this often "
+        f"(default {SCHEDULE_INTERVAL:g}; 0 = their declared rate)",
+    )
+    parser.add_argument(
         "--config", type=Path, default=CONFIG_PATH, help="the Chalice config with the stage"
     )
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if value < 0 or value != value:  # negative or NaN
+        raise argparse.ArgumentTypeError(f"expected seconds (0 or more), got {text!r}")
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -120,7 +138,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_sql(argv[1:])
     args = _parser().parse_args(argv)
     stack = StackOptions(
-        stage=args.stage, port=args.port, work_dir=args.work_dir, config_path=args.config
+        stage=args.stage,
+        port=args.port,
+        work_dir=args.work_dir,
+        config_path=args.config,
+        schedule_interval=args.schedule_every or None,
     )
     try:
         if args.command == "demo":

@@ -31,6 +31,7 @@ from local.stack import LocalStack, StackOptions
 
 PROGRESS_SECONDS = 10.0
 DRAIN_MARGIN = 30.0  # seconds beyond a window for the last summaries to land
+REPORT_FUNCTION = "report"
 
 
 @dataclass
@@ -145,7 +146,10 @@ def run_demo(options: DemoOptions, *, out: TextIO = sys.stdout) -> int:
         if not stack.drain(wait):
             say("some stages were still busy when the wait ran out")
         say(_progress(stack))
+        say("rendering the fleet report (the scheduled report function, run once more) ...")
+        fleet_report = run_report(stack)
         report = gather(stack, options, produced, time.monotonic() - started)
+        report.fleet_report = fleet_report
         say("answering the workshop's four questions with DuckDB over the archive ...")
         report.questions = answer_questions(stack, report)
         report.elapsed_seconds = round(time.monotonic() - started, 1)
@@ -178,6 +182,8 @@ def _progress(stack: LocalStack) -> str:
             parts.append(f"on stream {counters['records']} · archived {archived}")
         elif name.startswith("mailbox"):
             parts.append(f"emails {counters['emails']}")
+        elif "runs" in counters:
+            parts.append(f"{name.split(' ')[0]} runs {counters['runs']}")
         else:
             function = name.split(" ")[0]
             parts.append(f"{function} {counters['records']}")
@@ -208,6 +214,21 @@ def gather(
         errors=stack.errors(),
         logs=_shown(stack.logs / "functions.log"),
     )
+
+
+def run_report(stack: LocalStack) -> dict[str, Any]:
+    """Run the report function over the run's hour and keep a copy in the work dir."""
+    outcome = stack.run_scheduled(REPORT_FUNCTION)
+    if not outcome.ok:
+        return {"error": outcome.error}
+    result: dict[str, Any] = dict(outcome.payload)
+    bucket, _, key = str(result["latest"]).removeprefix("s3://").partition("/")
+    copy = stack.options.work_dir / "reports" / "latest.html"
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    body = stack.session().client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+    copy.write_bytes(body)
+    result["copy"] = _shown(copy)
+    return result
 
 
 QUESTION_TITLES = {

@@ -1,4 +1,4 @@
-"""The app's Kinesis functions as the local runtime runs them, and their mappings' settings.
+"""The app's functions as the local runtime runs them, with what triggers each.
 
 Everything comes from where the AWS deployment takes it: the handlers and
 what the decorators say from the Chalice app (`infra.triggers`), memory,
@@ -25,7 +25,7 @@ from infra.names import API_URL_VARIABLE
 from infra.resources import FAILURE_QUEUE_ARN_OUTPUT
 from infra.stages import CONFIG_PATH, load_stage, read_config
 from infra.template import function_environment
-from infra.triggers import kinesis_triggers
+from infra.triggers import kinesis_triggers, scheduled_functions
 from local.endpoint import ACCOUNT, REGION
 from local.invoke import FunctionSpec
 from local.mapping import MappingSettings
@@ -40,6 +40,53 @@ class LocalFunction:
     mapping: MappingSettings
 
 
+@dataclass(frozen=True)
+class ScheduledLocalFunction:
+    """A scheduled function and how often its rule fires."""
+
+    spec: FunctionSpec
+    expression: str  # as declared, e.g. "rate(15 minutes)"
+
+
+class _Specs:
+    """Makes a function's spec as Lambda would run it: config, generated names, variables."""
+
+    def __init__(
+        self, stage: str, provisioned: Provisioned, api_url: str, config_path: Path
+    ) -> None:
+        config_file = read_config(config_path)
+        self.stage = stage
+        self.app_name = str(config_file.get("app_name", "app"))
+        self.config = Config(chalice_stage=stage, config_from_disk=config_file)
+        self.environment_by_function = function_environment(load_stage(stage, config_path))
+        self.generated = recorded_outputs(
+            self.environment_by_function, provisioned.outputs, provisioned.stack
+        )
+        self.api_url = api_url
+
+    def spec(self, function: str, handler_string: str) -> FunctionSpec:
+        scoped = self.config.scope(self.stage, function)
+        memory = int(scoped.lambda_memory_size or DEFAULT_LAMBDA_MEMORY_SIZE)
+        deployed_name = f"{self.app_name}-{self.stage}-{function}"
+        environment = {
+            **scoped.environment_variables,
+            **self.generated.get(function, {}),
+            **_lambda_variables(deployed_name, memory),
+        }
+        if API_URL_VARIABLE in self.environment_by_function.get(function, {}):
+            environment[API_URL_VARIABLE] = self.api_url
+        return FunctionSpec(
+            name=function,
+            deployed_name=deployed_name,
+            arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{deployed_name}",
+            handler=_handler(handler_string),
+            environment=environment,
+            timeout=float(scoped.lambda_timeout or DEFAULT_LAMBDA_TIMEOUT),
+            memory=memory,
+            role_arn=f"arn:aws:iam::{ACCOUNT}:role/{deployed_name}",
+        )
+
+
 def local_functions(
     stage: str,
     provisioned: Provisioned,
@@ -49,11 +96,7 @@ def local_functions(
     retry_base: float = 1.0,
 ) -> list[LocalFunction]:
     """Every Kinesis function of the app, ready for the runtime."""
-    config_file = read_config(config_path)
-    app_name = str(config_file.get("app_name", "app"))
-    config = Config(chalice_stage=stage, config_from_disk=config_file)
-    environment_by_function = function_environment(load_stage(stage, config_path))
-    generated = recorded_outputs(environment_by_function, provisioned.outputs, provisioned.stack)
+    specs = _Specs(stage, provisioned, api_url, config_path)
     settings = event_source_settings(
         stage,
         failure_destination=provisioned.outputs[FAILURE_QUEUE_ARN_OUTPUT],
@@ -61,26 +104,6 @@ def local_functions(
     )
     functions = []
     for trigger in kinesis_triggers():
-        scoped = config.scope(stage, trigger.function)
-        memory = int(scoped.lambda_memory_size or DEFAULT_LAMBDA_MEMORY_SIZE)
-        deployed_name = f"{app_name}-{stage}-{trigger.function}"
-        environment = {
-            **scoped.environment_variables,
-            **generated.get(trigger.function, {}),
-            **_lambda_variables(deployed_name, memory),
-        }
-        if API_URL_VARIABLE in environment_by_function.get(trigger.function, {}):
-            environment[API_URL_VARIABLE] = api_url
-        spec = FunctionSpec(
-            name=trigger.function,
-            deployed_name=deployed_name,
-            arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{deployed_name}",
-            handler=_handler(trigger.handler_string),
-            environment=environment,
-            timeout=float(scoped.lambda_timeout or DEFAULT_LAMBDA_TIMEOUT),
-            memory=memory,
-            role_arn=f"arn:aws:iam::{ACCOUNT}:role/{deployed_name}",
-        )
         mapping = MappingSettings.from_definitions(
             trigger.function,
             trigger.stream,
@@ -92,8 +115,25 @@ def local_functions(
             settings[trigger.function],
             retry_base=retry_base,
         )
-        functions.append(LocalFunction(spec, mapping))
+        functions.append(
+            LocalFunction(specs.spec(trigger.function, trigger.handler_string), mapping)
+        )
     return functions
+
+
+def scheduled_local_functions(
+    stage: str,
+    provisioned: Provisioned,
+    *,
+    api_url: str,
+    config_path: Path = CONFIG_PATH,
+) -> list[ScheduledLocalFunction]:
+    """Every `@app.schedule` function of the app, ready for the runtime."""
+    specs = _Specs(stage, provisioned, api_url, config_path)
+    return [
+        ScheduledLocalFunction(specs.spec(s.function, s.handler_string), s.expression)
+        for s in scheduled_functions()
+    ]
 
 
 def _handler(handler_string: str) -> Any:

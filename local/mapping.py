@@ -637,6 +637,11 @@ class EventSourceMapping:
         return due
 
     def drain(self, now: float) -> bool:
+        # Read now, whatever the read interval says: records another stage has
+        # just put on the stream (a final window's summaries) must not be
+        # mistaken for an empty stream. Done once a read finds nothing to do.
+        for poller in self.pollers.values():
+            poller.read_at = min(poller.read_at, now)
         self.poll(now)
         return not any(p.did_work or not p.idle for p in self.pollers.values())
 

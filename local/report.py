@@ -58,6 +58,7 @@ class Report:
     questions: list[Question] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     logs: str = ""
+    fleet_report: dict[str, Any] = field(default_factory=dict)  # what the report function did
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -113,6 +114,7 @@ def render(report: Report) -> str:
     lines += _summaries(report)
     lines += _emails(report)
     lines += _archive(report)
+    lines += _fleet_report(report)
     lines += _questions(report)
     if report.errors:
         lines += ["Problems", *[f"  {e}" for e in report.errors], f"  (logs: {report.logs})", ""]
@@ -135,6 +137,12 @@ def _flow(report: Report) -> list[str]:
             )
         elif name.startswith("mailbox"):
             lines.append(f"  mailbox   ← alert topic        {stats['emails']:>6} emails")
+        elif "runs" in stats:
+            function, _, every = name.partition(" ")
+            lines.append(
+                f"  {function:<9} ← schedule {every:<9} {stats['runs']:>6} runs"
+                f" · {stats['errors']} errors"
+            )
         else:
             function, _, stream = name.partition(" ← ")
             noun = "summaries" if stream == names.SUMMARY_STREAM else "records"
@@ -192,6 +200,22 @@ def _archive(report: Report) -> list[str]:
     if len(objects) > 4:
         lines.append(f"  … and {len(objects) - 4} more")
     return [*lines, ""]
+
+
+def _fleet_report(report: Report) -> list[str]:
+    done = report.fleet_report
+    if not done:
+        return []
+    if "error" in done:
+        return ["Fleet report: the report function failed: " + str(done["error"]), ""]
+    return [
+        f"Fleet report (the last hour: {done['unicorns']} unicorns, "
+        f"{done['incidents']} vitals incidents, {done['bytes'] / 1024:.1f} KiB)",
+        f"  latest   {done['latest']}",
+        f"  dated    {done['report']}",
+        f"  a copy   {done['copy']}   (open it in a browser)",
+        "",
+    ]
 
 
 def _questions(report: Report) -> list[str]:

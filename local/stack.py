@@ -2,9 +2,10 @@
 
 `LocalStack` starts moto's server, provisions the stage's supporting
 resources from infra's definitions, and runs on a thread of its own every
-Kinesis mapping of the app, the Firehose emulation and a mailbox per email
-subscription. Functions' logs go to `<work dir>/logs/functions.log` (the
-local CloudWatch Logs); the endpoint's to `endpoint.log`.
+Kinesis mapping of the app, each scheduled function on its interval, the
+Firehose emulation and a mailbox per email subscription. Functions' logs go
+to `<work dir>/logs/functions.log` (the local CloudWatch Logs); the
+endpoint's to `endpoint.log`.
 """
 
 from __future__ import annotations
@@ -24,12 +25,13 @@ from infra.event_sources import event_source_settings
 from infra.stages import CONFIG_PATH, PROJECT_DIR
 from local.endpoint import DEFAULT_PORT, REGION, Endpoint, client_environment
 from local.firehose import DeliverySettings, FirehoseEmulator
-from local.functions import LocalFunction, local_functions
-from local.invoke import Invoker
+from local.functions import LocalFunction, local_functions, scheduled_local_functions
+from local.invoke import Invoker, Outcome
 from local.mailbox import Mailbox, subscriptions_from_template
 from local.mapping import EventSourceMapping, SqsDestination
 from local.provision import Provisioned, provision
 from local.runtime import Component, Runtime
+from local.schedule import Schedule
 from local.shards import stream_arn
 from local.sql import ArchiveTable
 
@@ -37,6 +39,7 @@ WORK_DIR = PROJECT_DIR / ".wildrydes"
 LOCAL_STAGE = "local"
 ALERT_EMAIL = "ops@wildrydes.local"
 API_PORT = 8000
+SCHEDULE_INTERVAL = 60.0  # seconds between scheduled runs locally (the report's rate is 15 min)
 LOGGERS = ("chalicelib", "local", "wildrydes", "app")
 
 
@@ -52,6 +55,8 @@ class StackOptions:
     config_path: Path = CONFIG_PATH
     parameters: dict[str, str] = field(default_factory=dict)  # template parameters
     retry_base: float = 1.0
+    # Seconds between runs of each scheduled function; None runs them at their declared rate.
+    schedule_interval: float | None = SCHEDULE_INTERVAL
 
 
 class LocalStack:
@@ -70,6 +75,7 @@ class LocalStack:
         self.mappings: list[EventSourceMapping] = []
         self.firehoses: list[FirehoseEmulator] = []
         self.mailboxes: list[Mailbox] = []
+        self.schedules: list[Schedule] = []
         self.invoker = Invoker()
         self.runtime: Runtime | None = None
         self._thread: threading.Thread | None = None
@@ -113,7 +119,7 @@ class LocalStack:
 
     @property
     def components(self) -> list[Component]:
-        return [*self.mappings, *self.firehoses, *self.mailboxes]
+        return [*self.mappings, *self.schedules, *self.firehoses, *self.mailboxes]
 
     def _point_at_endpoint(self) -> None:
         # Handlers run in this process and make their clients from the
@@ -148,6 +154,15 @@ class LocalStack:
             )
             mapping.start(now)
             self.mappings.append(mapping)
+        self.schedules = [
+            Schedule(function, self.invoker, interval=self.options.schedule_interval)
+            for function in scheduled_local_functions(
+                self.options.stage,
+                provisioned,
+                api_url=self.options.api_url,
+                config_path=self.options.config_path,
+            )
+        ]
         for logical in provisioned.of_type("AWS::KinesisFirehose::DeliveryStream"):
             settings = DeliverySettings.from_properties(
                 provisioned.resources[logical]["Properties"], provisioned.resolve
@@ -195,6 +210,16 @@ class LocalStack:
                 return False
             self._thread = None
         return True
+
+    def run_scheduled(self, function: str) -> Outcome:
+        """Run a scheduled function now, once; only while the runtime thread is stopped
+        (after `drain`), so handlers still run one at a time."""
+        if self._thread is not None:
+            raise RuntimeError("run_scheduled needs the runtime stopped: call drain() first")
+        for schedule in self.schedules:
+            if schedule.function.spec.name == function:
+                return schedule.run(time.time())
+        raise KeyError(f"no scheduled function named {function!r}")
 
     def stop(self) -> None:
         """Stop the runtime and the endpoint, and put the environment back."""

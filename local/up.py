@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from chalicelib import names
+from infra.resources import ARCHIVE_BUCKET_OUTPUT
 from infra.stages import PROJECT_DIR
 from local.child import spawn
 from local.endpoint import HOST, EndpointError, client_environment, port_free
@@ -115,6 +117,7 @@ def run_up(options: UpOptions, *, out: TextIO = sys.stdout) -> int:
             counts = {
                 name: stats.get("records", stats.get("emails", 0))
                 for name, stats in stack.stats().items()
+                if "runs" not in stats  # scheduled functions have runs, not a rate
             }
             elapsed = now - last
             rates = [
@@ -152,11 +155,24 @@ def _banner(stack: LocalStack, api_url: str, options: UpOptions) -> None:
         f"  .venv/bin/aws --endpoint-url {stack.url} dynamodb scan --table-name UnicornSensorData",
         "  .venv/bin/python -m producer --name Shadowfax   # one more producer",
         '  make sql Q="SELECT name, count(*) AS n FROM wildrydes GROUP BY name"',
+        *_report_lines(stack),
         f"logs in {stack.logs}; alert emails in {stack.mail}",
         "Ctrl-C stops everything.",
     ]
     for line in lines:
         print(line, flush=True)
+
+
+def _report_lines(stack: LocalStack) -> list[str]:
+    if not stack.schedules or stack.provisioned is None:
+        return []
+    bucket = stack.provisioned.outputs[ARCHIVE_BUCKET_OUTPUT]
+    every = min(s.interval for s in stack.schedules)
+    return [
+        f"the fleet report is rendered every {every:g} s; fetch the latest with",
+        f"  .venv/bin/aws --endpoint-url {stack.url} s3 cp "
+        f"s3://{bucket}/{names.LATEST_REPORT} report.html",
+    ]
 
 
 def _terminate(signum: int, frame: object) -> None:

@@ -55,7 +55,17 @@ def demo(tmp: Path, port: int, *arguments: str) -> subprocess.Popen[str]:
 
 
 def test_json_prints_the_whole_report_as_one_object_on_the_last_line(tmp_path: Path) -> None:
-    process = demo(tmp_path, free_port(), "--duration", "6", "--unicorns", "2", "--json")
+    process = demo(
+        tmp_path,
+        free_port(),
+        "--duration",
+        "6",
+        "--unicorns",
+        "2",
+        "--schedule-every",
+        "2",
+        "--json",
+    )
     output, _ = process.communicate(timeout=120)
     assert process.returncode == 0, output
 
@@ -72,6 +82,12 @@ def test_json_prints_the_whole_report_as_one_object_on_the_last_line(tmp_path: P
     ]
     assert all(q["error"] is None for q in report["questions"])
     assert report["errors"] == []
+    # The report function ran on its (shortened) schedule, and once more at the end.
+    assert report["stages"]["report (every 2 s)"]["runs"] >= 2
+    fleet = report["fleet_report"]
+    assert fleet["latest"].endswith("/reports/latest.html") and fleet["unicorns"] == 2
+    page = (PROJECT_DIR / fleet["copy"]).read_text()
+    assert page.startswith("<!doctype html>") and page.count("<polyline ") == 2
 
 
 def test_ctrl_c_leaves_no_process_running_and_no_port_bound(tmp_path: Path) -> None:

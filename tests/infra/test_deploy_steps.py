@@ -35,7 +35,7 @@ from infra.deploy import (
 from infra.errors import InfraError
 from infra.event_sources import event_source_settings
 from infra.template import supporting_template
-from infra.triggers import kinesis_triggers
+from infra.triggers import kinesis_triggers, scheduled_functions
 
 pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse:UserWarning")
 
@@ -110,7 +110,12 @@ class FakeChalice:
         )["Role"]["Arn"]
         resources: list[dict[str, Any]] = []
         arns = {}
-        for function in ("api_handler", *(t.function for t in kinesis_triggers())):
+        functions = (
+            "api_handler",
+            *(t.function for t in kinesis_triggers()),
+            *(s.function for s in scheduled_functions()),
+        )
+        for function in functions:
             arns[function] = lambda_client.create_function(
                 FunctionName=f"wildrydes-{stage}-{function}",
                 Runtime="python3.11",
@@ -336,6 +341,7 @@ def test_deploy_then_destroy_a_stage(aws: None, config_path: Path) -> None:
         "aggregate": {"ARCHIVE_BUCKET": BUCKET},
         "persist": {"ARCHIVE_BUCKET": BUCKET},
         "vitals": {"ALERT_TOPIC_ARN": TOPIC_ARN, "API_URL": API_URL},
+        "report": {"ARCHIVE_BUCKET": BUCKET},
     }
     assert "environment_variables" not in config["stages"]["dev"]
     deployed = deployed_resources(config_path, "dev")

@@ -281,6 +281,17 @@ def test_archive_bucket_reaches_the_functions_that_keep_rejected_records(
     assert env["LOG_LEVEL"] == "INFO"  # Chalice's own variables survive the merge
 
 
+def test_the_report_runs_every_quarter_hour_and_writes_to_the_archive_bucket(
+    resources: dict[str, Any],
+) -> None:
+    report = resources["Report"]["Properties"]
+    (event,) = report["Events"].values()
+    assert event["Type"] == "Schedule"
+    assert event["Properties"]["Schedule"] == "rate(15 minutes)"
+    assert report["Handler"] == "app.report"
+    assert variables(resources, "Report")["ARCHIVE_BUCKET"] == {"Ref": "ArchiveBucket"}
+
+
 def test_vitals_gets_the_topic_and_the_api_url(resources: dict[str, Any]) -> None:
     env = variables(resources, "Vitals")
     assert env["ALERT_TOPIC_ARN"] == {"Ref": "AlertTopic"}
@@ -293,7 +304,7 @@ def test_vitals_gets_the_topic_and_the_api_url(resources: dict[str, Any]) -> Non
 def test_every_function_comes_after_streams_tables_and_failure_queue(
     resources: dict[str, Any],
 ) -> None:
-    for logical_id in ("Aggregate", "Persist", "Vitals", "APIHandler"):
+    for logical_id in ("Aggregate", "Persist", "Vitals", "Report", "APIHandler"):
         function = resources[logical_id]
         # A reference orders creation as DependsOn does; the two together must
         # cover every dependency, without repeating one (cfn-lint W3005).

@@ -20,6 +20,7 @@ def test_committed_policy_files_match_the_rendered_ones() -> None:
         "policy-persist.json",
         "policy-vitals.json",
         "policy-api.json",
+        "policy-report.json",
     }
     for path, text in files.items():
         assert path.read_text() == text, f"{path.name} drifted: run python -m infra policies"
@@ -33,6 +34,25 @@ def test_no_policy_names_an_account_or_region() -> None:
                 assert resource == "*" or resource.startswith("arn:*:")
                 assert "us-east-1" not in resource
                 assert not any(part.isdigit() for part in resource.split(":"))
+
+
+def test_the_report_reads_only_the_raw_archive_and_writes_only_reports() -> None:
+    statements = {s["Sid"]: s for s in policies()["report"]["Statement"]}
+    assert statements["ReadArchive"]["Action"] == "s3:GetObject"
+    assert statements["ReadArchive"]["Resource"] == "arn:*:s3:::wildrydes-archive-*/raw/*"
+    assert statements["WriteReports"]["Action"] == "s3:PutObject"
+    assert statements["WriteReports"]["Resource"] == "arn:*:s3:::wildrydes-archive-*/reports/*"
+    listing = statements["ListArchive"]
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["raw/*"]}}
+    writes = [
+        s
+        for s in statements.values()
+        if any(
+            a.startswith(("dynamodb:Put", "dynamodb:Update", "dynamodb:Batch"))
+            for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+        )
+    ]
+    assert writes == []
 
 
 def test_writing_restores_a_drifted_file(config_path: Path) -> None:

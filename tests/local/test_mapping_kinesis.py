@@ -156,3 +156,23 @@ def test_child_shards_wait_for_their_parents() -> None:
         "shardId-1",
         "shardId-2",
     ]
+
+
+def test_drain_reads_what_arrived_since_the_last_read_before_saying_done(
+    aws: boto3.session.Session,
+) -> None:
+    # The stop of `make demo`: aggregate's last window puts summaries on the
+    # stream persist reads just after persist's last (empty) read.
+    aws.client("kinesis").create_stream(StreamName="wildrydes", ShardCount=1)
+    handler = Collect()
+    target = mapping(aws, handler, starting_position="TRIM_HORIZON")
+    now = time.time()
+    target.start(now)
+    target.poll(now)  # an empty read: the next is a read interval away
+    put(aws, "last summary")
+
+    passes = 0
+    while not target.drain(now + 0.01):
+        passes += 1
+        assert passes < 10
+    assert [data for _, data in handler.seen] == [b"last summary"]
