@@ -16,11 +16,13 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
 from chalicelib import names
+from chalicelib.timestamps import from_epoch
 from infra.named_queries import named_queries
 from infra.resources import ARCHIVE_BUCKET_OUTPUT
 from local import report as reporting
@@ -104,6 +106,7 @@ class Producer:
 def run_demo(options: DemoOptions, *, out: TextIO = sys.stdout) -> int:
     """Run the demo; returns the exit status."""
     started = time.monotonic()
+    since = from_epoch(int(time.time()))  # emails of earlier runs stay in the Maildir
 
     def say(text: str) -> None:
         print(f"[{time.monotonic() - started:5.1f}s] {text}", file=out, flush=True)
@@ -148,7 +151,7 @@ def run_demo(options: DemoOptions, *, out: TextIO = sys.stdout) -> int:
         say(_progress(stack))
         say("rendering the fleet report (the scheduled report function, run once more) ...")
         fleet_report = run_report(stack)
-        report = gather(stack, options, produced, time.monotonic() - started)
+        report = gather(stack, options, produced, time.monotonic() - started, since)
         report.fleet_report = fleet_report
         say("answering the workshop's four questions with DuckDB over the archive ...")
         report.questions = answer_questions(stack, report)
@@ -193,7 +196,11 @@ def _progress(stack: LocalStack) -> str:
 
 
 def gather(
-    stack: LocalStack, options: DemoOptions, produced: dict[str, Any], elapsed: float
+    stack: LocalStack,
+    options: DemoOptions,
+    produced: dict[str, Any],
+    elapsed: float,
+    since: datetime | None = None,
 ) -> reporting.Report:
     assert stack.provisioned is not None
     session = stack.session()
@@ -208,7 +215,7 @@ def gather(
         stages=stack.stats(),
         summaries=reporting.read_summaries(session),
         mailbox=_shown(mail),
-        emails=reporting.read_emails(mail),
+        emails=reporting.read_emails(mail, since),
         archive_bucket=bucket,
         archive_objects=reporting.read_archive(session, bucket, names.ARCHIVE_PREFIX),
         errors=stack.errors(),

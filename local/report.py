@@ -80,14 +80,19 @@ def read_summaries(session: Any) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: (r["Name"], r["StatusTime"]))
 
 
-def read_emails(path: Path) -> list[Email]:
-    """The mailbox's messages, oldest first."""
+def read_emails(path: Path, since: datetime | None = None) -> list[Email]:
+    """The mailbox's messages (those dated `since` or later), oldest first.
+
+    The Maildir outlives a run, so a run reports its own messages only.
+    """
     if not path.exists():
         return []
     found = []
     for message in mailbox.Maildir(path, factory=None, create=False):
         parsed = email.message_from_bytes(bytes(message), policy=email.policy.default)
-        found.append((email.utils.parsedate_to_datetime(str(parsed["Date"])), parsed))
+        date = email.utils.parsedate_to_datetime(str(parsed["Date"]))
+        if since is None or date >= since:
+            found.append((date, parsed))
     return [
         Email(
             date=date.strftime("%H:%M:%S"),
