@@ -84,9 +84,14 @@ def render(report: Report) -> str:
 
 
 def _notes(report: Report) -> list[str]:
+    objects = (
+        "1 archive object"
+        if report.archive_objects == 1
+        else (f"{report.archive_objects} archive objects")
+    )
     notes = [
-        f"Positions from {report.archive_objects} archive objects; per-window figures "
-        f"from the summary table; vitals are low below {report.threshold} points."
+        f"Positions from {objects}; per-window figures from the summary table; "
+        f"vitals are low below {report.threshold} points."
     ]
     if report.skipped_lines:
         notes.append(
@@ -212,10 +217,12 @@ def incidents_section(incidents: Iterable[Incident], threshold: int) -> str:
         body = f"<p>No vital dropped below {threshold} points in this hour.</p>"
     else:
         body = (
-            "<table><thead><tr><th>Unicorn</th><th>Low vitals</th><th>Started (UTC)</th>"
-            '<th>Ended (UTC)</th><th class="n">Lowest</th></tr></thead><tbody>'
+            "<table><thead><tr><th>Unicorn</th><th>Low vitals</th><th>From (UTC)</th>"
+            '<th>To (UTC)</th><th class="n">Lowest</th></tr></thead><tbody>'
             + "".join(rows)
             + "</tbody></table>"
+            '<p class="note">From the first to the last report of the windows in which a '
+            "vital was low; an open incident starts at the report that raised the alert.</p>"
         )
     return f"<section><h2>Vitals incidents</h2>{body}</section>"
 
