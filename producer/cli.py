@@ -21,14 +21,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-import boto3
-from botocore.exceptions import BotoCoreError
-
-from chalicelib.clients import CLIENT_CONFIG
 from chalicelib.errors import DeliveryError
 from chalicelib.names import RAW_STREAM
 from chalicelib.records import MAX_NAME_LENGTH, encode_reading
 from chalicelib.streams import MAX_RECORDS_PER_CALL, Entry, KinesisWriter, PutStats
+from producer.aws import Fatal, kinesis_client
 from producer.fleet import DEFAULT_DECLINE, MAX_INTERVAL, Fleet, fleet_names
 from producer.replay import STDIN, ReplayError, read_entries
 
@@ -46,10 +43,6 @@ EPSILON = 1e-9
 Clock = Callable[[], float]
 Sleep = Callable[[float], None]
 Wall = Callable[[], datetime]
-
-
-class Fatal(Exception):
-    """A problem that ends the run; its message is the one line the user sees."""
 
 
 @dataclass(frozen=True)
@@ -281,7 +274,7 @@ def _produce(
     else:
         plan = simulation_plan(options, wall)
     if client is None:
-        client = _connect(options.region)
+        client = kinesis_client(options.region)
     print(
         f"producer: stream {options.stream!r} in {client.meta.region_name} "
         f"({client.meta.endpoint_url}): {plan.description}",
@@ -435,24 +428,6 @@ class Progress:
             file=self.out,
             flush=True,
         )
-
-
-def _connect(region: str | None) -> Any:
-    try:
-        session = boto3.session.Session(region_name=region)
-        if not session.region_name:
-            raise Fatal(
-                "no AWS region configured: set AWS_DEFAULT_REGION (or a profile's region) "
-                "or pass --region"
-            )
-        if session.get_credentials() is None:
-            raise Fatal(
-                "no AWS credentials found: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and "
-                "AWS_SECRET_ACCESS_KEY"
-            )
-        return session.client("kinesis", config=CLIENT_CONFIG)
-    except (BotoCoreError, ValueError) as problem:  # a bad profile, region or endpoint URL
-        raise Fatal(f"cannot set up a Kinesis client: {problem}") from None
 
 
 def _explain(problem: DeliveryError, client: Any, stream: str) -> str:
