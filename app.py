@@ -8,9 +8,9 @@ retries, bisect, partial batch responses, on-failure destination) are in
 
 from typing import Any
 
-from chalice.app import Chalice, CloudWatchEvent, KinesisEvent, Rate
+from chalice.app import Chalice, CloudWatchEvent, KinesisEvent, Rate, Response
 
-from chalicelib import names
+from chalicelib import console, names
 from chalicelib.bootstrap import services
 from chalicelib.events import remaining_ms
 
@@ -79,3 +79,13 @@ def open_alerts() -> dict[str, Any]:
 @app.route("/health")
 def health() -> dict[str, str]:
     return {"status": "ok"}
+
+
+@app.route("/")
+def console_page() -> Response:
+    return console.page(app.current_request, services().settings)
+
+
+@app.route("/static/{name}")
+def console_asset(name: str) -> Response:
+    return console.asset(name, app.current_request, services().settings)

@@ -8,8 +8,10 @@ for values only known after the supporting resources exist, in what
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from chalicelib.errors import ConfigurationError
 
@@ -22,6 +24,10 @@ ARCHIVE_BUCKET_VARIABLE = "ARCHIVE_BUCKET"
 API_URL_VARIABLE = "API_URL"
 THRESHOLD_VARIABLE = "VITALS_THRESHOLD"
 LOG_LEVEL_VARIABLE = "LOG_LEVEL"
+# The operations console's optional map tiles: unset, the page makes no request
+# beyond its own API. A template such as https://tile.openstreetmap.org/{z}/{x}/{y}.png.
+MAP_TILES_URL_VARIABLE = "MAP_TILES_URL"
+MAP_TILES_ATTRIBUTION_VARIABLE = "MAP_TILES_ATTRIBUTION"
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,8 @@ class Settings:
     vitals_threshold: int  # VITALS_THRESHOLD: alert below this many points
     api_url: str | None  # API_URL: base URL quoted in alert emails
     log_level: str  # LOG_LEVEL
+    map_tiles_url: str | None = None  # MAP_TILES_URL: {z}/{x}/{y} tiles under the console's map
+    map_tiles_attribution: str | None = None  # MAP_TILES_ATTRIBUTION: their credit line
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -42,6 +50,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         vitals_threshold=_threshold(env.get(THRESHOLD_VARIABLE)),
         api_url=env.get(API_URL_VARIABLE) or None,
         log_level=_log_level(env.get(LOG_LEVEL_VARIABLE)),
+        map_tiles_url=_tiles_url(env.get(MAP_TILES_URL_VARIABLE)),
+        map_tiles_attribution=env.get(MAP_TILES_ATTRIBUTION_VARIABLE) or None,
     )
 
 
@@ -64,3 +74,23 @@ def _log_level(text: str | None) -> str:
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigurationError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {text!r}")
     return level
+
+
+def _tiles_url(text: str | None) -> str | None:
+    if not text:
+        return None
+    parts = urlsplit(text)
+    # The origin goes into the console's Content-Security-Policy, so it must be
+    # a plain scheme://host[:port]: no credentials, nothing that could end the directive.
+    valid = (
+        parts.scheme in ("https", "http")
+        and re.fullmatch(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?", parts.netloc) is not None
+        and all(f"{{{key}}}" in text for key in "zxy")
+        and re.search(r"[\s'\";,\\]", text) is None
+    )
+    if not valid:
+        raise ConfigurationError(
+            "MAP_TILES_URL must be an http(s) URL template with {z}, {x} and {y}, such as "
+            f"https://tile.openstreetmap.org/{{z}}/{{x}}/{{y}}.png, got {text!r}"
+        )
+    return text

@@ -1,0 +1,942 @@
+// Wild Rydes operations console.
+//
+// Reads the query API only (`unicorns`, `alerts`, `unicorns/<name>/summaries`),
+// relative to the page's <base href>, which the server sets to the API's own
+// path. Every element is built with createElement(NS) and textContent:
+// unicorn names come from whoever sends records, so they are never markup.
+
+const REFRESH_MS = 2000;
+const REQUEST_TIMEOUT_MS = 8000;
+const SILENT_AFTER_MS = 30_000;
+const TRAIL_POINTS = 120; // positions kept per unicorn, one per refresh at most
+const HISTORY_SPAN_MS = 60 * 60 * 1000;
+const HISTORY_MIN_SPAN_MS = 2 * 60 * 1000;
+const HISTORY_REFRESH_MS = 5000;
+const HISTORY_PAGE = 500;
+const HISTORY_MAX_PAGES = 20;
+const EARTH_RADIUS = 6378137; // metres: the sphere of Web Mercator
+const MIN_SPAN_M = 600; // the map never zooms in further than this many metres across
+const MAP_PAD = 40; // pixels kept clear around the fleet
+const REFIT_MARGIN = 1.5; // a refit leaves room to fly before the next one
+const VITAL_WORDS = { HealthPoints: "health", MagicPoints: "magic" };
+
+const page = document.body;
+const THRESHOLD = Number(page.dataset.threshold) || 100;
+const TILES = page.dataset.tiles || "";
+const TILES_CREDIT = page.dataset.tilesAttribution || "";
+
+const $ = (id) => document.getElementById(id);
+const mapSvg = $("map");
+// The HTML parser puts inline <svg> in the SVG namespace; ask it rather than spell it out.
+const SVG_NS = mapSvg.namespaceURI;
+const layers = {
+  tiles: mapSvg.querySelector(".tiles"),
+  trails: mapSvg.querySelector(".trails"),
+  markers: mapSvg.querySelector(".markers"),
+  scale: mapSvg.querySelector(".scale"),
+  credit: mapSvg.querySelector(".attribution"),
+};
+const fleetTable = $("fleet");
+const fleetBody = fleetTable.tBodies[0];
+
+// ---------------------------------------------------------------- elements
+
+function html(tag, attributes = {}, text) {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, value);
+  if (text !== undefined) element.textContent = text;
+  return element;
+}
+
+function svg(tag, attributes = {}, text) {
+  const element = document.createElementNS(SVG_NS, tag);
+  for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, String(value));
+  if (text !== undefined) element.textContent = text;
+  return element;
+}
+
+function setText(element, text) {
+  if (element.textContent !== text) element.textContent = text;
+}
+
+// ---------------------------------------------------------------- time
+
+let clockOffset = 0; // server clock minus this browser's, when they disagree by over 2 s
+
+function now() {
+  return Date.now() + clockOffset;
+}
+
+function noteServerClock(response) {
+  const date = Date.parse(response.headers.get("Date") || "");
+  if (Number.isNaN(date)) return;
+  const offset = date + 500 - Date.now(); // the header has whole seconds
+  clockOffset = Math.abs(offset) > 2000 ? offset : 0;
+}
+
+function parseStatusTime(text) {
+  // "YYYY-MM-DD HH:MM:SS.mmm", UTC
+  if (typeof text !== "string" || !/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}$/.test(text)) return NaN;
+  return Date.parse(`${text.replace(" ", "T")}Z`);
+}
+
+const clockFormat = new Intl.DateTimeFormat(undefined, {
+  hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23",
+});
+const shortClockFormat = new Intl.DateTimeFormat(undefined, {
+  hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+});
+
+function clock(ms) {
+  return Number.isFinite(ms) ? clockFormat.format(new Date(ms)) : "–";
+}
+
+function ago(ms) {
+  if (!Number.isFinite(ms)) return "never";
+  const seconds = Math.max(0, Math.round(ms / 1000));
+  if (seconds < 1) return "just now";
+  if (seconds < 90) return `${seconds} s ago`;
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 90) return `${minutes} min ago`;
+  const hours = Math.round(minutes / 60);
+  if (hours < 48) return `${hours} h ago`;
+  return `${Math.round(hours / 24)} days ago`;
+}
+
+// ---------------------------------------------------------------- the API
+
+class ApiError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status; // 0: no answer at all
+  }
+}
+
+async function getJson(path) {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS);
+  try {
+    let response;
+    try {
+      response = await fetch(path, {
+        signal: controller.signal,
+        cache: "no-store",
+        credentials: "same-origin",
+        headers: { Accept: "application/json" },
+      });
+    } catch {
+      throw new ApiError(0, "no answer");
+    }
+    noteServerClock(response);
+    let payload = null;
+    try {
+      payload = await response.json();
+    } catch {
+      payload = null;
+    }
+    if (!response.ok) {
+      const message = payload && typeof payload.Message === "string" ? payload.Message : response.statusText;
+      throw new ApiError(response.status, message || "no reason given");
+    }
+    if (payload === null || typeof payload !== "object") throw new ApiError(response.status, "not JSON");
+    return payload;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function describeProblem(error) {
+  if (error.status === 0) return "API unreachable";
+  if (error.status >= 500) return `The API answered with an error (${error.status}: ${error.message})`;
+  if (error.status >= 400) return `The API refused the request (${error.status}: ${error.message})`;
+  return `The API's answer was not understood (${error.message})`;
+}
+
+// ---------------------------------------------------------------- state
+
+const fleet = new Map(); // name -> {row, time, trail: [{lat, lon, t}], speed}
+let alerts = [];
+let loaded = false; // a refresh has worked at least once
+let lastGood = NaN; // when, by this browser's clock
+let problem = null; // the ApiError of the last refresh, if it failed
+let selected = null; // the unicorn whose history is shown
+let sort = { key: "name", direction: 1 };
+let view = null; // the map's projection: {cx, cy, scale, width, height}
+
+function validStatus(row) {
+  return (
+    row !== null && typeof row === "object" && typeof row.Name === "string" && row.Name !== "" &&
+    Number.isFinite(row.Latitude) && Number.isFinite(row.Longitude) && Math.abs(row.Latitude) < 85
+  );
+}
+
+function metresBetween(a, b) {
+  const rad = Math.PI / 180;
+  const dLat = (b.lat - a.lat) * rad;
+  const dLon = (b.lon - a.lon) * rad;
+  const h = Math.sin(dLat / 2) ** 2 + Math.cos(a.lat * rad) * Math.cos(b.lat * rad) * Math.sin(dLon / 2) ** 2;
+  return 2 * EARTH_RADIUS * Math.asin(Math.min(1, Math.sqrt(h)));
+}
+
+function applyFleet(rows) {
+  const present = new Set();
+  for (const row of rows) {
+    if (!validStatus(row)) continue;
+    present.add(row.Name);
+    const time = parseStatusTime(row.StatusTime);
+    let entry = fleet.get(row.Name);
+    if (entry === undefined) {
+      entry = { row, time, trail: [], speed: null };
+      fleet.set(row.Name, entry);
+    }
+    entry.row = row;
+    entry.time = time;
+    const point = { lat: row.Latitude, lon: row.Longitude, t: time };
+    let previous = entry.trail.at(-1);
+    if (previous !== undefined && !(time >= previous.t)) {
+      // Time went backwards: a new run under an old name.
+      entry.trail = [];
+      entry.speed = null;
+      previous = undefined;
+    }
+    if (previous === undefined || time > previous.t) {
+      if (previous !== undefined) entry.speed = metresBetween(previous, point) / ((time - previous.t) / 1000);
+      entry.trail.push(point);
+      if (entry.trail.length > TRAIL_POINTS) entry.trail.shift();
+    }
+  }
+  for (const name of [...fleet.keys()]) if (!present.has(name)) fleet.delete(name);
+}
+
+function condition(entry, at) {
+  const age = at - entry.time;
+  return {
+    age,
+    silent: !(age <= SILENT_AFTER_MS),
+    alerting: entry.row.AlertState === "alert",
+  };
+}
+
+function vitalWords(list) {
+  return (Array.isArray(list) ? list : []).map((v) => VITAL_WORDS[v] || String(v));
+}
+
+function lowWords(row) {
+  const words = vitalWords(row.Incident && row.Incident.Vitals).concat(vitalWords(row.LowVitals));
+  return [...new Set(words)];
+}
+
+// ---------------------------------------------------------------- refresh loop
+
+async function refresh() {
+  try {
+    const [fleetAnswer, alertsAnswer] = await Promise.all([getJson("unicorns"), getJson("alerts")]);
+    if (!Array.isArray(fleetAnswer.unicorns) || !Array.isArray(alertsAnswer.alerts)) {
+      throw new ApiError(200, "no unicorns or alerts in it");
+    }
+    applyFleet(fleetAnswer.unicorns);
+    alerts = alertsAnswer.alerts.filter(validStatus);
+    loaded = true;
+    lastGood = Date.now();
+    problem = null;
+  } catch (error) {
+    problem = error instanceof ApiError ? error : new ApiError(0, String(error));
+  }
+  setTimeout(refresh, REFRESH_MS);
+  render();
+}
+
+function render() {
+  const at = now();
+  renderBanner();
+  renderMap(at);
+  renderHeader(at);
+  renderTable(at);
+  renderAlerts(at);
+}
+
+function renderBanner() {
+  const banner = $("banner");
+  if (problem === null) {
+    if (banner.textContent !== "") banner.replaceChildren();
+    return;
+  }
+  const since = Number.isFinite(lastGood)
+    ? `Last good refresh at ${clock(lastGood)}.`
+    : "No refresh has worked yet.";
+  // Changes only with the problem, so the live region is not read out every tick.
+  setText(banner, `${describeProblem(problem)} — retrying… ${since}`);
+}
+
+function renderHeader(at) {
+  const alerting = alerts.length;
+  const state = Number.isFinite(lastGood) ? `Updated ${clock(lastGood)}` : "Connecting to the API…";
+  const count = loaded ? ` · ${fleet.size} ${fleet.size === 1 ? "unicorn" : "unicorns"}` : "";
+  setText($("updated"), state + count);
+  document.title = `${alerting ? `(${alerting} ${alerting === 1 ? "alert" : "alerts"}) ` : ""}Wild Rydes operations console`;
+  const empty = loaded && fleet.size === 0;
+  $("fleet-empty").hidden = !empty;
+  fleetTable.closest(".table-wrap").hidden = empty;
+  const silent = [...fleet.values()].filter((e) => condition(e, at).silent).length;
+  setText(
+    $("map-summary"),
+    !loaded
+      ? "Waiting for the fleet…"
+      : empty
+        ? "No unicorn has reported yet."
+        : `${fleet.size} ${fleet.size === 1 ? "unicorn" : "unicorns"}: ${alerting} in alert, ${silent} silent.` +
+          (view ? ` Scale bar ${layers.scale.dataset.label || ""}.` : ""),
+  );
+}
+
+// ---------------------------------------------------------------- the map
+
+function project(lat, lon) {
+  const rad = Math.PI / 180;
+  return { x: lon * rad, y: Math.log(Math.tan(Math.PI / 4 + (lat * rad) / 2)) };
+}
+
+function latitudeOf(y) {
+  return 2 * Math.atan(Math.exp(y)) - Math.PI / 2;
+}
+
+function toScreen(v, p) {
+  return { x: v.width / 2 + (p.x - v.cx) * v.scale, y: v.height / 2 - (p.y - v.cy) * v.scale };
+}
+
+function bounds(points) {
+  const xs = points.map((p) => p.x);
+  const ys = points.map((p) => p.y);
+  return { minX: Math.min(...xs), maxX: Math.max(...xs), minY: Math.min(...ys), maxY: Math.max(...ys) };
+}
+
+function fit(points, width, height, margin) {
+  const b = bounds(points);
+  const cx = (b.minX + b.maxX) / 2;
+  const cy = (b.minY + b.maxY) / 2;
+  const minSpan = MIN_SPAN_M / (EARTH_RADIUS * Math.cos(latitudeOf(cy)));
+  const spanX = Math.max(b.maxX - b.minX, minSpan) * margin;
+  const spanY = Math.max(b.maxY - b.minY, minSpan) * margin;
+  const scale = Math.min((width - 2 * MAP_PAD) / spanX, (height - 2 * MAP_PAD) / spanY);
+  return { cx, cy, scale, width, height };
+}
+
+// The view stays put while the fleet flies inside it, so that movement shows;
+// it is fitted again when a unicorn nears the edge or the fleet has shrunk.
+function needsRefit(points, width, height) {
+  if (view === null || view.width !== width || view.height !== height) return true;
+  const inset = MAP_PAD / 2;
+  for (const p of points) {
+    const s = toScreen(view, p);
+    if (s.x < inset || s.x > width - inset || s.y < inset || s.y > height - inset) return true;
+  }
+  return fit(points, width, height, 1).scale > view.scale * 4;
+}
+
+function sizeOf(element, fallbackWidth, fallbackHeight) {
+  const box = element.getBoundingClientRect();
+  return {
+    width: Math.max(100, Math.round(box.width) || fallbackWidth),
+    height: Math.max(100, Math.round(box.height) || fallbackHeight),
+  };
+}
+
+function renderMap(at) {
+  const { width, height } = sizeOf(mapSvg, 800, 500);
+  mapSvg.setAttribute("viewBox", `0 0 ${width} ${height}`);
+  const entries = [...fleet.values()];
+  const live = entries.filter((e) => !condition(e, at).silent);
+  const basis = live.length > 0 ? live : entries;
+  const points = basis.flatMap((e) => e.trail.map((p) => project(p.lat, p.lon)));
+  if (points.length > 0 && needsRefit(points, width, height)) {
+    view = fit(points, width, height, REFIT_MARGIN);
+  }
+  renderTiles(width, height);
+  renderTrails(entries, at);
+  renderMarkers(entries, at, width, height);
+  renderScale(width, height);
+}
+
+function renderTrails(entries, at) {
+  const lines = [];
+  if (view !== null) {
+    for (const entry of entries) {
+      if (entry.trail.length < 2) continue;
+      const c = condition(entry, at);
+      const points = entry.trail
+        .map((p) => toScreen(view, project(p.lat, p.lon)))
+        .map((s) => `${s.x.toFixed(1)},${s.y.toFixed(1)}`)
+        .join(" ");
+      const state = c.silent ? "is-silent" : c.alerting ? "is-alert" : "is-ok";
+      lines.push(svg("polyline", { class: `trail ${state}`, points }));
+    }
+  }
+  layers.trails.replaceChildren(...lines);
+}
+
+const markers = new Map(); // name -> {group, key}
+
+function renderMarkers(entries, at, width, height) {
+  const present = new Set();
+  const ordered = [];
+  for (const entry of entries) {
+    const name = entry.row.Name;
+    present.add(name);
+    const c = condition(entry, at);
+    let marker = markers.get(name);
+    if (marker === undefined) {
+      const group = svg("g", { class: "marker" });
+      group.dataset.name = name;
+      group.addEventListener("click", () => select(name, { scroll: true }));
+      marker = { group, key: "" };
+      markers.set(name, marker);
+    }
+    // A narrow map shortens long names; the marker's title and the table keep them whole.
+    const limit = width < 560 ? 18 : 40;
+    const key = `${c.alerting}|${c.silent}|${selected === name}|${limit}`;
+    if (marker.key !== key) {
+      drawMarker(marker.group, name, c, selected === name, limit);
+      marker.key = key;
+    }
+    const last = entry.trail[entry.trail.length - 1];
+    let point = null;
+    if (view !== null && last !== undefined) {
+      point = toScreen(view, project(last.lat, last.lon));
+      marker.group.setAttribute("transform", `translate(${point.x.toFixed(1)} ${point.y.toFixed(1)})`);
+    }
+    const state = c.silent ? "silent" : c.alerting ? `alert, low ${lowWords(entry.row).join(" and ")}` : "OK";
+    setText(marker.group.querySelector("title"), `${name}: ${state}; last seen ${ago(c.age)}`);
+    // Drawn last, on top: the selected unicorn, then those in alert.
+    const rank = selected === name ? 2 : c.alerting && !c.silent ? 1 : 0;
+    ordered.push({ group: marker.group, rank, point });
+  }
+  for (const name of [...markers.keys()]) if (!present.has(name)) markers.delete(name);
+  ordered.sort((a, b) => a.rank - b.rank);
+  const wanted = ordered.map((o) => o.group);
+  const current = [...layers.markers.children].filter((e) => e.classList.contains("marker"));
+  if (wanted.length !== current.length || wanted.some((g, i) => g !== current[i])) {
+    layers.markers.replaceChildren(...wanted);
+  }
+  placeLabels([...ordered].reverse(), width); // in the page, where labels can be measured
+  if (entries.length === 0) {
+    const text = loaded ? "No unicorn has reported yet" : "Waiting for the fleet…";
+    layers.markers.replaceChildren(svg("text", { class: "map-empty", x: width / 2, y: height / 2 }, text));
+  }
+}
+
+// Where a label may go, beside its marker: right, then below, above, left.
+const LABEL_SPOTS = [
+  [14, 4, "start"], [14, 20, "start"], [14, -12, "start"],
+  [-14, 4, "end"], [-14, 20, "end"], [-14, -12, "end"],
+];
+
+// Each label takes the first spot that covers no other marker or label and
+// stays on the map; the most important markers choose first.
+function placeLabels(markersByImportance, width) {
+  const placed = markersByImportance.filter((m) => m.point !== null);
+  const dots = placed.map((m) => ({ x0: m.point.x - 12, y0: m.point.y - 12, x1: m.point.x + 12, y1: m.point.y + 12 }));
+  const taken = [];
+  const overlaps = (a, b) => a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1;
+  placed.forEach((m, index) => {
+    const label = m.group.querySelector(".label");
+    const length = label.getComputedTextLength() || label.textContent.length * 7.5;
+    const box = ([dx, dy, anchor]) => {
+      const x0 = m.point.x + (anchor === "end" ? dx - length : dx);
+      return { x0, y0: m.point.y + dy - 11, x1: x0 + length, y1: m.point.y + dy + 3 };
+    };
+    const inside = (spot) => box(spot).x0 >= 0 && box(spot).x1 <= width;
+    const free = (spot) =>
+      inside(spot) &&
+      !taken.some((t) => overlaps(t, box(spot))) &&
+      !dots.some((d, other) => other !== index && overlaps(d, box(spot)));
+    const spot = LABEL_SPOTS.find(free) || LABEL_SPOTS.find(inside) || LABEL_SPOTS[0];
+    label.setAttribute("x", String(spot[0]));
+    label.setAttribute("y", String(spot[1]));
+    label.setAttribute("text-anchor", spot[2]);
+    taken.push(box(spot));
+  });
+}
+
+function drawMarker(group, name, c, isSelected, limit) {
+  const state = c.silent ? "is-silent" : c.alerting ? "is-alert" : "is-ok";
+  group.setAttribute("class", `marker ${state}`);
+  group.dataset.state = c.silent ? "silent" : c.alerting ? "alert" : "ok";
+  const parts = [svg("title")];
+  if (isSelected) parts.push(svg("circle", { class: "ring", r: 15 }));
+  if (c.alerting) {
+    // Not by colour alone: a triangle with "!" and the word in the label.
+    parts.push(svg("path", { class: "shape", d: "M0 -12 L11 8 L-11 8 Z" }));
+    parts.push(svg("text", { class: "glyph", y: 5 }, "!"));
+  } else {
+    parts.push(svg("circle", { class: "shape", r: 7 }));
+  }
+  const suffix = c.silent ? " — silent" : c.alerting ? " — ALERT" : "";
+  const shown = name.length > limit ? `${name.slice(0, limit - 1)}…` : name;
+  parts.push(svg("text", { class: "label", x: 14, y: 4 }, shown + suffix));
+  group.replaceChildren(...parts);
+}
+
+function niceBelow(value) {
+  const power = 10 ** Math.floor(Math.log10(value));
+  for (const m of [5, 2, 1]) if (m * power <= value) return m * power;
+  return power;
+}
+
+function formatMetres(m) {
+  return m >= 1000 ? `${m / 1000} km` : `${m} m`;
+}
+
+function renderScale(width, height) {
+  if (view === null) {
+    layers.scale.replaceChildren();
+    return;
+  }
+  const metresPerPixel = (EARTH_RADIUS * Math.cos(latitudeOf(view.cy))) / view.scale;
+  const length = niceBelow(metresPerPixel * Math.min(160, width * 0.3));
+  const pixels = length / metresPerPixel;
+  const x = 14;
+  const y = height - 16;
+  const label = formatMetres(length);
+  layers.scale.dataset.label = label;
+  layers.scale.replaceChildren(
+    svg("line", { x1: x, y1: y, x2: x + pixels, y2: y }),
+    svg("line", { x1: x, y1: y - 5, x2: x, y2: y + 1 }),
+    svg("line", { x1: x + pixels, y1: y - 5, x2: x + pixels, y2: y + 1 }),
+    svg("text", { x, y: y - 8 }, label),
+  );
+}
+
+let tilesKey = "";
+
+function renderTiles(width, height) {
+  if (TILES === "" || view === null) return;
+  const key = [view.cx, view.cy, view.scale, width, height].join();
+  if (key === tilesKey) return;
+  tilesKey = key;
+  const world = view.scale * 2 * Math.PI; // pixels round the world at this scale
+  const zoom = Math.max(0, Math.min(19, Math.round(Math.log2(world / 256))));
+  const count = 2 ** zoom;
+  const size = world / count;
+  const column = (x) => Math.floor(((x + Math.PI) / (2 * Math.PI)) * count);
+  const row = (y) => Math.floor(((1 - y / Math.PI) / 2) * count);
+  const left = view.cx - width / 2 / view.scale;
+  const right = view.cx + width / 2 / view.scale;
+  const top = view.cy + height / 2 / view.scale;
+  const bottom = view.cy - height / 2 / view.scale;
+  const images = [];
+  for (let ty = Math.max(0, row(top)); ty <= Math.min(count - 1, row(bottom)); ty++) {
+    for (let tx = column(left); tx <= column(right) && images.length < 150; tx++) {
+      const corner = toScreen(view, {
+        x: (tx / count) * 2 * Math.PI - Math.PI,
+        y: Math.PI * (1 - (2 * ty) / count),
+      });
+      const href = TILES.replaceAll("{z}", String(zoom))
+        .replaceAll("{x}", String(((tx % count) + count) % count))
+        .replaceAll("{y}", String(ty));
+      images.push(svg("image", {
+        href, x: corner.x.toFixed(1), y: corner.y.toFixed(1),
+        width: (size + 0.5).toFixed(1), height: (size + 0.5).toFixed(1),
+        preserveAspectRatio: "none",
+      }));
+    }
+  }
+  layers.tiles.replaceChildren(...images);
+  layers.credit.setAttribute("x", String(width - 6));
+  layers.credit.setAttribute("y", String(height - 6));
+  layers.credit.setAttribute("text-anchor", "end");
+  setText(layers.credit, TILES_CREDIT);
+}
+
+// ---------------------------------------------------------------- the fleet table
+
+const SORT_KEYS = {
+  name: (e) => e.row.Name,
+  state: (e, c) => (c.silent ? 2 : c.alerting ? 0 : 1),
+  speed: (e) => (e.speed === null ? -1 : e.speed),
+  health: (e) => Number(e.row.HealthPoints),
+  magic: (e) => Number(e.row.MagicPoints),
+  seen: (e, c) => (Number.isFinite(c.age) ? c.age : Infinity),
+};
+
+function sortedEntries(at) {
+  const keyOf = SORT_KEYS[sort.key];
+  const rows = [...fleet.values()].map((e) => ({ e, k: keyOf(e, condition(e, at)) }));
+  rows.sort((a, b) => {
+    const order = typeof a.k === "string" ? a.k.localeCompare(b.k) : a.k - b.k;
+    return sort.direction * order || a.e.row.Name.localeCompare(b.e.row.Name);
+  });
+  return rows.map((r) => r.e);
+}
+
+const tableRows = new Map(); // name -> tr
+
+function makeRow(name) {
+  const tr = html("tr", { tabindex: "0" });
+  tr.dataset.name = name;
+  tr.append(
+    html("th", { scope: "row" }, name),
+    html("td", { class: "state-cell" }),
+    html("td", { class: "num" }),
+    html("td", { class: "num" }),
+    html("td", { class: "num" }),
+    html("td"),
+  );
+  tr.addEventListener("click", () => select(name, { scroll: true }));
+  tr.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" || event.key === " ") {
+      event.preventDefault();
+      select(name);
+    }
+  });
+  return tr;
+}
+
+function vitalCell(cell, value) {
+  const points = Number(value);
+  const low = Number.isFinite(points) && points < THRESHOLD;
+  cell.className = low ? "num low" : "num";
+  setText(cell, Number.isFinite(points) ? `${points}${low ? " low" : ""}` : "–");
+}
+
+function stateCell(cell, entry, c) {
+  const [className, symbol, text] = c.silent
+    ? ["is-silent", "○", `Silent${c.alerting ? " (last: alert)" : ""}`]
+    : c.alerting
+      ? ["is-alert", "▲", `Alert: low ${lowWords(entry.row).join(" and ")}`]
+      : ["is-ok", "●", "OK"];
+  const key = `${className}|${text}`;
+  if (cell.dataset.key === key) return;
+  cell.dataset.key = key;
+  const badge = html("span", { class: `state ${className}` });
+  badge.append(html("span", { "aria-hidden": "true" }, `${symbol} `), text);
+  cell.replaceChildren(badge);
+}
+
+function renderTable(at) {
+  const entries = sortedEntries(at);
+  for (const entry of entries) {
+    const name = entry.row.Name;
+    let tr = tableRows.get(name);
+    if (tr === undefined) {
+      tr = makeRow(name);
+      tableRows.set(name, tr);
+    }
+    const c = condition(entry, at);
+    const [, state, speed, health, magic, seen] = tr.cells;
+    stateCell(state, entry, c);
+    setText(speed, entry.speed === null ? "–" : entry.speed.toFixed(1));
+    vitalCell(health, entry.row.HealthPoints);
+    vitalCell(magic, entry.row.MagicPoints);
+    setText(seen, ago(c.age) + (c.silent ? " · silent" : ""));
+    tr.classList.toggle("is-silent", c.silent);
+    tr.classList.toggle("is-selected", selected === name);
+  }
+  for (const name of [...tableRows.keys()]) if (!fleet.has(name)) tableRows.delete(name);
+  const wanted = entries.map((e) => tableRows.get(e.row.Name));
+  const current = [...fleetBody.rows];
+  if (wanted.length !== current.length || wanted.some((tr, i) => tr !== current[i])) {
+    const focused = document.activeElement;
+    fleetBody.replaceChildren(...wanted);
+    // Moving a focused row blurs it; a keyboard user must not lose their place.
+    if (wanted.includes(focused) && document.activeElement !== focused) focused.focus({ preventScroll: true });
+  }
+}
+
+function setSort(key) {
+  sort = sort.key === key ? { key, direction: -sort.direction } : { key, direction: 1 };
+  for (const button of fleetTable.querySelectorAll("thead button")) {
+    const th = button.closest("th");
+    if (button.dataset.sort === sort.key) {
+      th.setAttribute("aria-sort", sort.direction === 1 ? "ascending" : "descending");
+    } else {
+      th.removeAttribute("aria-sort");
+    }
+  }
+  renderTable(now());
+}
+
+// ---------------------------------------------------------------- open alerts
+
+const alertItems = new Map(); // name -> li
+
+function renderAlerts(at) {
+  setText($("alert-count"), alerts.length ? `(${alerts.length})` : "");
+  $("alerts-empty").hidden = alerts.length > 0;
+  const wanted = [];
+  for (const row of alerts) {
+    let item = alertItems.get(row.Name);
+    if (item === undefined) {
+      item = html("li");
+      item.dataset.name = row.Name;
+      const button = html("button", { type: "button", class: "alert-name" }, row.Name);
+      button.addEventListener("click", () => select(row.Name, { scroll: true }));
+      item.append(button, html("span", { class: "alert-detail" }));
+      alertItems.set(row.Name, item);
+    }
+    const points = { health: row.HealthPoints, magic: row.MagicPoints };
+    const low = lowWords(row).map((word) => `${word} ${points[word] ?? ""}`.trim());
+    const started = parseStatusTime(row.Incident && row.Incident.StartedAt);
+    const detail = item.querySelector(".alert-detail");
+    const summary = `Low ${low.join(" and ") || "vitals"} · started `;
+    const when = `${clock(started)} (${ago(at - started)})`;
+    if (detail.dataset.key !== summary + when) {
+      detail.dataset.key = summary + when;
+      const time = html("time", Number.isFinite(started) ? { datetime: new Date(started).toISOString() } : {}, when);
+      detail.replaceChildren(summary, time);
+    }
+    wanted.push(item);
+  }
+  const names = new Set(alerts.map((a) => a.Name));
+  for (const name of [...alertItems.keys()]) if (!names.has(name)) alertItems.delete(name);
+  const list = $("alerts");
+  const current = [...list.children];
+  if (wanted.length !== current.length || wanted.some((li, i) => li !== current[i])) {
+    const focused = document.activeElement;
+    list.replaceChildren(...wanted);
+    if (focused && wanted.some((li) => li.contains(focused)) && document.activeElement !== focused) {
+      focused.focus({ preventScroll: true });
+    }
+  }
+}
+
+// ---------------------------------------------------------------- history
+
+let historyRows = null; // the selected unicorn's summaries, oldest first; null while loading
+let historyError = null;
+let historyTimer = null;
+let historyToken = 0;
+
+function select(name, { scroll = false } = {}) {
+  const changed = selected !== name;
+  selected = name;
+  const panel = $("history");
+  panel.hidden = false;
+  setText($("history-title"), `History of ${name}`);
+  if (changed) {
+    historyRows = null;
+    historyError = null;
+    renderHistory();
+  }
+  loadHistory();
+  render();
+  if (scroll) panel.scrollIntoView({ block: "nearest" });
+}
+
+function closeHistory() {
+  const panel = $("history");
+  const hadFocus = panel.contains(document.activeElement);
+  const name = selected;
+  selected = null;
+  historyToken++;
+  clearTimeout(historyTimer);
+  panel.hidden = true;
+  render();
+  const row = tableRows.get(name);
+  if (hadFocus && row !== undefined) row.focus();
+}
+
+async function loadHistory() {
+  clearTimeout(historyTimer);
+  const name = selected;
+  if (name === null) return;
+  const token = ++historyToken;
+  const from = new Date(now() - HISTORY_SPAN_MS).toISOString();
+  const path = `unicorns/${encodeURIComponent(name)}/summaries`;
+  try {
+    const rows = [];
+    let next = null;
+    for (let n = 0; n < HISTORY_MAX_PAGES; n++) {
+      const query = new URLSearchParams({ from, limit: String(HISTORY_PAGE) });
+      if (next !== null) query.set("next", next);
+      const answer = await getJson(`${path}?${query}`);
+      if (token !== historyToken) return;
+      if (!Array.isArray(answer.summaries)) throw new ApiError(200, "no summaries in it");
+      rows.push(...answer.summaries.filter((r) => Number.isFinite(parseStatusTime(r.StatusTime))));
+      next = typeof answer.next === "string" && answer.next !== "" ? answer.next : null;
+      if (next === null) break;
+    }
+    historyRows = rows;
+    historyError = null;
+  } catch (error) {
+    if (token !== historyToken) return;
+    historyError = error instanceof ApiError ? error : new ApiError(0, String(error));
+  }
+  renderHistory();
+  historyTimer = setTimeout(loadHistory, HISTORY_REFRESH_MS);
+}
+
+function windowMs(rows) {
+  const lengths = rows
+    .map((r) => parseStatusTime(r.WindowEnd) - parseStatusTime(r.StatusTime))
+    .filter((ms) => ms > 0)
+    .sort((a, b) => a - b);
+  return lengths.length ? lengths[Math.floor(lengths.length / 2)] : 60_000;
+}
+
+function windowWords(ms) {
+  if (ms === 60_000) return "minute";
+  if (ms % 60_000 === 0) return `${ms / 60_000}-minute window`;
+  return `${Math.round(ms / 1000)}-second window`;
+}
+
+function renderHistory() {
+  const status = $("history-status");
+  const charts = $("history-charts");
+  const name = selected;
+  if (name === null) return;
+  if (historyRows === null) {
+    setText(status, historyError ? `History unavailable: ${describeProblem(historyError)} — retrying…` : `Loading the history of ${name}…`);
+    charts.hidden = true;
+    return;
+  }
+  if (historyRows.length === 0) {
+    setText(
+      status,
+      `No history yet for ${name}: its first summary appears when its first window closes (a minute on AWS).`,
+    );
+    charts.hidden = true;
+    return;
+  }
+  setText(status, historyError ? `Showing the last history loaded; ${describeProblem(historyError)} — retrying…` : "");
+  charts.hidden = false;
+  drawHistory(historyRows);
+}
+
+function niceTicks(low, high, count) {
+  const raw = (high - low) / Math.max(1, count);
+  const power = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * power).find((s) => s >= raw) || raw;
+  const ticks = [];
+  for (let v = Math.ceil(low / step) * step; v <= high + step * 1e-9; v += step) ticks.push(Number(v.toFixed(6)));
+  return ticks;
+}
+
+const TIME_STEPS = [5e3, 10e3, 15e3, 30e3, 60e3, 120e3, 300e3, 600e3, 900e3, 1800e3, 3600e3];
+
+function timeTicks(start, end, count) {
+  const step = TIME_STEPS.find((s) => (end - start) / s <= count) || TIME_STEPS[TIME_STEPS.length - 1];
+  const ticks = [];
+  for (let t = Math.ceil(start / step) * step; t <= end; t += step) ticks.push(t);
+  return { ticks, format: (t) => (step < 60e3 ? clockFormat : shortClockFormat).format(new Date(t)) };
+}
+
+function chartFrame(element, domainX, domainY, unit) {
+  const { width } = sizeOf(element, 480, 170);
+  const height = 170;
+  const m = { left: 46, right: 12, top: 18, bottom: 24 };
+  element.setAttribute("viewBox", `0 0 ${width} ${height}`);
+  const plotWidth = width - m.left - m.right;
+  const x = (t) => m.left + ((t - domainX[0]) / (domainX[1] - domainX[0])) * plotWidth;
+  const y = (v) => height - m.bottom - ((v - domainY[0]) / (domainY[1] - domainY[0])) * (height - m.top - m.bottom);
+  const parts = [];
+  const yAxis = svg("g", { class: "axis y-axis" });
+  for (const v of niceTicks(domainY[0], domainY[1], 5)) {
+    parts.push(svg("line", { class: "grid", x1: m.left, x2: width - m.right, y1: y(v), y2: y(v) }));
+    yAxis.append(svg("text", { x: m.left - 6, y: y(v) + 4, "text-anchor": "end" }, String(v)));
+  }
+  yAxis.append(svg("text", { x: 4, y: 11 }, unit));
+  const xAxis = svg("g", { class: "axis x-axis" });
+  const { ticks, format } = timeTicks(domainX[0], domainX[1], Math.max(2, Math.floor(plotWidth / 75)));
+  for (const t of ticks) {
+    xAxis.append(svg("line", { x1: x(t), x2: x(t), y1: height - m.bottom, y2: height - m.bottom + 4 }));
+    const anchor = x(t) > width - 24 ? "end" : "middle"; // the last label stays inside
+    xAxis.append(svg("text", { x: x(t), y: height - 6, "text-anchor": anchor }, format(t)));
+  }
+  xAxis.append(svg("line", { x1: m.left, x2: width - m.right, y1: height - m.bottom, y2: height - m.bottom }));
+  parts.push(yAxis, xAxis);
+  return { x, y, parts, width, height, m };
+}
+
+function drawHistory(rows) {
+  const windowLength = windowMs(rows);
+  const words = windowWords(windowLength);
+  const end = now();
+  const first = parseStatusTime(rows[0].StatusTime);
+  const span = Math.min(HISTORY_SPAN_MS, Math.max(HISTORY_MIN_SPAN_MS, end - first + windowLength));
+  const domainX = [end - span, end];
+  const windows = rows.map((r) => {
+    const start = parseStatusTime(r.StatusTime);
+    const stop = parseStatusTime(r.WindowEnd);
+    return { r, start, stop: Number.isFinite(stop) ? stop : start + windowLength };
+  }).filter((w) => w.stop > domainX[0]);
+  const range = `${windows.length} ${words}s from ${clock(windows[0] ? windows[0].start : first)} to ${clock(end)}`;
+
+  // Distance per window: bars.
+  setText($("chart-distance-title"), `Distance flown per ${words} (metres)`);
+  const distances = windows.map((w) => Number(w.r.Distance) || 0);
+  const top = Math.max(1, ...distances) * 1.15;
+  const d = chartFrame($("chart-distance"), domainX, [0, top], "m");
+  for (const w of windows) {
+    const x0 = Math.max(d.x(w.start), d.m.left);
+    const x1 = d.x(w.stop);
+    const value = Number(w.r.Distance) || 0;
+    const bar = svg("rect", {
+      class: "bar", x: x0 + 0.5, y: d.y(value), width: Math.max(1, x1 - x0 - 1), height: Math.max(0, d.y(0) - d.y(value)),
+    });
+    bar.append(svg("title", {}, `${clock(w.start)}: ${value.toFixed(0)} m`));
+    d.parts.push(bar);
+  }
+  drawChart("chart-distance", d.parts, `${range}; ${distances.length ? Math.round(Math.min(...distances)) : 0} to ${Math.round(Math.max(0, ...distances))} m per window.`);
+
+  // Health and magic: a band from the lowest to the highest value of each window.
+  for (const [id, low, high, label] of [
+    ["chart-health", "MinHealthPoints", "MaxHealthPoints", "Health"],
+    ["chart-magic", "MinMagicPoints", "MaxMagicPoints", "Magic"],
+  ]) {
+    setText($(`${id}-title`), `${label} points per ${words}, lowest to highest`);
+    const lows = windows.map((w) => Number(w.r[low])).filter(Number.isFinite);
+    const highs = windows.map((w) => Number(w.r[high])).filter(Number.isFinite);
+    const floor = Math.floor((Math.min(THRESHOLD, ...lows) - 10) / 10) * 10;
+    const ceiling = Math.ceil((Math.max(THRESHOLD, ...highs) + 10) / 10) * 10;
+    const f = chartFrame($(id), domainX, [Math.max(0, floor), ceiling], "points");
+    for (const w of windows) {
+      const lo = Number(w.r[low]);
+      const hi = Number(w.r[high]);
+      if (!Number.isFinite(lo) || !Number.isFinite(hi)) continue;
+      const x0 = Math.max(f.x(w.start), f.m.left);
+      const x1 = f.x(w.stop);
+      const band = svg("rect", {
+        class: `band${lo < THRESHOLD ? " is-low" : ""}`,
+        x: x0 + 0.5, y: f.y(hi) - 1, width: Math.max(1, x1 - x0 - 1), height: Math.max(2, f.y(lo) - f.y(hi) + 2),
+      });
+      band.append(svg("title", {}, `${clock(w.start)}: ${lo}–${hi}${lo < THRESHOLD ? " (below the threshold)" : ""}`));
+      f.parts.push(band);
+    }
+    const ty = f.y(THRESHOLD);
+    f.parts.push(svg("line", { class: "threshold", x1: f.m.left, x2: f.width - f.m.right, y1: ty, y2: ty }));
+    // At the left: the newest windows, at the right, are the ones to see.
+    f.parts.push(svg("text", { class: "threshold-label", x: f.m.left + 4, y: ty - 4 }, `${THRESHOLD}: alert threshold`));
+    const below = windows.filter((w) => Number(w.r[low]) < THRESHOLD).length;
+    drawChart(id, f.parts, `${range}; ${label.toLowerCase()} ${lows.length ? Math.min(...lows) : "–"} to ${highs.length ? Math.max(...highs) : "–"}, ${below} ${below === 1 ? "window" : "windows"} below ${THRESHOLD}.`);
+  }
+}
+
+function drawChart(id, parts, description) {
+  const element = $(id);
+  const desc = $(`${id}-desc`);
+  setText(desc, description);
+  element.replaceChildren(desc, ...parts);
+}
+
+// ---------------------------------------------------------------- wiring
+
+for (const button of fleetTable.querySelectorAll("thead button")) {
+  button.addEventListener("click", () => setSort(button.dataset.sort));
+}
+$("history-close").addEventListener("click", closeHistory);
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Escape" && selected !== null) closeHistory();
+});
+
+let resizeFrame = 0;
+const resizes = new ResizeObserver(() => {
+  cancelAnimationFrame(resizeFrame);
+  resizeFrame = requestAnimationFrame(() => {
+    render();
+    if (selected !== null) renderHistory();
+  });
+});
+resizes.observe(mapSvg);
+resizes.observe($("history-charts"));
+
+refresh();

@@ -1,0 +1,355 @@
+"""The operations console in headless Chromium, against a running local stack.
+
+Each test looks at what a person would: markers on the map, rows in the
+table, the alert list, the history charts, the banner. The page may talk
+only to its own origin (see conftest). Screenshots go to build/screenshots/;
+with WILDRYDES_DOCS_SCREENSHOT=1 the desktop one also replaces
+docs/dashboard.png, the README's picture.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import os
+import re
+import shutil
+import urllib.request
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, Route, expect
+
+from tests.browser.conftest import (
+    AWKWARD_NAME,
+    DOCS_SCREENSHOT,
+    HOSTILE_NAME,
+    Console,
+    Watch,
+    screenshot,
+)
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+ALERT_WAIT_MS = 90_000  # an unwell unicorn is in alert within this, whenever the test runs
+HISTORY_WAIT_MS = 30_000
+
+# What the page shows for each unicorn in alert, read in one go so that the
+# map, the table and the list come from the same refresh.
+ALERTS_EVERYWHERE = """
+() => {
+  const named = (selector, name) =>
+    [...document.querySelectorAll(selector)].find((e) => e.dataset.name === name);
+  const text = (element, selector) => {
+    const found = element && element.querySelector(selector);
+    return found ? found.textContent : null;
+  };
+  const seen = [...document.querySelectorAll("#alerts li")].map((item) => {
+    const name = text(item, ".alert-name");
+    const marker = named("#map .marker", name);
+    const row = named("#fleet tbody tr", name);
+    return {
+      name,
+      detail: text(item, ".alert-detail"),
+      markerShape: marker ? marker.querySelector(".shape").tagName : null,
+      markerGlyph: text(marker, ".glyph"),
+      markerLabel: text(marker, ".label"),
+      rowState: row ? row.cells[1].textContent : null,
+    };
+  });
+  const everywhere = seen.every(
+    (s) => s.markerShape === "path" && s.rowState && s.rowState.includes("Alert")
+  );
+  return seen.length > 0 && everywhere ? seen : null;
+}
+"""
+
+TRAILS_OF_AT_LEAST = """
+([points, unicorns]) => [...document.querySelectorAll("#map .trail")]
+  .filter((trail) => trail.getAttribute("points").split(" ").length >= points).length >= unicorns
+"""
+
+
+def open_console(page: Page, console: Console) -> None:
+    page.goto(console.url)
+    expect(page.locator("#fleet tbody tr")).to_have_count(len(console.names))
+
+
+def marker_of(page: Page, name: str) -> Any:
+    return page.locator(f'#map .marker[data-name="{name}"]')
+
+
+def tab_to(page: Page, selector: str, presses: int = 60) -> None:
+    """Press Tab until the element matching `selector` has the focus."""
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        if page.evaluate("(s) => document.activeElement.matches(s)", selector):
+            return
+    raise AssertionError(f"{selector} cannot be reached with Tab")
+
+
+def test_the_map_shows_every_unicorn_and_they_move(page: Page, console: Console) -> None:
+    open_console(page, console)
+    markers = page.locator("#map .marker")
+    expect(markers).to_have_count(len(console.names))
+    for name in console.names:
+        expect(marker_of(page, name).locator(".label")).to_contain_text(name)
+    before = {name: marker_of(page, name).get_attribute("transform") for name in console.names}
+    for name, transform in before.items():
+        expect(marker_of(page, name)).not_to_have_attribute("transform", transform or "")
+    expect(page.locator("#map .trail")).to_have_count(len(console.names))
+    expect(page.locator("#map .scale text")).to_have_text(re.compile(r"^\d+ (m|km)$"))
+    expect(page.locator("#updated")).to_have_text(
+        re.compile(rf"^Updated \d\d:\d\d:\d\d · {len(console.names)} unicorns$")
+    )
+
+
+@pytest.mark.parametrize("name", [HOSTILE_NAME, AWKWARD_NAME])
+def test_a_name_is_shown_as_text_and_reaches_its_history(
+    page: Page, console: Console, watch: Watch, name: str
+) -> None:
+    open_console(page, console)
+    row_header = page.get_by_role("rowheader", name=name, exact=True)
+    expect(row_header).to_have_text(name)
+    expect(marker_of(page, name).locator(".label")).to_contain_text(name)
+
+    row_header.click()
+    expect(page.locator("#history-title")).to_have_text(f"History of {name}")
+    # Found only if the name was encoded in the URL's path.
+    expect(page.locator("#chart-distance rect.bar").first).to_be_visible(timeout=HISTORY_WAIT_MS)
+
+    assert page.evaluate("document.querySelectorAll('img, [onerror]').length") == 0
+    assert watch.dialogs == []
+
+
+def test_clicking_a_marker_shows_its_history(page: Page, console: Console) -> None:
+    open_console(page, console)
+    name = console.names[0]
+    marker_of(page, name).locator(".shape").click()
+
+    history = page.get_by_role("region", name=f"History of {name}")
+    expect(history).to_be_visible()
+    expect(page.locator("#fleet tbody tr.is-selected")).to_have_attribute("data-name", name)
+    expect(marker_of(page, name).locator(".ring")).to_have_count(1)
+    for chart, mark in (("distance", "rect.bar"), ("health", "rect.band"), ("magic", "rect.band")):
+        expect(page.locator(f"#chart-{chart} {mark}").first).to_be_visible(timeout=HISTORY_WAIT_MS)
+        expect(page.locator(f"#chart-{chart} .x-axis text").first).to_have_text(
+            re.compile(r"^\d\d:\d\d(:\d\d)?$")
+        )
+        assert page.locator(f"#chart-{chart} .y-axis text").count() >= 3
+    for vital in ("health", "magic"):
+        expect(page.locator(f"#chart-{vital} line.threshold")).to_have_count(1)
+        expect(page.locator(f"#chart-{vital} .threshold-label")).to_have_text(
+            "100: alert threshold"
+        )
+    expect(page.locator("#chart-distance-title")).to_have_text(
+        "Distance flown per 5-second window (metres)"
+    )
+    history.scroll_into_view_if_needed()
+    screenshot(page, "history.png", full_page=True)
+
+    page.locator("#history-close").click()
+    expect(history).to_be_hidden()
+
+
+def test_the_table_sorts_and_selects_with_the_keyboard_alone(page: Page, console: Console) -> None:
+    open_console(page, console)
+    names = page.locator("#fleet tbody th")
+
+    tab_to(page, '#fleet thead button[data-sort="name"]')
+    page.keyboard.press("Enter")
+    expect(page.locator('#fleet thead th:has(button[data-sort="name"])')).to_have_attribute(
+        "aria-sort", "descending"
+    )
+    expect(names).to_have_text(sorted(console.names, reverse=True))
+
+    tab_to(page, '#fleet thead button[data-sort="health"]')
+    page.keyboard.press("Enter")
+    expect(page.locator('#fleet thead th:has(button[data-sort="health"])')).to_have_attribute(
+        "aria-sort", "ascending"
+    )
+    expect(page.locator('#fleet thead th:has(button[data-sort="name"])')).not_to_have_attribute(
+        "aria-sort", re.compile(".*")
+    )
+    health = page.evaluate(
+        "[...document.querySelectorAll('#fleet tbody tr')]"
+        ".map((r) => parseInt(r.cells[3].textContent))"
+    )
+    assert health == sorted(health)
+
+    tab_to(page, "#fleet tbody tr")
+    focused = page.evaluate("document.activeElement.dataset.name")
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none", "the focused row shows no focus"
+    page.keyboard.press("Enter")
+    expect(page.locator("#history-title")).to_have_text(f"History of {focused}")
+
+    page.keyboard.press("Tab")
+    second = page.evaluate("document.activeElement.dataset.name")
+    assert second and second != focused
+    page.keyboard.press("Space")
+    expect(page.locator("#history-title")).to_have_text(f"History of {second}")
+    page.keyboard.press("Escape")
+    expect(page.locator("#history")).to_be_hidden()
+
+
+def test_at_phone_width_the_page_does_not_scroll_sideways(page: Page, console: Console) -> None:
+    page.set_viewport_size({"width": 375, "height": 812})
+    open_console(page, console)
+    marker_of(page, console.names[1]).locator(".shape").click()
+    expect(page.locator("#chart-magic rect.band").first).to_be_visible(timeout=HISTORY_WAIT_MS)
+
+    widths = page.evaluate(
+        "({page: document.documentElement.scrollWidth, view: document.documentElement.clientWidth,"
+        " table: document.querySelector('.table-wrap').getBoundingClientRect().right})"
+    )
+    assert widths["page"] <= widths["view"] == 375
+    assert widths["table"] <= 375
+    columns = page.evaluate(
+        "new Set([...document.querySelectorAll('main > section')]"
+        ".filter((s) => !s.hidden).map((s) => s.getBoundingClientRect().left)).size"
+    )
+    assert columns == 1
+    screenshot(page, "phone.png", full_page=True)
+
+
+def test_an_empty_fleet_and_a_failing_api_say_so(page: Page, console: Console) -> None:
+    page.route("**/unicorns", lambda route: route.fulfill(json={"unicorns": [], "count": 0}))
+    page.route("**/alerts", lambda route: route.fulfill(json={"alerts": [], "count": 0}))
+    page.goto(console.url)
+    empty = page.locator("#fleet-empty")
+    expect(empty).to_be_visible()
+    expect(empty).to_contain_text("No unicorn has reported yet")
+    expect(empty).to_contain_text("python -m producer")
+    expect(page.locator("#map")).to_contain_text("No unicorn has reported yet")
+
+    page.unroute("**/unicorns")
+    page.route(
+        "**/unicorns",
+        lambda route: route.fulfill(
+            status=503,
+            json={"Code": "ServiceUnavailable", "Message": "the fleet data is not reachable"},
+        ),
+    )
+    banner = page.locator("#banner")
+    expect(banner).to_contain_text(
+        "The API answered with an error (503: the fleet data is not reachable) — retrying…"
+    )
+    expect(banner).to_have_attribute("role", "status")
+
+
+# A one-pixel PNG: what each tile looks like here (no tile server is reached).
+TILE = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+)
+TILE_UNDER_EACH_MARKER = """
+() => {
+  const map = document.querySelector("#map").getBoundingClientRect();
+  const tiles = [...document.querySelectorAll("#map .tiles image")];
+  return [...document.querySelectorAll("#map .marker")].map((marker) => {
+    const at = marker.transform.baseVal.consolidate().matrix;
+    const x = map.left + at.e;
+    const y = map.top + at.f;
+    const tile = tiles.find((image) => {
+      const r = image.getBoundingClientRect();
+      return r.left <= x && x < r.right && r.top <= y && y < r.bottom;
+    });
+    return [marker.dataset.name, tile ? tile.getAttribute("href") : null];
+  });
+}
+"""
+
+
+def tile_bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]:
+    """South, north, west and east edges of a Web Mercator (slippy map) tile, in degrees."""
+    count = 2**z
+
+    def latitude(row: int) -> float:
+        return math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * row / count))))
+
+    return latitude(y + 1), latitude(y), x / count * 360 - 180, (x + 1) / count * 360 - 180
+
+
+def test_map_tiles_line_up_with_the_fleet(page: Page, console: Console) -> None:
+    # The console as served with MAP_TILES_URL set to tiles on its own origin,
+    # which the Content-Security-Policy allows as it stands.
+    template = f"{console.api.url}/tiles/{{z}}/{{x}}/{{y}}.png"
+
+    def with_tiles(route: Route) -> None:
+        response = route.fetch()
+        body = response.text().replace('data-tiles=""', f'data-tiles="{template}"')
+        body = body.replace('data-tiles-attribution=""', 'data-tiles-attribution="Test tiles"')
+        route.fulfill(response=response, body=body)
+
+    page.route(console.url, with_tiles)
+    page.route("**/tiles/**", lambda route: route.fulfill(body=TILE, content_type="image/png"))
+    open_console(page, console)
+    expect(page.locator("#map .tiles image").first).to_be_attached()
+    expect(page.locator("#map .attribution")).to_have_text("Test tiles")
+
+    under = dict(page.evaluate(TILE_UNDER_EACH_MARKER))
+    with urllib.request.urlopen(f"{console.api.url}/unicorns", timeout=5) as response:
+        fleet = {u["Name"]: u for u in json.loads(response.read())["unicorns"]}
+    margin = 0.003  # degrees, 250 m or so: the fleet moved on while we looked
+    for name, href in under.items():
+        assert href is not None, f"no tile under {name}"
+        z, x, y = (int(n) for n in re.findall(r"/(\d+)", href)[-3:])
+        assert 10 <= z <= 19, href
+        south, north, west, east = tile_bounds(z, x, y)
+        unicorn = fleet[name]
+        assert south - margin <= unicorn["Latitude"] <= north + margin, (name, href)
+        assert west - margin <= unicorn["Longitude"] <= east + margin, (name, href)
+
+
+def test_an_unwell_unicorn_is_marked_on_the_map_in_the_table_and_under_alerts(
+    page: Page, console: Console
+) -> None:
+    open_console(page, console)
+    # A few refreshes, so that the trails (and the screenshot) show the fleet moving.
+    page.wait_for_function(TRAILS_OF_AT_LEAST, arg=[4, len(console.names)])
+    shown = page.wait_for_function(ALERTS_EVERYWHERE, timeout=ALERT_WAIT_MS).json_value()
+
+    assert {s["name"] for s in shown} <= console.unwell
+    for seen in shown:
+        assert seen["markerGlyph"] == "!"
+        assert seen["markerLabel"] == f"{seen['name']} — ALERT"
+        assert re.match(r"▲ Alert: low (health|magic)", seen["rowState"])
+        assert re.match(
+            r"Low (health|magic) \d+( and magic \d+)? · started \d\d:\d\d:\d\d "
+            r"\((just now|\d+ s ago)\)$",
+            seen["detail"],
+        ), seen["detail"]
+    expect(page.locator("#alert-count")).to_have_text(re.compile(r"\(\d\)"))
+
+    # The picture for the README: the fleet on the move, an alert, its history.
+    page.locator("#alerts .alert-name").first.click()
+    expect(page.locator("#chart-distance rect.bar").first).to_be_visible(timeout=HISTORY_WAIT_MS)
+    page.evaluate("window.scrollTo(0, 0)")
+    path = screenshot(page, "desktop.png", full_page=True)
+    if os.environ.get("WILDRYDES_DOCS_SCREENSHOT") == "1":
+        DOCS_SCREENSHOT.parent.mkdir(exist_ok=True)
+        shutil.copyfile(path, DOCS_SCREENSHOT)
+
+
+def test_the_banner_says_when_the_api_is_unreachable_and_clears_itself(
+    page: Page, console: Console
+) -> None:
+    open_console(page, console)
+    page.evaluate("window.sameDocument = true")
+    banner = page.locator("#banner")
+    expect(banner).to_be_empty()
+    try:
+        console.api.stop()
+        expect(banner).to_have_text(
+            re.compile(r"^API unreachable — retrying… Last good refresh at \d\d:\d\d:\d\d\.$")
+        )
+        updated = page.locator("#updated").text_content()
+        screenshot(page, "unreachable.png")
+    finally:
+        if not console.api.running:
+            console.api.start()
+    expect(banner).to_be_empty()
+    expect(page.locator("#updated")).not_to_have_text(updated or "")
+    expect(page.locator("#fleet tbody tr")).to_have_count(len(console.names))
+    assert page.evaluate("window.sameDocument") is True  # no reload
