@@ -1,4 +1,4 @@
-"""Wild Rydes: the stream functions, the hourly report and the read API, declared for Chalice.
+"""Wild Rydes: stream functions, hourly report, read API and console, declared for Chalice.
 
 A table of contents: each handler unpacks its event, calls `chalicelib`, and
 returns. Event-source settings Chalice cannot express (tumbling window,

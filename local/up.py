@@ -148,6 +148,7 @@ def _banner(stack: LocalStack, api_url: str, options: UpOptions) -> None:
     )
     lines = [
         f"embedded AWS: {stack.url}   query API: {api_url}   stage {options.stack.stage}",
+        f"operations console: {api_url}/   (open it in a browser)",
         "try, in another terminal:",
         f"  curl {api_url}/unicorns",
         f"  curl {api_url}/alerts",

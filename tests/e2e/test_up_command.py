@@ -64,6 +64,10 @@ def test_up_serves_the_api_answers_the_aws_cli_and_stops_on_ctrl_c(tmp_path: Pat
             time.sleep(1)
             fleet = get(f"{api}/unicorns")
         assert sorted(u["Name"] for u in fleet["unicorns"]) == ["Rocinante", "Shadowfax"]
+        assert any(f"operations console: {api}/" in line for line in banner)
+        with urllib.request.urlopen(f"{api}/", timeout=5) as response:
+            assert response.headers["Content-Type"].startswith("text/html")
+            assert b"<title>Wild Rydes" in response.read()
 
         aws = subprocess.run(
             [
