@@ -42,7 +42,7 @@ browser:  ## install Debian's Chromium for the browser tests, if it is not there
 	  echo "browser: installing Debian's chromium (apt-get)"; \
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
-	@$(CHROMIUM) --version
+	@$(CHROMIUM) --version 2>/dev/null  # (its wrapper script warns about large memory sizes)
 
 test: venv browser  ## run every test (unit, functional, infrastructure, local, end to end, browser)
 	$(BIN)/python -m pytest -q

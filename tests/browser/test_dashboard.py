@@ -214,6 +214,66 @@ def test_at_phone_width_the_page_does_not_scroll_sideways(page: Page, console: C
     screenshot(page, "phone.png", full_page=True)
 
 
+# Every visible piece of text with its colour and the colour behind it: the
+# first opaque background up the tree (for SVG text, its fill on the map).
+TEXT_COLOURS = """
+() => {
+  const rgb = (text) => (text.match(/[\\d.]+/g) || []).map(Number);
+  const behind = (element) => {
+    for (let e = element; e; e = e.parentElement) {
+      const [r, g, b, a] = rgb(getComputedStyle(e).backgroundColor);
+      if (a === undefined || a === 1) return [r, g, b];
+    }
+    return [255, 255, 255];
+  };
+  const found = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const element = node.parentElement;
+    if (!node.textContent.trim() || !element.getClientRects().length) continue;
+    const style = getComputedStyle(element);
+    if (style.visibility === "hidden" || Number(style.opacity) < 1) continue;
+    const svg = element instanceof SVGElement;
+    if (svg && element.closest(".faded")) continue;  // silent unicorns fade on purpose
+    const colour = rgb(svg ? style.fill : style.color).slice(0, 3);
+    // A marker's glyph is drawn on the marker's shape, not on the map.
+    const shape = element.matches(".glyph") && element.parentElement.querySelector(".shape");
+    const background = shape ? rgb(getComputedStyle(shape).fill).slice(0, 3) : behind(element);
+    found.push({text: node.textContent.trim().slice(0, 40), colour, background});
+  }
+  return found;
+}
+"""
+
+
+def contrast(first: list[float], second: list[float]) -> float:
+    """The WCAG 2 contrast ratio of two sRGB colours."""
+
+    def luminance(colour: list[float]) -> float:
+        channels = [c / 255 for c in colour]
+        linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    high, low = sorted((luminance(first), luminance(second)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_every_text_meets_the_wcag_aa_contrast_ratio(page: Page, console: Console) -> None:
+    open_console(page, console)
+    marker_of(page, console.names[0]).locator(".shape").click()
+    expect(page.locator("#chart-distance rect.bar").first).to_be_visible(timeout=HISTORY_WAIT_MS)
+    page.wait_for_function(ALERTS_EVERYWHERE, timeout=ALERT_WAIT_MS)
+
+    texts = page.evaluate(TEXT_COLOURS)
+    assert len(texts) > 50
+    poor = [
+        (t["text"], round(contrast(t["colour"], t["background"]), 2))
+        for t in texts
+        if contrast(t["colour"], t["background"]) < 4.5
+    ]
+    assert poor == []
+
+
 def test_an_empty_fleet_and_a_failing_api_say_so(page: Page, console: Console) -> None:
     page.route("**/unicorns", lambda route: route.fulfill(json={"unicorns": [], "count": 0}))
     page.route("**/alerts", lambda route: route.fulfill(json={"alerts": [], "count": 0}))
