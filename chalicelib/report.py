@@ -32,9 +32,12 @@ from chalicelib.vitals import Status
 log = logging.getLogger(__name__)
 
 PERIOD = timedelta(hours=1)
-# Firehose files a record under the hour it arrived, up to its buffering
-# interval (at most 15 minutes) after the reading was taken.
-ARRIVAL_SLACK = timedelta(minutes=15)
+# Firehose files an object under the hour (UTC) its first record arrived and
+# keeps adding records for up to its buffering interval (at most 15 minutes):
+# an object filed up to that long before the hour may hold readings from it.
+BUFFERING_SLACK = timedelta(minutes=15)
+LATE_ARRIVAL = timedelta(minutes=5)  # a reading reaching the stream after its hour ended
+TRAIL_SPACING = 15  # seconds: a trail keeps one position per unicorn per 15 s
 MAX_TRAIL_POINTS = 240  # per unicorn: enough for a smooth line, small enough to inline
 MAX_ARCHIVE_BYTES = 64 * 1024 * 1024  # what one run reads of the archive at most
 MAX_UNICORNS = 200
@@ -111,24 +114,33 @@ class Archive:
         self.bucket = bucket
 
     def keys(self, start: datetime, end: datetime) -> Iterator[tuple[str, int]]:
-        """Keys and sizes of raw objects that may hold readings from `start` to `end`."""
-        hour = (start - timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
-        last = end + ARRIVAL_SLACK
-        while hour <= last:
+        """Keys and sizes of raw objects that may hold readings from `start` to `end`,
+        newest first (so that, if not all can be read, the oldest are left out)."""
+        first = _hour(start - BUFFERING_SLACK)
+        hour = _hour(end + LATE_ARRIVAL)
+        while hour >= first:
             prefix = f"{names.ARCHIVE_PREFIX}{hour:%Y/%m/%d/%H}/"
+            found: list[tuple[str, int]] = []
             kwargs: dict[str, Any] = {"Bucket": self.bucket, "Prefix": prefix}
             while True:
                 page = self._call("list_objects_v2", **kwargs)
-                for item in page.get("Contents", []):
-                    yield item["Key"], int(item["Size"])
+                found.extend((item["Key"], int(item["Size"])) for item in page.get("Contents", []))
                 if not page.get("IsTruncated"):
                     break
                 kwargs["ContinuationToken"] = page["NextContinuationToken"]
-            hour += timedelta(hours=1)
+            # Keys end in the object's first arrival time, so key order is time order.
+            yield from reversed(found)
+            hour -= timedelta(hours=1)
 
-    def read(self, key: str) -> bytes:
-        body: bytes = self._call("get_object", Bucket=self.bucket, Key=key)["Body"].read()
-        return body
+    def lines(self, key: str) -> Iterator[bytes]:
+        """The object's non-empty lines, streamed rather than read whole."""
+        body = self._call("get_object", Bucket=self.bucket, Key=key)["Body"]
+        try:
+            for line in body.iter_lines():
+                if line.strip():
+                    yield line
+        except (ClientError, BotoCoreError) as err:
+            raise ArchiveError(f"reading s3://{self.bucket}/{key} failed: {err}") from None
 
     def write(self, key: str, html: str, *, latest: bool) -> None:
         self._call(
@@ -148,6 +160,10 @@ class Archive:
             where = kwargs.get("Key") or kwargs.get("Prefix") or ""
             raise ArchiveError(f"{operation} s3://{self.bucket}/{where} failed: {err}") from None
         return result
+
+
+def _hour(moment: datetime) -> datetime:
+    return moment.replace(minute=0, second=0, microsecond=0)
 
 
 def report_key(end: datetime) -> str:
@@ -177,6 +193,7 @@ class Reporter:
         threshold: int,
         render: Callable[[Report], str],
         clock: Callable[[], float],
+        archive_budget: int = MAX_ARCHIVE_BYTES,
     ) -> None:
         self.statuses = statuses
         self.summaries = summaries
@@ -184,6 +201,7 @@ class Reporter:
         self.threshold = threshold
         self.render = render
         self.clock = clock
+        self.archive_budget = archive_budget
 
     def handle(self, event: dict[str, Any] | None) -> dict[str, Any]:
         end = period_end(event, self.clock)
@@ -244,15 +262,17 @@ class Reporter:
     def _read_trails(
         self, report: Report, hours: dict[str, UnicornHour], low: str, high: str
     ) -> None:
-        budget = MAX_ARCHIVE_BYTES
-        points: dict[str, list[Point]] = {}
+        budget = self.archive_budget
+        # One position per unicorn per TRAIL_SPACING seconds, kept while reading,
+        # so memory grows with the fleet and the hour, not with the archive.
+        kept: dict[tuple[str, str, int], Point] = {}
         for key, size in self.archive.keys(report.start, report.end):
             if size > budget:
                 report.truncated = True
                 break
             budget -= size
             report.archive_objects += 1
-            for line in _lines(self.archive.read(key)):
+            for line in self.archive.lines(key):
                 try:
                     reading = parse_reading(line)
                 except InvalidRecord:
@@ -261,17 +281,17 @@ class Reporter:
                 if not low <= reading.status_time < high:
                     continue
                 report.archive_records += 1
-                points.setdefault(reading.name, []).append(
-                    Point(reading.status_time, reading.latitude, reading.longitude)
-                )
+                time = reading.status_time
+                slot = (reading.name, time[:16], int(time[17:19]) // TRAIL_SPACING)
+                if slot not in kept or time < kept[slot].status_time:
+                    kept[slot] = Point(time, reading.latitude, reading.longitude)
+        points: dict[str, list[Point]] = {}
+        for (name, _, _), point in kept.items():
+            points.setdefault(name, []).append(point)
         for name, trail in points.items():
             trail.sort(key=lambda p: p.status_time)
             hour = hours.setdefault(name, UnicornHour(name))
             hour.trail = thin(trail, MAX_TRAIL_POINTS)
-
-
-def _lines(body: bytes) -> Iterable[bytes]:
-    return (line for line in body.split(b"\n") if line.strip())
 
 
 def thin(points: Sequence[Point], most: int) -> list[Point]:

@@ -225,7 +225,10 @@ def gather(
 
 def run_report(stack: LocalStack) -> dict[str, Any]:
     """Run the report function over the run's hour and keep a copy in the work dir."""
-    outcome = stack.run_scheduled(REPORT_FUNCTION)
+    try:
+        outcome = stack.run_scheduled(REPORT_FUNCTION)
+    except (RuntimeError, KeyError) as err:  # the runtime did not stop; no such function
+        return {"error": str(err)}
     if not outcome.ok:
         return {"error": outcome.error}
     result: dict[str, Any] = dict(outcome.payload)

@@ -70,6 +70,7 @@ class Schedule:
         if self.interval <= 0:
             raise ValueError(f"schedule interval must be positive, got {self.interval}")
         self.name = f"{function.spec.name} (every {self.interval:g} s)"
+        self.clock = clock
         self.due = clock() + self.interval
         self.runs = 0
         self.errors = 0
@@ -78,7 +79,9 @@ class Schedule:
     def poll(self, now: float) -> float:
         if now >= self.due:
             self.run(now)
-            self.due = now + self.interval
+            # From the run's end: a run longer than the interval must not start
+            # the next at once and hold the runtime's one thread for good.
+            self.due = max(now, self.clock()) + self.interval
         return self.due
 
     def run(self, now: float) -> Outcome:

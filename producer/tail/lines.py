@@ -100,7 +100,16 @@ def _strip_newline(text: str) -> str:
 
 
 def _is_number(value: object) -> bool:
-    return type(value) is int or type(value) is float  # bool is not a number here
+    """A JSON number that fits a float (bool is not a number here)."""
+    if type(value) is float:
+        return True
+    if type(value) is not int:
+        return False
+    try:
+        float(value)  # a 400-digit integer does not, and could not be formatted as one
+    except OverflowError:
+        return False
+    return True
 
 
 def _is_reading(row: dict[str, Any]) -> bool:

@@ -234,3 +234,37 @@ def test_a_report_that_cannot_be_stored_fails_the_run(aws: Aws, client: Client) 
     fail_calls(bootstrap.services().clients.get("s3"), "s3.PutObject", "AccessDenied")
     with pytest.raises(ArchiveError, match=r"put_object s3://.+/reports/2026/11/22/1500\.html"):
         bootstrap.services().reporter.handle({"time": "2026-11-22T15:00:00Z"})
+
+
+def test_a_trail_keeps_one_position_per_quarter_minute(aws: Aws, client: Client) -> None:
+    seconds = [encode_reading(reading("Shadowfax", at(10 - n / 60))) for n in range(120)]
+    archive(aws, END - timedelta(hours=1), seconds)
+    run_report(client)
+    html, _ = page(aws, names.LATEST_REPORT)
+    (trail,) = [attrs["points"] for tag, attrs in parse(html).tags if tag == "polyline"]
+    assert len((trail or "").split()) == 8  # two minutes, four slots a minute
+    assert "120 positions archived" not in html and "<b>120</b>positions archived" in html
+
+
+def test_when_the_archive_is_too_big_to_read_the_newest_part_is_kept(
+    aws: Aws, client: Client
+) -> None:
+    s3 = aws.client("s3")
+    hour = f"{names.ARCHIVE_PREFIX}2026/11/22/14/"
+    older = b"".join(encode_reading(reading("Shadowfax", at(m))) for m in range(50, 30, -1))
+    newer = b"".join(encode_reading(reading("Shadowfax", at(m))) for m in range(30, 0, -1))
+    s3.put_object(
+        Bucket=ARCHIVE_BUCKET, Key=hour + "wildrydes-1-2026-11-22-14-10-00-a", Body=older
+    )
+    s3.put_object(
+        Bucket=ARCHIVE_BUCKET, Key=hour + "wildrydes-1-2026-11-22-14-30-00-b", Body=newer
+    )
+    reporter = bootstrap.services().reporter
+    reporter.archive_budget = len(newer) + 10
+
+    result = reporter.handle({"time": "2026-11-22T15:00:00Z"})
+    html, _ = page(aws, names.LATEST_REPORT)
+    (trail,) = [attrs["points"] for tag, attrs in parse(html).tags if tag == "polyline"]
+    assert len((trail or "").split()) == 30  # the newer object's minutes only
+    assert "trails may be incomplete" in html
+    assert result["unicorns"] == 1

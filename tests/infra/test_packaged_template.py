@@ -289,6 +289,8 @@ def test_the_report_runs_every_quarter_hour_and_writes_to_the_archive_bucket(
     assert event["Type"] == "Schedule"
     assert event["Properties"]["Schedule"] == "rate(15 minutes)"
     assert report["Handler"] == "app.report"
+    # Reading an hour of archive: room and time for its 64 MiB budget.
+    assert (report["MemorySize"], report["Timeout"]) == (512, 300)
     assert variables(resources, "Report")["ARCHIVE_BUCKET"] == {"Ref": "ArchiveBucket"}
 
 

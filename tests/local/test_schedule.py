@@ -98,3 +98,16 @@ def test_a_failed_run_is_counted_and_the_next_one_still_comes() -> None:
 def test_a_non_positive_interval_is_refused() -> None:
     with pytest.raises(ValueError, match="must be positive"):
         Schedule(function(lambda e, c: None), Invoker(), interval=0)
+
+
+def test_a_run_longer_than_the_interval_does_not_start_the_next_at_once() -> None:
+    clock = Clock(0.0)
+
+    def slow(event: dict[str, Any], context: Any) -> Any:
+        clock.now += 25  # the run takes 25 s of a 10 s interval
+        return {}
+
+    schedule = Schedule(function(slow), Invoker(clock=clock), interval=10, clock=clock)
+    clock.now = 10
+    assert schedule.poll(10) == 45  # 10 s after the run ended, at 35 s
+    assert schedule.poll(clock.now) == 45 and schedule.runs == 1

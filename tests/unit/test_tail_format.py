@@ -205,3 +205,13 @@ def test_json_mode_prints_the_data_as_stored_on_one_safe_line(data: bytes, line:
 )
 def test_a_shard_is_named_by_its_number(shard_id: str, label: str) -> None:
     assert shard_label(shard_id) == label
+
+
+def test_a_number_too_large_for_a_float_is_shown_as_json_not_a_crash() -> None:
+    huge = "1" + "0" * 400
+    data = (
+        '{"Name":"Shadowfax","StatusTime":"2026-11-22 15:39:12.000","Latitude":' + huge + ","
+        '"Longitude":-73.98,"Distance":30.0,"HealthPoints":150,"MagicPoints":150}\n'
+    ).encode()
+    line = readable_line(data)
+    assert huge in line and line.startswith("{")
