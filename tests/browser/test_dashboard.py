@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import urllib.request
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -272,6 +273,30 @@ def test_every_text_meets_the_wcag_aa_contrast_ratio(page: Page, console: Consol
         if contrast(t["colour"], t["background"]) < 4.5
     ]
     assert poor == []
+
+
+def test_a_unicorn_silent_for_30_seconds_fades_and_says_so(page: Page, console: Console) -> None:
+    quiet = console.names[0]
+
+    def last_heard_40_seconds_ago(route: Route) -> None:
+        response = route.fetch()
+        body = response.json()
+        for row in body["unicorns"]:
+            if row["Name"] == quiet:
+                heard = datetime.now(UTC) - timedelta(seconds=40)
+                row["StatusTime"] = heard.strftime("%Y-%m-%d %H:%M:%S.000")
+        route.fulfill(response=response, json=body)
+
+    page.route("**/unicorns", last_heard_40_seconds_ago)
+    open_console(page, console)
+    expect(marker_of(page, quiet)).to_have_attribute("data-state", "silent")
+    expect(marker_of(page, quiet).locator(".label")).to_contain_text(f"{quiet} — silent")
+    row = page.locator("#fleet tbody tr", has=page.get_by_role("rowheader", name=quiet))
+    expect(row).to_contain_text("Silent")
+    expect(row.locator("td").last).to_have_text(re.compile(r"^[4-5]\d s ago · silent$"))
+    others = [marker_of(page, name) for name in console.names[1:]]
+    for marker in others:
+        expect(marker).not_to_have_attribute("data-state", "silent")
 
 
 def test_an_empty_fleet_and_a_failing_api_say_so(page: Page, console: Console) -> None:
