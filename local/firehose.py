@@ -14,12 +14,13 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from local.checkpoints import CheckpointStore
 from local.shards import Shard, ShardReader, list_shards, ready_shards
 
 log = logging.getLogger(__name__)
@@ -124,6 +125,7 @@ class _Delivery:
 
     key: str
     body: bytes
+    upto: dict[str, str] = field(default_factory=dict)  # shard -> last sequence number in it
 
 
 class FirehoseEmulator:
@@ -136,6 +138,7 @@ class FirehoseEmulator:
         s3: Any,
         *,
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+        checkpoints: CheckpointStore | None = None,
     ) -> None:
         self.settings = settings
         self.kinesis = kinesis
@@ -152,6 +155,12 @@ class FirehoseEmulator:
         self._buffer_since: float | None = None  # when the buffer's first record was read
         self._deliveries: list[_Delivery] = []  # cut, not yet written, oldest first
         self._stats = {"records": 0, "objects": 0, "bytes": 0, "failed puts": 0}
+        # Per shard, the last record in the buffer and the last one written to S3:
+        # a restart reads after the written one, so an unwritten buffer is read again.
+        self._buffered_upto: dict[str, str] = {}
+        self.checkpoints = checkpoints
+        saved = checkpoints.load(self.checkpoint_name) if checkpoints else None
+        self._written_upto: dict[str, str] = dict((saved or {}).get("shards", {}))
 
     def poll(self, now: float) -> float:
         """Retry what failed, read what is due, deliver full or expired buffers."""
@@ -203,7 +212,11 @@ class FirehoseEmulator:
                 # TRIM_HORIZON: the local stream is created fresh, so the
                 # archive holds every record the stream ever had.
                 self._readers[shard.shard_id] = ShardReader(
-                    self.kinesis, self.settings.stream, shard.shard_id, "TRIM_HORIZON"
+                    self.kinesis,
+                    self.settings.stream,
+                    shard.shard_id,
+                    "TRIM_HORIZON",
+                    after=self._written_upto.get(shard.shard_id),
                 )
 
     def _read_once(self, now: float) -> bool:
@@ -213,6 +226,7 @@ class FirehoseEmulator:
             records = reader.read()
             for record in records:
                 self._add(record.data, record.arrival, now)
+                self._buffered_upto[shard_id] = record.sequence_number
             self._stats["records"] += len(records)
             if reader.closed:
                 del self._readers[shard_id]
@@ -240,7 +254,7 @@ class FirehoseEmulator:
         if not self._buffer:
             return
         key = object_key(self.settings, self._first_arrival, self.new_id())
-        self._deliveries.append(_Delivery(key, bytes(self._buffer)))
+        self._deliveries.append(_Delivery(key, bytes(self._buffer), dict(self._buffered_upto)))
         self._buffer = bytearray()
         self._buffer_since = None
 
@@ -265,4 +279,11 @@ class FirehoseEmulator:
             self._deliveries.pop(0)
             self._stats["objects"] += 1
             self._stats["bytes"] += len(delivery.body)
+            self._written_upto.update(delivery.upto)
+            if self.checkpoints is not None:
+                self.checkpoints.save(self.checkpoint_name, {"shards": self._written_upto})
         return True
+
+    @property
+    def checkpoint_name(self) -> str:
+        return f"firehose-{self.settings.name}"

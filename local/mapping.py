@@ -32,6 +32,7 @@ from typing import Any, Protocol
 from chalicelib.events import StreamRecord
 from chalicelib.timestamps import from_epoch
 from infra.event_sources import REPORT_BATCH_ITEM_FAILURES
+from local.checkpoints import CheckpointStore
 from local.invoke import FunctionSpec, Invoker, Outcome
 from local.shards import Shard, ShardReader, list_shards, ready_shards
 
@@ -240,6 +241,25 @@ class ShardPoller:
     @property
     def shard_id(self) -> str:
         return self.source.shard_id
+
+    def snapshot(self) -> dict[str, Any]:
+        """What must survive a restart: the checkpoint and, with a window, its state."""
+        return {
+            "sequence": self.checkpoint,
+            "window": self.window,
+            "state": self.state,
+            "final_due": self.final_due,
+            "terminated_early": self.terminated_early,
+        }
+
+    def restore(self, saved: MappingType[str, Any]) -> None:
+        """Carry on from a snapshot (the source reads after its sequence number)."""
+        self.checkpoint = saved.get("sequence")
+        if self.settings.tumbling_window:
+            self.window = saved.get("window")
+            self.state = dict(saved.get("state") or {})
+            self.final_due = bool(saved.get("final_due"))
+            self.terminated_early = bool(saved.get("terminated_early"))
 
     @property
     def finished(self) -> bool:
@@ -570,6 +590,7 @@ class EventSourceMapping:
         region: str,
         destination: FailureDestination | None = None,
         reader: Callable[[Shard], RecordSource] | None = None,
+        checkpoints: CheckpointStore | None = None,
     ) -> None:
         self.name = f"{settings.function} ← {settings.stream}"
         self.settings = settings
@@ -585,6 +606,11 @@ class EventSourceMapping:
         self.retired = PollerStats()  # of pollers whose shard is finished
         self.discover_at = 0.0
         self.started = False
+        self.checkpoints = checkpoints
+        self.started_at = 0.0  # when the mapping first started reading (LATEST's moment)
+        self.resumed = False  # started again from saved checkpoints
+        self._saved: dict[str, Any] = {}  # shard id -> snapshot, from the last run
+        self._written = ""  # the last document saved
         if settings.starting_position not in ("LATEST", "TRIM_HORIZON"):
             raise ValueError(
                 f"{settings.function}: starting position {settings.starting_position!r} is "
@@ -592,27 +618,71 @@ class EventSourceMapping:
             )
 
     def _kinesis_reader(self, shard: Shard) -> RecordSource:
+        stream, shard_id = self.settings.stream, shard.shard_id
+        saved = self._saved.get(shard_id) or {}
+        if saved.get("sequence"):
+            return ShardReader(self.kinesis, stream, shard_id, after=saved["sequence"])
         # A shard made by a reshard is read from its first record, as Lambda
         # does; only the shards there when the mapping starts use its position.
         position = self.settings.starting_position
         if shard.parents or self.started:
             position = "TRIM_HORIZON"
-        return ShardReader(self.kinesis, self.settings.stream, shard.shard_id, position)
+        elif self.resumed and position == "LATEST":
+            # LATEST meant "from when the mapping started", not from this restart.
+            timestamp = from_epoch(self.started_at)
+            return ShardReader(self.kinesis, stream, shard_id, "AT_TIMESTAMP", timestamp=timestamp)
+        return ShardReader(self.kinesis, stream, shard_id, position)
+
+    @property
+    def checkpoint_name(self) -> str:
+        return f"mapping-{self.settings.function}"
 
     def start(self, now: float) -> None:
-        """Find the shards and open them: with LATEST, reading starts from this moment."""
+        """Find the shards and open them: with LATEST, reading starts from this moment.
+
+        With saved checkpoints, every shard carries on after its checkpoint,
+        with its window and state, and LATEST still means the first start.
+        """
+        saved = self.checkpoints.load(self.checkpoint_name) if self.checkpoints else None
+        if saved is not None:
+            self.resumed = True
+            self.started_at = float(saved["started_at"])
+            self.finished = set(saved.get("finished", []))
+            self._saved = dict(saved.get("shards", {}))
+            log.info("%s: resuming from checkpoints of %d shards", self.name, len(self._saved))
+        else:
+            self.started_at = now
         self._discover(now)
         for poller in self.pollers.values():
             if isinstance(poller.source, ShardReader):
                 poller.source.open()
         self.started = True
+        self._save()
+
+    def _save(self) -> None:
+        """Write the checkpoints if they moved (after each poll: no batch is in flight then)."""
+        if self.checkpoints is None:
+            return
+        shards = dict(self._saved)
+        shards.update({shard_id: p.snapshot() for shard_id, p in self.pollers.items()})
+        for shard_id in self.finished:
+            shards.pop(shard_id, None)
+        document = {
+            "started_at": self.started_at,
+            "finished": sorted(self.finished),
+            "shards": shards,
+        }
+        text = json.dumps(document, sort_keys=True)
+        if text != self._written:
+            self.checkpoints.save(self.checkpoint_name, document)
+            self._written = text
 
     def _discover(self, now: float) -> None:
         shards = list_shards(self.kinesis, self.settings.stream)
         known = {s.shard_id for s in shards}
         for shard in ready_shards(shards, self.finished | set(self.pollers), known):
             if shard.shard_id not in self.pollers:
-                self.pollers[shard.shard_id] = ShardPoller(
+                poller = ShardPoller(
                     self.settings,
                     self.spec,
                     self.reader(shard),
@@ -621,6 +691,9 @@ class EventSourceMapping:
                     region=self.region,
                     destination=self.destination,
                 )
+                if shard.shard_id in self._saved:
+                    poller.restore(self._saved[shard.shard_id])
+                self.pollers[shard.shard_id] = poller
         self.discover_at = now + DISCOVERY_INTERVAL
 
     def poll(self, now: float) -> float:
@@ -634,6 +707,7 @@ class EventSourceMapping:
                 _add(self.retired, poller.stats)
                 del self.pollers[shard_id]
                 self.discover_at = now  # its children may start now
+        self._save()
         return due
 
     def drain(self, now: float) -> bool:

@@ -5,7 +5,9 @@ resources from infra's definitions, and runs on a thread of its own every
 Kinesis mapping of the app, each scheduled function on its interval, the
 Firehose emulation and a mailbox per email subscription. Functions' logs go
 to `<work dir>/logs/functions.log` (the local CloudWatch Logs); the
-endpoint's to `endpoint.log`.
+endpoint's to `endpoint.log`. Stream positions are checkpointed under
+`<work dir>/checkpoints/`, so a runtime started again carries on where the
+last one stopped (`restart_runtime`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import boto3
 from chalicelib import bootstrap
 from infra.event_sources import event_source_settings
 from infra.stages import CONFIG_PATH, PROJECT_DIR
+from local.checkpoints import CheckpointStore
 from local.endpoint import DEFAULT_PORT, REGION, Endpoint, client_environment
 from local.firehose import DeliverySettings, FirehoseEmulator
 from local.functions import LocalFunction, local_functions, scheduled_local_functions
@@ -77,6 +80,7 @@ class LocalStack:
         self.mailboxes: list[Mailbox] = []
         self.schedules: list[Schedule] = []
         self.invoker = Invoker()
+        self.checkpoints = CheckpointStore(work / "checkpoints")
         self.runtime: Runtime | None = None
         self._thread: threading.Thread | None = None
         self._saved_environment: dict[str, str | None] = {}
@@ -107,15 +111,37 @@ class LocalStack:
             self.provisioned = provision(
                 session, self.options.stage, parameters, config_path=self.options.config_path
             )
-            self._build(session, self.provisioned)
-            self.runtime = Runtime(self.components)
-            self._thread = threading.Thread(
-                target=self.runtime.run, name="local-runtime", daemon=True
-            )
-            self._thread.start()
+            # A new endpoint has new, empty streams: positions from an earlier run mean nothing.
+            self.checkpoints.clear()
+            self._run(session, self.provisioned)
         except BaseException:
             self.stop()
             raise
+
+    def _run(self, session: Any, provisioned: Provisioned) -> None:
+        self._build(session, provisioned)
+        self.runtime = Runtime(self.components)
+        self._thread = threading.Thread(target=self.runtime.run, name="local-runtime", daemon=True)
+        self._thread.start()
+
+    def restart_runtime(self) -> None:
+        """Start the runtime afresh on the same endpoint, as after a crash: new mappings,
+        Firehose and mailboxes, carrying on from the checkpoints the old ones saved.
+
+        Whatever the old runtime held in memory (read records, buffers, retries) is
+        dropped without a drain, as a killed process would drop it.
+        """
+        assert self.provisioned is not None, "start() first"
+        if self.runtime is not None:
+            self.runtime.stop()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+            if self._thread.is_alive():
+                raise RuntimeError("the runtime thread did not stop; cannot restart it")
+        self._thread = None
+        self.mappings, self.firehoses, self.mailboxes, self.schedules = [], [], [], []
+        self.invoker = Invoker()
+        self._run(self.session(), self.provisioned)
 
     @property
     def components(self) -> list[Component]:
@@ -151,6 +177,7 @@ class LocalStack:
                 destination=SqsDestination(sqs, function.mapping.on_failure)
                 if function.mapping.on_failure
                 else None,
+                checkpoints=self.checkpoints,
             )
             mapping.start(now)
             self.mappings.append(mapping)
@@ -167,7 +194,11 @@ class LocalStack:
             settings = DeliverySettings.from_properties(
                 provisioned.resources[logical]["Properties"], provisioned.resolve
             )
-            self.firehoses.append(FirehoseEmulator(settings, kinesis, session.client("s3")))
+            self.firehoses.append(
+                FirehoseEmulator(
+                    settings, kinesis, session.client("s3"), checkpoints=self.checkpoints
+                )
+            )
         subscriptions = subscriptions_from_template(
             provisioned.template, provisioned.parameters, provisioned.resolve
         )

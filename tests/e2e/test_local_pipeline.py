@@ -14,12 +14,9 @@ import base64
 import email
 import email.policy
 import json
-import mailbox
-import math
 import os
 import subprocess
 import sys
-from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,14 +25,13 @@ from typing import Any
 import pytest
 
 from chalicelib import names
-from chalicelib.records import InvalidRecord, Reading, parse_reading
-from chalicelib.store import from_attributes
 from chalicelib.timestamps import format_status_time, from_epoch, parse_instant, parse_status_time
 from infra.stages import CONFIG_PATH
 from local.endpoint import client_environment, free_port
 from local.sql import Sources, run_named
 from local.stack import LocalStack, StackOptions
-from tests.streams import read_stream
+from tests import pipeline_results as results
+from tests.pipeline_results import Arrived
 
 WINDOW = 5
 SECONDS = 30
@@ -43,14 +39,6 @@ UNICORNS = 4
 INVALID = b'{"Name": "Glitch", "StatusTime": "yesterday"}\n'
 
 pytestmark = pytest.mark.slow
-
-
-@dataclass
-class Arrived:
-    reading: Reading | None
-    data: bytes
-    arrival: float
-    shard: str
 
 
 @dataclass
@@ -74,18 +62,6 @@ def _config(tmp: Path) -> Path:
     path = tmp / "config.json"
     path.write_text(json.dumps(config))
     return path
-
-
-def _stream(session: Any) -> list[Arrived]:
-    found = []
-    for record in read_stream(session.client("kinesis"), names.RAW_STREAM):
-        try:
-            reading: Reading | None = parse_reading(record["Data"])
-        except InvalidRecord:
-            reading = None
-        arrival = record["ApproximateArrivalTimestamp"].timestamp()
-        found.append(Arrived(reading, record["Data"], arrival, record["ShardId"]))
-    return found
 
 
 @pytest.fixture(scope="module")
@@ -131,28 +107,16 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
             StreamName=names.RAW_STREAM, Data=INVALID, PartitionKey="Glitch"
         )
         drained = stack.drain(WINDOW + 30)
-        dynamodb, s3 = session.client("dynamodb"), session.client("s3")
-        summaries = {}
-        for item in dynamodb.scan(TableName=names.SUMMARY_TABLE)["Items"]:
-            row = from_attributes(item)
-            summaries[(row["Name"], row["StatusTime"])] = row
+        s3 = session.client("s3")
         bucket = stack.provisioned.outputs["ArchiveBucketName"] if stack.provisioned else ""
-        archive = []
-        for obj in s3.list_objects_v2(Bucket=bucket, Prefix=names.ARCHIVE_PREFIX).get(
-            "Contents", []
-        ):
-            archive.append(s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read())
-        dead = []
-        for obj in s3.list_objects_v2(Bucket=bucket, Prefix=names.DEAD_LETTER_PREFIX).get(
-            "Contents", []
-        ):
-            body = s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read()
-            dead.extend(json.loads(line) for line in body.splitlines())
-        emails = [
-            email.message_from_bytes(bytes(m), policy=email.policy.default)
-            for m in mailbox.Maildir(stack.mail / options.alert_email, factory=None, create=False)
+        archive = results.archive_objects(session, bucket)
+        dead = [
+            json.loads(line)
+            for body in results.archive_objects(session, bucket, names.DEAD_LETTER_PREFIX)
+            for line in body.splitlines()
         ]
-        stream = _stream(session)
+        emails = results.emails(stack.mail / options.alert_email)
+        stream = results.stream_records(session)
         sources = Sources(table=stack.archive_table(), cache_dir=tmp / "archive", s3=s3)
         unwell = sorted({str(m["X-SNS-Attribute-unicorn"]) for m in emails})
         after = format_status_time(from_epoch(min(a.arrival for a in stream) + SECONDS / 2))[:19]
@@ -165,7 +129,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
         }
         yield Run(
             stream,
-            summaries,
+            results.summaries(session),
             archive,
             emails,
             dead,
@@ -191,14 +155,7 @@ def test_the_run_drained_cleanly_on_two_shards(run: Run) -> None:
 
 
 def test_summaries_match_the_records_grouped_by_unicorn_and_arrival_window(run: Run) -> None:
-    expected: dict[tuple[str, str], list[Reading]] = defaultdict(list)
-    for arrived in valid(run):
-        assert arrived.reading is not None
-        start = math.floor(arrived.arrival / WINDOW) * WINDOW
-        expected[(arrived.reading.name, format_status_time(from_epoch(start)))].append(
-            arrived.reading
-        )
-
+    expected = results.expected_windows(run.stream, WINDOW)
     assert sorted(run.summaries) == sorted(expected)
     for key, readings in expected.items():
         row = run.summaries[key]
@@ -223,21 +180,8 @@ def test_the_archive_holds_every_record_exactly_once(run: Run) -> None:
 def test_the_mailbox_holds_one_email_per_incident_change_and_one_alert_per_unwell_unicorn(
     run: Run,
 ) -> None:
-    incidents: dict[str, list[str]] = defaultdict(list)
-    low: dict[str, bool] = defaultdict(bool)
-    for arrived in sorted(valid(run), key=lambda a: a.reading.status_time if a.reading else ""):
-        reading = arrived.reading
-        assert reading is not None
-        now_low = reading.health < 100 or reading.magic < 100
-        if now_low != low[reading.name]:
-            incidents[reading.name].append("alert" if now_low else "recovery")
-            low[reading.name] = now_low
-
-    received: dict[str, list[str]] = defaultdict(list)
-    for message in sorted(run.emails, key=lambda m: email.utils.parsedate_to_datetime(m["Date"])):
-        received[str(message["X-SNS-Attribute-unicorn"])].append(
-            str(message["X-SNS-Attribute-kind"])
-        )
+    incidents = results.incident_changes(run.stream)
+    received = results.email_kinds(run.emails)
     # Exactly the incidents in the data (a recovery near the end of the run may
     # or may not be in it), and one alert per unwell unicorn.
     assert received == incidents

@@ -22,6 +22,7 @@ from infra.resources import (
     RAW_STREAM_ID,
     supporting_resources,
 )
+from local.checkpoints import CheckpointStore
 from local.firehose import DeliverySettings, FirehoseEmulator
 from tests.faults import fail_calls
 from tests.lambda_events import ACCOUNT, stream_arn
@@ -306,3 +307,21 @@ def test_settings_default_to_firehose_buffering_hints() -> None:
         300,
         5 * 1024 * 1024,
     )
+
+
+def test_started_again_it_rereads_only_what_was_not_yet_written(aws: Aws, tmp_path: Any) -> None:
+    store = CheckpointStore(tmp_path)
+    written = aws.put(10)
+    firehose = FirehoseEmulator(SETTINGS, aws.kinesis, aws.s3, checkpoints=store)
+    firehose.poll(START)
+    firehose.poll(START + 60)  # one object written
+    buffered = aws.put(6, start=10)
+    firehose.poll(START + 61)  # read into the buffer; then the runtime dies
+
+    again = FirehoseEmulator(SETTINGS, aws.kinesis, aws.s3, checkpoints=store)
+    later = aws.put(4, start=16)
+    assert again.drain(START + 62)
+
+    archived = [r for body in aws.objects().values() for r in records_of(body)]
+    assert sorted(archived) == sorted(s.data for s in written + buffered + later)
+    assert len(aws.objects()) == 2

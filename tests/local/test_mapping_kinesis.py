@@ -12,6 +12,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from local.checkpoints import CheckpointStore
 from local.invoke import FunctionSpec, Invoker
 from local.mapping import EventSourceMapping, MappingSettings, SqsDestination
 from local.shards import Shard, ready_shards, stream_arn
@@ -40,7 +41,10 @@ class Collect:
 
 
 def mapping(
-    session: boto3.session.Session, handler: Collect, **settings: Any
+    session: boto3.session.Session,
+    handler: Collect,
+    checkpoints: CheckpointStore | None = None,
+    **settings: Any,
 ) -> EventSourceMapping:
     kinesis = session.client("kinesis")
     spec = FunctionSpec(
@@ -55,6 +59,7 @@ def mapping(
         region="us-east-1",
         destination=settings.get("on_failure")
         and SqsDestination(session.client("sqs"), settings["on_failure"]),
+        checkpoints=checkpoints,
     )
 
 
@@ -176,3 +181,49 @@ def test_drain_reads_what_arrived_since_the_last_read_before_saying_done(
         passes += 1
         assert passes < 10
     assert [data for _, data in handler.seen] == [b"last summary"]
+
+
+@pytest.mark.parametrize("position", ["LATEST", "TRIM_HORIZON"])
+def test_a_mapping_started_again_carries_on_after_its_checkpoint(
+    aws: boto3.session.Session, tmp_path: Any, position: str
+) -> None:
+    aws.client("kinesis").create_stream(StreamName="wildrydes", ShardCount=2)
+    store = CheckpointStore(tmp_path)
+    put(aws, "before the start")
+    first = Collect()
+    target = mapping(aws, first, starting_position=position, checkpoints=store)
+    target.start(time.time())
+    put(aws, "one", "two")
+    settle(target)
+    # The runtime dies here; these arrive while nothing reads the stream.
+    put(aws, "three", "four")
+
+    second = Collect()
+    again = mapping(aws, second, starting_position=position, checkpoints=store)
+    again.start(time.time())
+    settle(again)
+
+    seen = [data for _, data in first.seen + second.seen]
+    expected = [b"one", b"two", b"three", b"four"]
+    if position == "TRIM_HORIZON":
+        expected.insert(0, b"before the start")
+    assert sorted(seen) == sorted(expected)  # each record once, none lost
+    assert sorted(data for _, data in second.seen) == [b"four", b"three"]
+
+
+def test_with_latest_a_shard_nothing_was_read_from_resumes_from_the_first_start(
+    aws: boto3.session.Session, tmp_path: Any
+) -> None:
+    aws.client("kinesis").create_stream(StreamName="wildrydes", ShardCount=1)
+    store = CheckpointStore(tmp_path)
+    put(aws, "before the start")
+    target = mapping(aws, Collect(), starting_position="LATEST", checkpoints=store)
+    target.start(time.time())
+    time.sleep(0.01)  # moto keeps arrival times to the millisecond
+    put(aws, "while down")  # the first runtime died before reading anything
+
+    handler = Collect()
+    again = mapping(aws, handler, starting_position="LATEST", checkpoints=store)
+    again.start(time.time() + 60)
+    settle(again)
+    assert [data for _, data in handler.seen] == [b"while down"]
