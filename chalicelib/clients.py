@@ -9,6 +9,7 @@ local endpoint.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -24,8 +25,13 @@ CLIENT_CONFIG = Config(
 class Clients:
     """boto3 clients by service name, each created on first use."""
 
-    def __init__(self, session: boto3.session.Session | None = None) -> None:
+    def __init__(
+        self,
+        session: boto3.session.Session | None = None,
+        configure: Callable[[Any], None] | None = None,
+    ) -> None:
         self._session = session
+        self._configure = configure  # given each new client (the local fault injector uses it)
         self._clients: dict[str, Any] = {}
 
     def get(self, service: str) -> Any:
@@ -34,5 +40,7 @@ class Clients:
             if self._session is None:
                 self._session = boto3.session.Session()
             client = self._session.client(service, config=CLIENT_CONFIG)
+            if self._configure is not None:
+                self._configure(client)
             self._clients[service] = client
         return client

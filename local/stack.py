@@ -23,10 +23,13 @@ from typing import Any
 import boto3
 
 from chalicelib import bootstrap
+from chalicelib.clients import Clients
+from chalicelib.settings import load_settings
 from infra.event_sources import event_source_settings
 from infra.stages import CONFIG_PATH, PROJECT_DIR
 from local.checkpoints import CheckpointStore
 from local.endpoint import DEFAULT_PORT, REGION, Endpoint, client_environment
+from local.faults import FaultInjector
 from local.firehose import DeliverySettings, FirehoseEmulator
 from local.functions import LocalFunction, local_functions, scheduled_local_functions
 from local.invoke import Invoker, Outcome
@@ -60,6 +63,8 @@ class StackOptions:
     retry_base: float = 1.0
     # Seconds between runs of each scheduled function; None runs them at their declared rate.
     schedule_interval: float | None = SCHEDULE_INTERVAL
+    # Makes the functions' AWS calls fail at chosen rates (fault-injection runs).
+    faults: FaultInjector | None = None
 
 
 class LocalStack:
@@ -106,6 +111,9 @@ class LocalStack:
         try:
             self._point_at_endpoint()
             bootstrap.reset()  # the functions' clients must be made for this endpoint
+            if self.options.faults is not None:
+                clients = Clients(configure=self.options.faults.attach)
+                bootstrap.install(bootstrap.Services(load_settings(), clients))
             session = self.session()
             parameters = {"AlertEmail": self.options.alert_email, **self.options.parameters}
             self.provisioned = provision(
