@@ -30,11 +30,12 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Dialog, Page, Route, sync_playwright
 
-from infra.stages import CONFIG_PATH, PROJECT_DIR
+from infra.stages import PROJECT_DIR
 from local.child import spawn
 from local.endpoint import HOST, client_environment, free_port
 from local.stack import LocalStack, StackOptions
 from producer.fleet import Fleet, fleet_names
+from tests.stages import config_with_window
 
 WINDOW = 5  # seconds: summaries exist a few seconds after the producers start
 FLEET_SIZE = 4
@@ -133,16 +134,6 @@ class Console:
         return f"{self.api.url}/"
 
 
-def _config(tmp: Path) -> Path:
-    config = json.loads(CONFIG_PATH.read_text())
-    config["stages"]["browser"] = {
-        "lambda_functions": {"aggregate": {"event_source": {"TumblingWindowInSeconds": WINDOW}}}
-    }
-    path = tmp / "config.json"
-    path.write_text(json.dumps(config))
-    return path
-
-
 def _fleet_unwell() -> set[str]:
     # The producer's own model with the producer's seed picks the same unicorns.
     fleet = Fleet(
@@ -191,7 +182,12 @@ def browser() -> Iterator[Browser]:
 def console(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     tmp = tmp_path_factory.mktemp("console")
     stack = LocalStack(
-        StackOptions(stage="browser", port=free_port(), work_dir=tmp, config_path=_config(tmp))
+        StackOptions(
+            stage="browser",
+            port=free_port(),
+            work_dir=tmp,
+            config_path=config_with_window(tmp, "browser", WINDOW),
+        )
     )
     producers: list[subprocess.Popen[bytes]] = []
     api: ApiServer | None = None

@@ -12,23 +12,21 @@ change is one email.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from infra.stages import CONFIG_PATH
 from local.endpoint import client_environment, free_port
 from local.invoke import FunctionSpec, Invoker, Outcome
 from local.stack import LocalStack, StackOptions
 from tests import pipeline_results as results
+from tests.stages import config_with_window
 
 pytestmark = pytest.mark.slow
 
@@ -60,21 +58,16 @@ class CrashingInvoker(Invoker):
         return outcome
 
 
-def config(tmp: Path) -> Path:
-    document = json.loads(CONFIG_PATH.read_text())
-    document["stages"]["crash"] = {
-        "lambda_functions": {"aggregate": {"event_source": {"TumblingWindowInSeconds": WINDOW}}}
-    }
-    path = tmp / "config.json"
-    path.write_text(json.dumps(document))
-    return path
-
-
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     tmp = tmp_path_factory.mktemp("crash")
     stack = LocalStack(
-        StackOptions(stage="crash", port=free_port(), work_dir=tmp, config_path=config(tmp))
+        StackOptions(
+            stage="crash",
+            port=free_port(),
+            work_dir=tmp,
+            config_path=config_with_window(tmp, "crash", WINDOW),
+        )
     )
     invoker = CrashingInvoker()
     stack.invoker = invoker

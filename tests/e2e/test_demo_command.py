@@ -12,21 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from infra.stages import CONFIG_PATH, PROJECT_DIR
+from infra.stages import PROJECT_DIR
 from local.endpoint import free_port, port_free
 from tests.processes import alive, descendants
+from tests.stages import config_with_window
 
 pytestmark = pytest.mark.slow
-
-
-def config_with_short_windows(tmp: Path) -> Path:
-    config = json.loads(CONFIG_PATH.read_text())
-    config["stages"]["quick"] = {
-        "lambda_functions": {"aggregate": {"event_source": {"TumblingWindowInSeconds": 3}}}
-    }
-    path = tmp / "config.json"
-    path.write_text(json.dumps(config))
-    return path
 
 
 def demo(tmp: Path, port: int, *arguments: str) -> subprocess.Popen[str]:
@@ -41,7 +32,7 @@ def demo(tmp: Path, port: int, *arguments: str) -> subprocess.Popen[str]:
             "--work-dir",
             str(tmp / "work"),
             "--config",
-            str(config_with_short_windows(tmp)),
+            str(config_with_window(tmp, "quick", 3)),
             "--stage",
             "quick",
             *arguments,

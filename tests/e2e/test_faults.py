@@ -11,21 +11,19 @@ exactly one email per incident change.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from chalicelib.clients import CLIENT_CONFIG
-from infra.stages import CONFIG_PATH
 from local.endpoint import free_port
 from local.faults import FaultInjector
 from local.stack import LocalStack, StackOptions
 from producer import cli as producer_cli
 from tests import pipeline_results as results
+from tests.stages import config_with_window
 
 pytestmark = pytest.mark.slow
 
@@ -45,16 +43,6 @@ FUNCTION_CALLS = (
 INVALID = b'{"Name": "Glitch", "StatusTime": "yesterday"}\n'
 
 
-def config(tmp: Path) -> Path:
-    document = json.loads(CONFIG_PATH.read_text())
-    document["stages"]["faults"] = {
-        "lambda_functions": {"aggregate": {"event_source": {"TumblingWindowInSeconds": WINDOW}}}
-    }
-    path = tmp / "config.json"
-    path.write_text(json.dumps(document))
-    return path
-
-
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     tmp = tmp_path_factory.mktemp("faults")
@@ -62,7 +50,11 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     functions = FaultInjector(FUNCTION_CALLS, RATE, races=["dynamodb.PutItem"], seed=5)
     stack = LocalStack(
         StackOptions(
-            stage="faults", port=port, work_dir=tmp, config_path=config(tmp), faults=functions
+            stage="faults",
+            port=port,
+            work_dir=tmp,
+            config_path=config_with_window(tmp, "faults", WINDOW),
+            faults=functions,
         )
     )
     try:

@@ -19,19 +19,18 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from chalicelib import names
 from chalicelib.timestamps import format_status_time, from_epoch, parse_instant, parse_status_time
-from infra.stages import CONFIG_PATH
 from local.endpoint import client_environment, free_port
 from local.sql import Sources, run_named
 from local.stack import LocalStack, StackOptions
 from tests import pipeline_results as results
 from tests.pipeline_results import Arrived
+from tests.stages import config_with_window
 
 WINDOW = 5
 SECONDS = 30
@@ -54,16 +53,6 @@ class Run:
     drained: bool
 
 
-def _config(tmp: Path) -> Path:
-    config = json.loads(CONFIG_PATH.read_text())
-    config["stages"]["e2e"] = {
-        "lambda_functions": {"aggregate": {"event_source": {"TumblingWindowInSeconds": WINDOW}}}
-    }
-    path = tmp / "config.json"
-    path.write_text(json.dumps(config))
-    return path
-
-
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     tmp = tmp_path_factory.mktemp("e2e")
@@ -71,7 +60,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
         stage="e2e",
         port=free_port(),
         work_dir=tmp,
-        config_path=_config(tmp),
+        config_path=config_with_window(tmp, "e2e", WINDOW),
         parameters={"ShardCount": "2"},
     )
     stack = LocalStack(options)
