@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAGE ?= dev
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help demo up sql venv browser test unit functional lint format package deploy destroy policies lock clean
+.PHONY: help demo up sql venv browser test unit functional bench lint format package scan deploy destroy policies lock lock-scan clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -53,6 +53,9 @@ unit: venv  ## run the unit tests only
 functional: venv  ## run the functional tests only
 	$(BIN)/python -m pytest -q tests/functional
 
+bench: venv  ## measure speed and AWS calls: a table and build/bench.json (QUICK=1: under a minute)
+	$(BIN)/python -m bench $(if $(QUICK),--quick)
+
 lint: venv  ## ruff lint and format check, mypy strict
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -64,6 +67,25 @@ format: venv  ## apply ruff's formatting and fixes
 
 package: venv  ## build/$(STAGE)/package/sam.json: the app and every resource in one template
 	$(BIN)/python -m infra package --stage $(STAGE)
+
+# checkov pins its own boto3 (older than ours), so it has a virtualenv of its own.
+SCAN_VENV := .venv-scan
+SCAN_RESULTS := build/$(STAGE)/scan.json
+
+$(SCAN_VENV)/.installed: requirements-scan.txt
+	test -x $(SCAN_VENV)/bin/python || $(PYTHON) -m venv $(SCAN_VENV)
+	$(SCAN_VENV)/bin/python -m pip install --quiet "pip==26.2.1"
+	$(SCAN_VENV)/bin/python -m pip install --quiet -r requirements-scan.txt
+	touch $@
+
+scan: package $(SCAN_VENV)/.installed  ## checkov on the packaged template: no failed check; accepted ones say why in it
+	@rm -f $(SCAN_RESULTS)
+	$(SCAN_VENV)/bin/checkov --file build/$(STAGE)/package/sam.json --framework cloudformation \
+	  --skip-download --compact --quiet --output cli --output json \
+	  --output-file-path console,$(SCAN_RESULTS)
+	@$(SCAN_VENV)/bin/python -c 'import json, sys; s = json.load(open(sys.argv[1]))["summary"]; \
+	  print("scan: checkov %(checkov_version)s: %(passed)d passed, %(failed)d failed," % s, \
+	  "%(skipped)d skipped (each with its reason in the template)" % s)' $(SCAN_RESULTS)
 
 deploy: venv  ## deploy STAGE with chalice deploy (ALERT_EMAIL=you@example.com for alert emails)
 	$(BIN)/python -m infra deploy --stage $(STAGE) $(if $(ALERT_EMAIL),--alert-email $(ALERT_EMAIL))
@@ -78,6 +100,11 @@ lock: venv  ## re-freeze requirements-dev.txt from requirements-dev.in
 	$(BIN)/python -m pip install --quiet -r requirements-dev.in
 	(echo '# Frozen by `make lock` from requirements-dev.in; do not edit by hand.'; \
 	 $(BIN)/python -m pip freeze --exclude-editable) > requirements-dev.txt
+
+lock-scan: $(SCAN_VENV)/.installed  ## re-freeze requirements-scan.txt from requirements-scan.in
+	$(SCAN_VENV)/bin/python -m pip install --quiet -r requirements-scan.in
+	(echo '# Frozen by `make lock-scan` from requirements-scan.in; do not edit by hand.'; \
+	 $(SCAN_VENV)/bin/python -m pip freeze --exclude-editable) > requirements-scan.txt
 
 clean:  ## remove build output and caches (keeps .venv)
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache

@@ -4,6 +4,9 @@ A table of contents: each handler unpacks its event, calls `chalicelib`, and
 returns. Event-source settings Chalice cannot express (tumbling window,
 retries, bisect, partial batch responses, on-failure destination) are in
 `infra/`, applied by `make package` and `make deploy`.
+
+Deployed, the data routes require an API key (`x-api-key`; `infra/api_keys.py`
+makes it); the console's page and files and `/health` hold no data and stay open.
 """
 
 from typing import Any
@@ -55,23 +58,23 @@ def report(event: CloudWatchEvent) -> dict[str, Any]:
     return services().reporter.handle(event.to_dict())
 
 
-@app.route("/unicorns")
+@app.route("/unicorns", api_key_required=True)
 def list_unicorns() -> dict[str, Any]:
     return services().fleet.unicorns()
 
 
-@app.route("/unicorns/{name}")
+@app.route("/unicorns/{name}", api_key_required=True)
 def get_unicorn(name: str) -> dict[str, Any]:
     return services().fleet.unicorn(name)
 
 
-@app.route("/unicorns/{name}/summaries")
+@app.route("/unicorns/{name}/summaries", api_key_required=True)
 def unicorn_summaries(name: str) -> dict[str, Any]:
     request = app.current_request
     return services().fleet.summaries(name, request.query_params if request else None)
 
 
-@app.route("/alerts")
+@app.route("/alerts", api_key_required=True)
 def open_alerts() -> dict[str, Any]:
     return services().fleet.alerts()
 

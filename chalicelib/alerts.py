@@ -105,11 +105,14 @@ def _history_hint(transition: Transition, api_url: str | None) -> list[str]:
     since = parse_status_time(reading.status_time) - timedelta(minutes=HISTORY_MINUTES)
     name = quote(reading.name, safe="")
     base = api_url.rstrip("/") if api_url else "$API_URL"
+    # Deployed, the data routes want the stage's API key (README, Security).
+    curl = 'curl -H "x-api-key: $API_KEY"'
     return [
         f"Its last {HISTORY_MINUTES} minutes, minute by minute:",
-        f"  curl '{base}/unicorns/{name}/summaries?from={to_iso(since)}'",
+        f"  {curl} '{base}/unicorns/{name}/summaries?from={to_iso(since)}'",
         "Its current status:",
-        f"  curl '{base}/unicorns/{name}'",
+        f"  {curl} '{base}/unicorns/{name}'",
+        "(API_KEY: the API key of this deployment, which the console asks for too.)",
     ]
 
 

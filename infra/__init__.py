@@ -7,5 +7,6 @@ the event-source settings Chalice cannot express. The local runtime reads the
 same definitions, so AWS and the laptop agree on names and settings.
 
 Entry points: `python -m infra --help`, and the functions in `infra.template`,
-`infra.resources`, `infra.event_sources` and `infra.policies`.
+`infra.resources`, `infra.event_sources`, `infra.policies` and `infra.api_keys`;
+`infra.accepted_findings` says why each finding `make scan` accepts is accepted.
 """

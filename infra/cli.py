@@ -112,17 +112,22 @@ def _package(args: argparse.Namespace) -> None:
     echo(f"wrote {package / 'sam.json'}")
 
 
-def _clients() -> tuple[Any, Any]:
+def _clients() -> tuple[Any, Any, Any]:
     session = boto3.session.Session(region_name=region())
-    return session.client("cloudformation"), session.client("lambda")
+    return (
+        session.client("cloudformation"),
+        session.client("lambda"),
+        session.client("apigateway"),
+    )
 
 
 def _deploy(args: argparse.Namespace) -> None:
-    cloudformation, lambda_client = _clients()
+    cloudformation, lambda_client, apigateway = _clients()
     deploy.deploy(
         args.stage,
         cloudformation=cloudformation,
         lambda_client=lambda_client,
+        apigateway=apigateway,
         chalice=chalice_runner(PROJECT_DIR),
         alert_email=args.alert_email,
         config_path=CONFIG_PATH,
@@ -131,10 +136,11 @@ def _deploy(args: argparse.Namespace) -> None:
 
 
 def _destroy(args: argparse.Namespace) -> None:
-    cloudformation, _ = _clients()
+    cloudformation, _, apigateway = _clients()
     deploy.destroy(
         args.stage,
         cloudformation=cloudformation,
+        apigateway=apigateway,
         chalice=chalice_runner(PROJECT_DIR),
         config_path=CONFIG_PATH,
         echo=echo,

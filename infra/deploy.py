@@ -7,6 +7,8 @@
 3. Run `chalice deploy`.
 4. Apply the event-source settings Chalice cannot express to each mapping, and
    give `vitals` the API's URL (known only after step 3), recording it too.
+5. Find or create the API key the data routes require, in its usage plan on
+   the REST API's stage (`infra.api_keys`), and say how to read its value.
 
 Each step is a small function handed its boto3 client, the clock's `sleep`
 and an `echo` for progress, so tests drive them against moto without waiting.
@@ -24,6 +26,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from infra import names as infra_names
+from infra.api_keys import ensure_api_key, get_key_command, remove_api_key
 from infra.chalice_cli import ChaliceRunner
 from infra.errors import InfraError
 from infra.event_sources import event_source_settings, mapping_update_kwargs
@@ -33,6 +36,7 @@ from infra.resources import (
     ALERT_TOPIC_OUTPUT,
     ARCHIVE_BUCKET_ID,
     ARCHIVE_BUCKET_OUTPUT,
+    DATA_KEY_OUTPUT,
     FAILURE_QUEUE_ARN_OUTPUT,
 )
 from infra.stages import CONFIG_PATH, load_stage
@@ -390,6 +394,7 @@ def deploy(
     *,
     cloudformation: Any,
     lambda_client: Any,
+    apigateway: Any,
     chalice: ChaliceRunner,
     alert_email: str | None = None,
     config_path: Path = CONFIG_PATH,
@@ -399,10 +404,11 @@ def deploy(
     """Deploy `stage` the `chalice deploy` way, ending in the same system as the package path."""
     # A bad stage setting should fail here, before anything changes on AWS.
     event_source_settings(stage, config_path=config_path)
-    stack = load_stage(stage, config_path).resources_stack
+    settings_of_stage = load_stage(stage, config_path)
+    stack = settings_of_stage.resources_stack
     parameters = {} if alert_email is None else {"AlertEmail": alert_email}
 
-    echo(f"[1/4] supporting resources: stack {stack}")
+    echo(f"[1/5] supporting resources: stack {stack}")
     outputs = ensure_stack(
         cloudformation,
         stack,
@@ -415,14 +421,14 @@ def deploy(
     environment = function_environment(load_stage(stage, config_path))
     recorded = recorded_outputs(environment, outputs, stack)
     shown = sorted({variable for variables in recorded.values() for variable in variables})
-    echo(f"[2/4] recording {', '.join(shown)} in {config_path}")
+    echo(f"[2/5] recording {', '.join(shown)} in {config_path}")
     for function, variables in recorded.items():
         record_environment(config_path, stage, variables, function)
 
-    echo(f"[3/4] chalice deploy --stage {stage}")
+    echo(f"[3/5] chalice deploy --stage {stage}")
     chalice(["deploy", "--stage", stage])
 
-    echo("[4/4] event-source settings and the API's URL")
+    echo("[4/5] event-source settings and the API's URL")
     deployed = deployed_resources(config_path, stage)
     settings = event_source_settings(
         stage, failure_destination=outputs[FAILURE_QUEUE_ARN_OUTPUT], config_path=config_path
@@ -439,6 +445,14 @@ def deploy(
             # Recorded so the next `chalice deploy` sets it rather than removes it.
             record_environment(config_path, stage, variables, function)
             echo(f"  {function}: {infra_names.API_URL_VARIABLE}={api_url}")
+    rest_api_id = deployed.get("rest_api", {}).get("rest_api_id")
+    if rest_api_id:
+        name = infra_names.api_key(settings_of_stage.app_name, stage)
+        echo(f"[5/5] the API key of the data routes: {name}")
+        key_id = ensure_api_key(
+            apigateway, name, rest_api_id, settings_of_stage.api_gateway_stage, echo=echo
+        )
+        echo(f"  API key id {key_id}; its value: {get_key_command(key_id)}")
     echo(f"deployed stage {stage}")
 
 
@@ -451,19 +465,25 @@ def destroy(
     stage: str,
     *,
     cloudformation: Any,
+    apigateway: Any,
     chalice: ChaliceRunner,
     config_path: Path = CONFIG_PATH,
     echo: Echo,
     sleep: Sleep = time.sleep,
 ) -> None:
-    """Delete the Chalice app of `stage`, then its supporting stack; the archive stays."""
-    stack = load_stage(stage, config_path).resources_stack
+    """Delete the API key, the Chalice app, then the supporting stack; archive and key stay."""
+    settings_of_stage = load_stage(stage, config_path)
+    stack = settings_of_stage.resources_stack
+    # Before the REST API goes: a usage plan holding its stage blocks deletions.
+    remove_api_key(apigateway, infra_names.api_key(settings_of_stage.app_name, stage), echo=echo)
     if (config_path.parent / "deployed" / f"{stage}.json").exists():
         echo(f"chalice delete --stage {stage}")
         chalice(["delete", "--stage", stage])
     else:
         echo(f"no Chalice deployment recorded for stage {stage}")
-    bucket = stack_outputs(cloudformation, stack).get(ARCHIVE_BUCKET_OUTPUT)
+    outputs = stack_outputs(cloudformation, stack)
+    bucket = outputs.get(ARCHIVE_BUCKET_OUTPUT)
+    key_arn = outputs.get(DATA_KEY_OUTPUT)
     if not delete_stack(cloudformation, stack, echo=echo, sleep=sleep):
         echo(f"no stack {stack}")
     if bucket:
@@ -471,4 +491,10 @@ def destroy(
             f"kept the archive bucket {bucket} (DeletionPolicy Retain); deploying this "
             "stage again needs it gone (same name). To remove it and everything in it: "
             f"aws s3 rb s3://{bucket} --force"
+        )
+    if key_arn:
+        echo(
+            f"kept the key {key_arn} (DeletionPolicy Retain): the archive is encrypted with "
+            "it. Once the archive is gone: "
+            f"aws kms schedule-key-deletion --key-id {key_arn} --pending-window-in-days 7"
         )

@@ -35,6 +35,33 @@ FIREHOSE_ERROR_PREFIX = "firehose-errors/"
 ATHENA_RESULTS_PREFIX = "athena-results/"
 
 
+# The customer managed key that encrypts everything at rest, by its alias.
+DATA_KEY_ALIAS = "alias/wildrydes"
+
+# Chalice's names on the `chalice deploy` path: the API handler is
+# `<app>-<stage>`, every other function `<app>-<stage>-<function>`. The
+# packaged template gives its functions the same names, so both paths end in
+# the same system and the functions' log groups are known in advance.
+API_HANDLER_FUNCTION = "api_handler"
+
+
+def function_name(app_name: str, stage: str, function: str) -> str:
+    """The Lambda function name of `function`, e.g. `wildrydes-dev-aggregate`."""
+    if function == API_HANDLER_FUNCTION:
+        return f"{app_name}-{stage}"
+    return f"{app_name}-{stage}-{function}"
+
+
+def log_group(app_name: str, stage: str, function: str) -> str:
+    """The log group Lambda writes `function`'s logs to."""
+    return f"/aws/lambda/{function_name(app_name, stage, function)}"
+
+
+def api_key(app_name: str, stage: str) -> str:
+    """Name of the API key (and of its usage plan) for the query API of `stage`."""
+    return f"{app_name}-{stage}"
+
+
 def resources_stack(app_name: str, stage: str) -> str:
     """The supporting stack of the `chalice deploy` path, e.g. `wildrydes-dev-resources`."""
     return f"{app_name}-{stage}-resources"

@@ -1,10 +1,15 @@
 """The supporting resources: everything around the functions, as a CloudFormation fragment.
 
 Streams, tables, alert topic, archive (bucket, Firehose, Glue table, Athena
-workgroup and named queries) and the mappings' failure queue. The same
-fragment is merged into `chalice package`'s template and deployed on its own
-as the `chalice deploy` path's supporting stack; the local runtime provisions
-from it too. Plain dictionaries, one function per part of the system.
+workgroup and named queries), the mappings' failure queue, the functions' log
+groups, and the customer managed key that encrypts all of them at rest. The
+same fragment is merged into `chalice package`'s template and deployed on its
+own as the `chalice deploy` path's supporting stack; the local runtime
+provisions from it too. Plain dictionaries, one function per part of the system.
+
+Security, in one place: every store is encrypted with the one key (rotated
+yearly); the bucket, topic and queue refuse requests that are not over TLS;
+roles and the key policy name exact actions (see `KEY_ADMINISTRATION`).
 """
 
 from __future__ import annotations
@@ -13,9 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib import names
+from infra import accepted_findings
 from infra import names as infra_names
 from infra.named_queries import named_queries
-from infra.stages import CONFIG_PATH, load_stage
+from infra.stages import CONFIG_PATH, Stage, load_stage
+from infra.triggers import function_logical_ids
 
 # Logical ids, referenced by the function overrides, the outputs and tests.
 RAW_STREAM_ID = "RawStream"
@@ -31,6 +38,11 @@ GLUE_DATABASE_ID = "ArchiveDatabase"
 GLUE_TABLE_ID = "ArchiveTable"
 WORKGROUP_ID = "AthenaWorkGroup"
 FAILURE_QUEUE_ID = "FailureQueue"
+DATA_KEY_ID = "DataKey"
+DATA_KEY_ALIAS_ID = "DataKeyAlias"
+ARCHIVE_BUCKET_POLICY_ID = "ArchiveBucketPolicy"
+ALERT_TOPIC_POLICY_ID = "AlertTopicPolicy"
+FAILURE_QUEUE_POLICY_ID = "FailureQueuePolicy"
 
 ALERT_EMAIL = "AlertEmail"
 SHARD_COUNT = "ShardCount"
@@ -40,10 +52,11 @@ HAS_ALERT_EMAIL = "HasAlertEmail"
 ARCHIVE_BUCKET_OUTPUT = "ArchiveBucketName"
 ALERT_TOPIC_OUTPUT = "AlertTopicArn"
 FAILURE_QUEUE_ARN_OUTPUT = "FailureQueueArn"
+DATA_KEY_OUTPUT = "DataKeyArn"
 
 # Settings of the supporting resources.
 STREAM_RETENTION_HOURS = 24
-STREAM_KEY = "alias/aws/kinesis"
+LOG_RETENTION_DAYS = 30  # the functions' logs are for operating them; the archive keeps the data
 SUMMARY_SHARDS = 1  # one summary row per unicorn per minute fits one shard
 FAILURE_RETENTION_SECONDS = 14 * 24 * 3600  # SQS's maximum: time to investigate
 ARCHIVE_BUFFER_SECONDS = 60  # the workshop's buffer
@@ -60,6 +73,63 @@ ARCHIVE_COLUMNS = (
     ("healthpoints", "int"),
     ("magicpoints", "int"),
 )
+# The key policy names exact actions, no `kms:*`. The account's root principal
+# stands for the account's IAM policies: with these two statements, who may
+# administer or use the key is decided by IAM (every role here gets only
+# kms:Decrypt and kms:GenerateDataKey on this key), as with AWS's default key
+# policy, but without delegating actions a symmetric key never needs.
+KEY_ADMINISTRATION = (
+    "kms:CancelKeyDeletion",
+    "kms:CreateAlias",
+    "kms:DeleteAlias",
+    "kms:DisableKey",
+    "kms:DisableKeyRotation",
+    "kms:EnableKey",
+    "kms:EnableKeyRotation",
+    "kms:GetKeyPolicy",
+    "kms:GetKeyRotationStatus",
+    "kms:ListGrants",
+    "kms:ListKeyPolicies",
+    "kms:ListKeyRotations",
+    "kms:ListResourceTags",
+    "kms:PutKeyPolicy",
+    "kms:RevokeGrant",
+    "kms:RotateKeyOnDemand",
+    "kms:ScheduleKeyDeletion",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:UpdateAlias",
+    "kms:UpdateKeyDescription",
+)
+# Using the key: what the services call on a caller's behalf (DynamoDB creates
+# a grant when a table is created with the key; Kinesis, S3, SNS and SQS
+# generate and decrypt data keys).
+KEY_USE = (
+    "kms:CreateGrant",
+    "kms:Decrypt",
+    "kms:DescribeKey",
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+    "kms:RetireGrant",
+)
+# CloudWatch Logs encrypts a log group's events with the key itself, as its
+# service principal, so the key policy must name it (IAM cannot); limited by
+# the encryption context to this stage's log groups.
+KEY_FOR_LOGS = (
+    "kms:Decrypt",
+    "kms:DescribeKey",
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+)
+# What a role that only reads and writes encrypted data needs of the key.
+KEY_DATA_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
+
 # The workshop used Hive's JsonSerDe, which fails a whole query on one line
 # that is not JSON; the archive is raw, invalid records included, so the
 # OpenX SerDe, which can skip such lines, keeps analysts' queries working.
@@ -69,11 +139,12 @@ JSON_SERDE_PARAMETERS = {"ignore.malformed.json": "true", "case.insensitive": "t
 
 def supporting_resources(stage: str, config_path: Path = CONFIG_PATH) -> dict[str, Any]:
     """Parameters, Conditions, Resources and Outputs of the supporting resources."""
-    load_stage(stage, config_path)  # the same resources for every stage, but only real ones
+    settings = load_stage(stage, config_path)
     return {
         "Parameters": _parameters(),
         "Conditions": {HAS_ALERT_EMAIL: {"Fn::Not": [{"Fn::Equals": [_ref(ALERT_EMAIL), ""]}]}},
         "Resources": {
+            **_key(settings),
             **_streams(),
             **_tables(),
             **_alerts(),
@@ -81,6 +152,7 @@ def supporting_resources(stage: str, config_path: Path = CONFIG_PATH) -> dict[st
             **_catalog(),
             **_athena(),
             **_failure_queue(),
+            **_log_groups(settings),
         },
         "Outputs": _outputs(),
     }
@@ -107,6 +179,87 @@ def _parameters() -> dict[str, Any]:
     }
 
 
+def log_group_logical_id(function: str) -> str:
+    """The logical id of a function's log group, e.g. `AggregateLogGroup`."""
+    return f"{function_logical_ids()[function]}LogGroup"
+
+
+def _key(stage: Stage) -> dict[str, Any]:
+    root = {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}
+    log_groups = [
+        {
+            "Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:"
+            + infra_names.log_group(stage.app_name, stage.name, function)
+        }
+        for function in function_logical_ids()
+    ]
+    # In a key policy "Resource" is always "*": it means the key the policy
+    # is attached to (AWS rejects anything else there).
+    statements = [
+        {
+            "Sid": "AdministerKeyThroughIam",
+            "Effect": "Allow",
+            "Principal": root,
+            "Action": list(KEY_ADMINISTRATION),
+            "Resource": "*",
+        },
+        {
+            "Sid": "UseKeyThroughIam",
+            "Effect": "Allow",
+            "Principal": root,
+            "Action": list(KEY_USE),
+            "Resource": "*",
+        },
+        {
+            "Sid": "EncryptFunctionLogs",
+            "Effect": "Allow",
+            "Principal": {"Service": {"Fn::Sub": "logs.${AWS::Region}.amazonaws.com"}},
+            "Action": list(KEY_FOR_LOGS),
+            "Resource": "*",
+            "Condition": {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": log_groups}},
+        },
+    ]
+    return {
+        DATA_KEY_ID: {
+            "Type": "AWS::KMS::Key",
+            # Data encrypted with a deleted key is lost, the retained archive's
+            # included: the key outlives the stack (deleting it is a decision).
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+            "Properties": {
+                "Description": "Wild Rydes: encrypts streams, tables, archive, topic, queue, logs",
+                "EnableKeyRotation": True,
+                "KeySpec": "SYMMETRIC_DEFAULT",
+                "KeyUsage": "ENCRYPT_DECRYPT",
+                "KeyPolicy": {"Version": "2012-10-17", "Statement": statements},
+            },
+        },
+        DATA_KEY_ALIAS_ID: {
+            "Type": "AWS::KMS::Alias",
+            "Properties": {
+                "AliasName": infra_names.DATA_KEY_ALIAS,
+                "TargetKeyId": _ref(DATA_KEY_ID),
+            },
+        },
+    }
+
+
+def _key_arn() -> dict[str, list[str]]:
+    return _get_att(DATA_KEY_ID, "Arn")
+
+
+def _deny_without_tls(actions: str | list[str], resource: Any) -> dict[str, Any]:
+    """A resource policy statement refusing any request not made over TLS."""
+    return {
+        "Sid": "DenyWithoutTls",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": actions,
+        "Resource": resource,
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+
+
 def _streams() -> dict[str, Any]:
     def stream(name: str, shards: Any) -> dict[str, Any]:
         return {
@@ -115,7 +268,7 @@ def _streams() -> dict[str, Any]:
                 "Name": name,
                 "ShardCount": shards,
                 "RetentionPeriodHours": STREAM_RETENTION_HOURS,
-                "StreamEncryption": {"EncryptionType": "KMS", "KeyId": STREAM_KEY},
+                "StreamEncryption": {"EncryptionType": "KMS", "KeyId": _ref(DATA_KEY_ID)},
                 "StreamModeDetails": {"StreamMode": "PROVISIONED"},
             },
         }
@@ -139,6 +292,11 @@ def _tables() -> dict[str, Any]:
                 "KeySchema": [{"AttributeName": key, "KeyType": kind} for key, kind in keys],
                 "BillingMode": "PAY_PER_REQUEST",
                 "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+                "SSESpecification": {
+                    "SSEEnabled": True,
+                    "SSEType": "KMS",
+                    "KMSMasterKeyId": _key_arn(),
+                },
             },
         }
 
@@ -152,7 +310,23 @@ def _alerts() -> dict[str, Any]:
     return {
         ALERT_TOPIC_ID: {
             "Type": "AWS::SNS::Topic",
-            "Properties": {"TopicName": names.ALERT_TOPIC, "DisplayName": "Wild Rydes vitals"},
+            "Properties": {
+                "TopicName": names.ALERT_TOPIC,
+                "DisplayName": "Wild Rydes vitals",
+                "KmsMasterKeyId": _ref(DATA_KEY_ID),
+            },
+        },
+        # Same-account publishers (vitals) are allowed by IAM; this policy
+        # only refuses plain-HTTP publishing, as AWS recommends for topics.
+        ALERT_TOPIC_POLICY_ID: {
+            "Type": "AWS::SNS::TopicPolicy",
+            "Properties": {
+                "Topics": [_ref(ALERT_TOPIC_ID)],
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [_deny_without_tls("sns:Publish", _ref(ALERT_TOPIC_ID))],
+                },
+            },
         },
         ALERT_SUBSCRIPTION_ID: {
             "Type": "AWS::SNS::Subscription",
@@ -174,11 +348,21 @@ def _archive() -> dict[str, Any]:
             # The archive is the system's history: it outlives the stack.
             "DeletionPolicy": "Retain",
             "UpdateReplacePolicy": "Retain",
+            "Metadata": accepted_findings.checkov_metadata(accepted_findings.ARCHIVE_BUCKET),
             "Properties": {
                 "BucketName": {"Fn::Sub": infra_names.ARCHIVE_BUCKET},
                 "BucketEncryption": {
                     "ServerSideEncryptionConfiguration": [
-                        {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
+                        {
+                            "ServerSideEncryptionByDefault": {
+                                "SSEAlgorithm": "aws:kms",
+                                "KMSMasterKeyID": _key_arn(),
+                            },
+                            # One data key per bucket, not per object: far
+                            # fewer KMS calls (and charges) for Firehose's
+                            # objects and the functions' reads.
+                            "BucketKeyEnabled": True,
+                        }
                     ]
                 },
                 "PublicAccessBlockConfiguration": {
@@ -188,6 +372,20 @@ def _archive() -> dict[str, Any]:
                     "RestrictPublicBuckets": True,
                 },
                 "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+            },
+        },
+        ARCHIVE_BUCKET_POLICY_ID: {
+            "Type": "AWS::S3::BucketPolicy",
+            "Properties": {
+                "Bucket": _ref(ARCHIVE_BUCKET_ID),
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        _deny_without_tls(
+                            "s3:*", [bucket_arn, {"Fn::Sub": f"${{{ARCHIVE_BUCKET_ID}.Arn}}/*"}]
+                        )
+                    ],
+                },
             },
         },
         DELIVERY_ROLE_ID: {
@@ -252,6 +450,14 @@ def _archive() -> dict[str, Any]:
                                         )
                                     ],
                                 },
+                                {
+                                    # Decrypt: the raw stream's records;
+                                    # GenerateDataKey: the archive's objects.
+                                    "Sid": "UseDataKey",
+                                    "Effect": "Allow",
+                                    "Action": list(KEY_DATA_ACTIONS),
+                                    "Resource": _key_arn(),
+                                },
                             ],
                         },
                     }
@@ -282,6 +488,9 @@ def _archive() -> dict[str, Any]:
                     # JSON lines as they are; no compression keeps them
                     # readable by Athena's JSON SerDe and by DuckDB locally.
                     "CompressionFormat": "UNCOMPRESSED",
+                    "EncryptionConfiguration": {
+                        "KMSEncryptionConfig": {"AWSKMSKeyARN": _key_arn()}
+                    },
                 },
             },
         },
@@ -362,7 +571,10 @@ def _athena() -> dict[str, Any]:
                     "PublishCloudWatchMetricsEnabled": True,
                     "ResultConfiguration": {
                         "OutputLocation": {"Fn::Sub": f"s3://${{{ARCHIVE_BUCKET_ID}}}/{results}"},
-                        "EncryptionConfiguration": {"EncryptionOption": "SSE_S3"},
+                        "EncryptionConfiguration": {
+                            "EncryptionOption": "SSE_KMS",
+                            "KmsKey": _key_arn(),
+                        },
                     },
                 },
             },
@@ -389,9 +601,39 @@ def _failure_queue() -> dict[str, Any]:
             "Properties": {
                 "QueueName": infra_names.FAILURE_QUEUE,
                 "MessageRetentionPeriod": FAILURE_RETENTION_SECONDS,
-                "SqsManagedSseEnabled": True,
+                "KmsMasterKeyId": _ref(DATA_KEY_ID),
+            },
+        },
+        FAILURE_QUEUE_POLICY_ID: {
+            "Type": "AWS::SQS::QueuePolicy",
+            "Properties": {
+                "Queues": [_ref(FAILURE_QUEUE_ID)],
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [_deny_without_tls("sqs:*", _get_att(FAILURE_QUEUE_ID, "Arn"))],
+                },
+            },
+        },
+    }
+
+
+def _log_groups(stage: Stage) -> dict[str, Any]:
+    """One log group per function, made before the function so that Lambda never makes it.
+
+    Lambda would create it on first use, unencrypted and kept forever; made
+    here it has a retention and the key, and the roles need no
+    logs:CreateLogGroup.
+    """
+    return {
+        log_group_logical_id(function): {
+            "Type": "AWS::Logs::LogGroup",
+            "Properties": {
+                "LogGroupName": infra_names.log_group(stage.app_name, stage.name, function),
+                "RetentionInDays": LOG_RETENTION_DAYS,
+                "KmsKeyId": _key_arn(),
             },
         }
+        for function in function_logical_ids()
     }
 
 
@@ -404,6 +646,11 @@ def _outputs() -> dict[str, Any]:
             "Archive bucket (retained on delete)", _ref(ARCHIVE_BUCKET_ID)
         ),
         ALERT_TOPIC_OUTPUT: output("Topic of the vitals alerts", _ref(ALERT_TOPIC_ID)),
+        DATA_KEY_OUTPUT: output(
+            "KMS key encrypting every store; producers need kms:GenerateDataKey on it, "
+            "readers of the streams kms:Decrypt",
+            _key_arn(),
+        ),
         "FailureQueueUrl": output(
             "Where event source mappings describe discarded batches", _ref(FAILURE_QUEUE_ID)
         ),

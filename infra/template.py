@@ -1,9 +1,11 @@
 """The templates infra generates: the merge template and the supporting stack's.
 
 `merge_template(stage)` is what `chalice package --merge-template` deep-merges
-into Chalice's SAM template: the supporting resources, plus overrides of the
-Chalice functions (event-source settings, environment, creation order). Its
-dictionaries merge key by key; its lists replace Chalice's.
+into Chalice's SAM template: the supporting resources, the query API's key
+and usage plan, plus overrides of the Chalice functions (event-source
+settings, environment, names, creation order) and of their roles (the same
+statements as `.chalice/policy-*.json`, with exact ARNs). Its dictionaries
+merge key by key; its lists replace Chalice's.
 `supporting_template(stage)` is the supporting resources alone, the stack the
 `chalice deploy` path creates before running Chalice.
 """
@@ -15,9 +17,11 @@ import re
 from pathlib import Path
 from typing import Any
 
+from infra import accepted_findings, api_keys
 from infra import names as infra_names
 from infra.errors import InfraError
 from infra.event_sources import event_source_settings
+from infra.policies import policies, template_arns
 from infra.resources import (
     ALERT_TOPIC_ID,
     ARCHIVE_BUCKET_ID,
@@ -26,10 +30,18 @@ from infra.resources import (
     STATUS_TABLE_ID,
     SUMMARY_STREAM_ID,
     SUMMARY_TABLE_ID,
+    log_group_logical_id,
     supporting_resources,
 )
 from infra.stages import CONFIG_PATH, Stage, load_stage
-from infra.triggers import REST_API_ID, function_logical_ids, kinesis_triggers
+from infra.triggers import (
+    API_HANDLER,
+    REST_API_ID,
+    function_logical_ids,
+    kinesis_triggers,
+    role_logical_id,
+    scheduled_functions,
+)
 
 # Chalice's event sources name their stream in an `Fn::Sub` ARN string, which
 # makes no dependency; without these, CloudFormation may create a mapping
@@ -66,7 +78,8 @@ def function_environment(stage: Stage) -> dict[str, dict[str, Any]]:
 def function_overrides(stage: str, config_path: Path = CONFIG_PATH) -> dict[str, Any]:
     """Logical id -> what the merge template adds to each Chalice function."""
     settings = event_source_settings(stage, config_path=config_path)
-    environment = function_environment(load_stage(stage, config_path))
+    chosen = load_stage(stage, config_path)
+    environment = function_environment(chosen)
     events = {}
     for trigger in kinesis_triggers():
         if trigger.function not in settings:
@@ -79,17 +92,49 @@ def function_overrides(stage: str, config_path: Path = CONFIG_PATH) -> dict[str,
         }
     overrides: dict[str, Any] = {}
     for function, logical_id in function_logical_ids().items():
-        properties: dict[str, Any] = {}
+        # Chalice's `chalice deploy` names: the log group made for the function
+        # is the one Lambda writes to, and both paths make the same functions.
+        properties: dict[str, Any] = {
+            "FunctionName": infra_names.function_name(chosen.app_name, stage, function)
+        }
         if function in environment:
             properties["Environment"] = {"Variables": environment[function]}
         if function in events:
             properties["Events"] = events[function]
         referenced = references(properties)
+        # Its log group first, or Lambda would make one (unencrypted, kept forever).
+        depends_on = [*FUNCTION_DEPENDENCIES, log_group_logical_id(function)]
         overrides[logical_id] = {
-            "DependsOn": [d for d in FUNCTION_DEPENDENCIES if d not in referenced]
+            "DependsOn": [d for d in depends_on if d not in referenced],
+            "Metadata": accepted_findings.checkov_metadata(_accepted_findings(function)),
+            "Properties": properties,
         }
-        if properties:
-            overrides[logical_id]["Properties"] = properties
+    return overrides
+
+
+def _accepted_findings(function: str) -> dict[str, str]:
+    """The scan findings accepted for a function, which depend on how Lambda invokes it."""
+    if function in {t.function for t in kinesis_triggers()}:
+        return accepted_findings.STREAM_FUNCTION
+    if function in {s.function for s in scheduled_functions()}:
+        return accepted_findings.SCHEDULED_FUNCTION
+    if function == API_HANDLER:
+        return accepted_findings.API_FUNCTION
+    raise InfraError(
+        f"function {function!r} is neither a stream, a scheduled nor the API function: "
+        "say in infra/accepted_findings.py which scan findings apply to it"
+    )
+
+
+def role_overrides(stage: str, config_path: Path = CONFIG_PATH) -> dict[str, Any]:
+    """Role logical id -> its policy with exact ARNs, replacing the one from the policy file."""
+    arns = template_arns(load_stage(stage, config_path).app_name, stage)
+    overrides = {}
+    for function, document in policies(arns).items():
+        role = role_logical_id(function)
+        # Chalice's policy name, so that the policy is replaced, not added.
+        policy = {"PolicyName": f"{role}Policy", "PolicyDocument": document}
+        overrides[role] = {"Properties": {"Policies": [policy]}}
     return overrides
 
 
@@ -119,8 +164,16 @@ def merge_template(stage: str, config_path: Path = CONFIG_PATH) -> dict[str, Any
         "Description": f"Wild Rydes real-time data processing (stage {stage})",
         "Parameters": fragment["Parameters"],
         "Conditions": fragment["Conditions"],
-        "Resources": {**fragment["Resources"], **function_overrides(stage, config_path)},
-        "Outputs": fragment["Outputs"],
+        "Resources": {
+            **fragment["Resources"],
+            **api_keys.template_resources(load_stage(stage, config_path)),
+            **function_overrides(stage, config_path),
+            **role_overrides(stage, config_path),
+            REST_API_ID: {
+                "Metadata": accepted_findings.checkov_metadata(accepted_findings.REST_API)
+            },
+        },
+        "Outputs": {**fragment["Outputs"], **api_keys.template_outputs()},
     }
 
 

@@ -14,9 +14,10 @@ from chalice.app import KinesisEventConfig, ScheduledEventConfig
 from chalice.utils import to_cfn_resource_name
 
 from app import app
+from infra import names as infra_names
 
 # Chalice's fixed name and logical ids for the function serving the REST API.
-API_HANDLER = "api_handler"
+API_HANDLER = infra_names.API_HANDLER_FUNCTION
 API_HANDLER_ID = "APIHandler"
 REST_API_ID = "RestAPI"
 
@@ -88,6 +89,11 @@ def scheduled_functions() -> tuple[ScheduledFunction, ...]:
                 )
             )
     return tuple(found)
+
+
+def role_logical_id(function: str) -> str:
+    """The logical id of a function's own role (`iam_policy_file`), e.g. `AggregateRole`."""
+    return to_cfn_resource_name(f"{function}_role")
 
 
 def function_logical_ids() -> dict[str, str]:

@@ -4,6 +4,11 @@
 // relative to the page's <base href>, which the server sets to the API's own
 // path. Every element is built with createElement(NS) and textContent:
 // unicorn names come from whoever sends records, so they are never markup.
+//
+// Deployed, those routes want an API key: a 403 (API Gateway's "Forbidden")
+// opens a form asking for it; the key is kept in sessionStorage (this tab
+// only) and sent as the `x-api-key` header, never in a URL. Locally
+// (`make up`) nothing is refused, so nothing is asked.
 
 const REFRESH_MS = 2000;
 const REQUEST_TIMEOUT_MS = 8000;
@@ -103,6 +108,32 @@ function ago(ms) {
   return `${Math.round(hours / 24)} days ago`;
 }
 
+// ---------------------------------------------------------------- the API key
+
+const KEY_STORAGE = "wildrydes.apiKey";
+const KEY_SHAPE = /^[\x21-\x7e]{1,512}$/; // printable ASCII without spaces: a header value
+
+function storedKey() {
+  try {
+    const key = sessionStorage.getItem(KEY_STORAGE);
+    return key !== null && KEY_SHAPE.test(key) ? key : null;
+  } catch {
+    return null; // storage disabled: the key lasts as long as the page
+  }
+}
+
+function storeKey(key) {
+  try {
+    if (key === null) sessionStorage.removeItem(KEY_STORAGE);
+    else sessionStorage.setItem(KEY_STORAGE, key);
+  } catch {
+    // Storage disabled: keep it in memory only.
+  }
+}
+
+let apiKey = storedKey();
+let keyWanted = false; // the API refused a request for want of a (valid) key
+
 // ---------------------------------------------------------------- the API
 
 class ApiError extends Error {
@@ -117,12 +148,14 @@ async function getJson(path) {
   const timer = setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS);
   try {
     let response;
+    const headers = { Accept: "application/json" };
+    if (apiKey !== null) headers["x-api-key"] = apiKey;
     try {
       response = await fetch(path, {
         signal: controller.signal,
         cache: "no-store",
         credentials: "same-origin",
-        headers: { Accept: "application/json" },
+        headers,
       });
     } catch {
       throw new ApiError(0, "no answer");
@@ -147,6 +180,9 @@ async function getJson(path) {
 
 function describeProblem(error) {
   if (error.status === 0) return "API unreachable";
+  if (error.status === 403) {
+    return error.refusedKey ? "The API refused this API key" : "The API needs an API key";
+  }
   if (error.status >= 500) return `The API answered with an error (${error.status}: ${error.message})`;
   if (error.status >= 400) return `The API refused the request (${error.status}: ${error.message})`;
   return `The API's answer was not understood (${error.message})`;
@@ -226,7 +262,70 @@ function lowWords(row) {
   return [...new Set(words)];
 }
 
+// A 403 means a missing or wrong key: ask for one, and stop polling until it is given.
+function keyRefused(error) {
+  if (!(error instanceof ApiError) || error.status !== 403) return false;
+  error.refusedKey = apiKey !== null;
+  if (apiKey !== null) {
+    apiKey = null; // a refused key is of no further use
+    storeKey(null);
+  }
+  keyWanted = true;
+  return true;
+}
+
+function renderKey() {
+  const panel = $("key-panel");
+  const wasHidden = panel.hidden;
+  panel.hidden = !keyWanted;
+  $("key-status").hidden = keyWanted || apiKey === null;
+  if (keyWanted && wasHidden) {
+    setText($("key-reason"), problem && problem.refusedKey
+      ? "The API refused the key this tab had: enter the current one."
+      : "This API answers only requests that carry its API key.");
+    // Take the focus only from nobody (or from the button that just went away).
+    const focused = document.activeElement;
+    if (focused === null || focused === document.body || focused.id === "key-forget") {
+      $("key-input").focus();
+    }
+  }
+}
+
+function useKey(event) {
+  event.preventDefault(); // never a navigation: the key must not reach a URL
+  const input = $("key-input");
+  const key = input.value.trim();
+  if (!KEY_SHAPE.test(key)) {
+    setText($("key-error"), "An API key is one word of letters, digits and symbols, no spaces.");
+    input.focus();
+    return;
+  }
+  setText($("key-error"), "");
+  input.value = "";
+  apiKey = key;
+  storeKey(key);
+  keyWanted = false;
+  problem = null;
+  renderKey();
+  refreshNow();
+  if (selected !== null) loadHistory();
+}
+
+function forgetKey() {
+  apiKey = null;
+  storeKey(null);
+  renderKey();
+  refreshNow(); // deployed, this is refused and the form asks again
+}
+
 // ---------------------------------------------------------------- refresh loop
+
+let refreshTimer = null;
+
+function refreshNow() {
+  clearTimeout(refreshTimer);
+  refresh();
+}
 
 async function refresh() {
   try {
@@ -242,12 +341,15 @@ async function refresh() {
   } catch (error) {
     problem = error instanceof ApiError ? error : new ApiError(0, String(error));
   }
-  setTimeout(refresh, REFRESH_MS);
+  clearTimeout(refreshTimer);
+  // Waiting for a key, polling would only be refused again: the form restarts it.
+  if (!keyRefused(problem)) refreshTimer = setTimeout(refresh, REFRESH_MS);
   render();
 }
 
 function render() {
   const at = now();
+  renderKey();
   renderBanner();
   renderMap(at);
   renderHeader(at);
@@ -259,6 +361,10 @@ function renderBanner() {
   const banner = $("banner");
   if (problem === null) {
     if (banner.textContent !== "") banner.replaceChildren();
+    return;
+  }
+  if (keyWanted) {
+    setText(banner, `${describeProblem(problem)}: enter it below to see the fleet.`);
     return;
   }
   const since = Number.isFinite(lastGood)
@@ -762,6 +868,11 @@ async function loadHistory() {
     historyError = error instanceof ApiError ? error : new ApiError(0, String(error));
   }
   renderHistory();
+  if (keyRefused(historyError)) {
+    problem = historyError;
+    render(); // the form; history resumes when a key is given
+    return;
+  }
   historyTimer = setTimeout(loadHistory, HISTORY_REFRESH_MS);
 }
 
@@ -924,6 +1035,8 @@ for (const button of fleetTable.querySelectorAll("thead button")) {
   button.addEventListener("click", () => setSort(button.dataset.sort));
 }
 $("history-close").addEventListener("click", closeHistory);
+$("key-form").addEventListener("submit", useKey);
+$("key-forget").addEventListener("click", forgetKey);
 document.addEventListener("keydown", (event) => {
   if (event.key === "Escape" && selected !== null) closeHistory();
 });

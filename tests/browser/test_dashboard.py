@@ -438,3 +438,94 @@ def test_the_banner_says_when_the_api_is_unreachable_and_clears_itself(
     expect(page.locator("#updated")).not_to_have_text(updated or "")
     expect(page.locator("#fleet tbody tr")).to_have_count(len(console.names))
     assert page.evaluate("window.sameDocument") is True  # no reload
+
+
+# An API key as API Gateway makes them: 40 letters and digits.
+API_KEY = "Wr7q" * 10
+DATA_ROUTE = re.compile(r"/(unicorns|alerts)(/|\?|$)")
+
+
+def test_locally_no_api_key_is_asked_for_or_sent(page: Page, console: Console) -> None:
+    keys: list[str | None] = []
+    page.on("request", lambda request: keys.append(request.headers.get("x-api-key")))
+    open_console(page, console)
+
+    expect(page.locator("#key-panel")).to_be_hidden()
+    expect(page.locator("#key-status")).to_be_hidden()
+    assert keys and set(keys) == {None}
+
+
+def test_a_refused_request_asks_for_the_api_key_which_travels_only_as_a_header(
+    page: Page, console: Console
+) -> None:
+    # API Gateway on AWS: the data routes answer 403 unless the header has the key.
+    sent: list[tuple[str, str | None]] = []
+
+    def gateway(route: Route) -> None:
+        key = route.request.headers.get("x-api-key")
+        sent.append((route.request.url, key))
+        if key == API_KEY:
+            route.fallback()
+        else:
+            route.fulfill(status=403, json={"message": "Forbidden"})
+
+    urls: list[str] = []
+    page.on("request", lambda request: urls.append(request.url))
+    page.route(DATA_ROUTE, gateway)
+    page.goto(console.url)
+
+    form = page.get_by_role("region", name="API key needed")
+    expect(form).to_be_visible()
+    expect(page.locator("#banner")).to_have_text(
+        "The API needs an API key: enter it below to see the fleet."
+    )
+    field = page.get_by_label("API key", exact=True)
+    expect(field).to_be_focused()
+    expect(field).to_have_attribute("type", "password")
+    screenshot(page, "api-key.png")
+    poor = [
+        (t["text"], round(contrast(t["colour"], t["background"]), 2))
+        for t in page.evaluate(TEXT_COLOURS)
+        if contrast(t["colour"], t["background"]) < 4.5
+    ]
+    assert poor == []
+
+    # Not a key at all: said so, nothing sent.
+    field.fill("two words")
+    page.get_by_role("button", name="Use this key").click()
+    expect(page.locator("#key-error")).to_contain_text("no spaces")
+    # A wrong key: refused by the API, asked for again.
+    field.fill("not-the-key-" + "x" * 28)
+    page.get_by_role("button", name="Use this key").click()
+    expect(page.locator("#banner")).to_have_text(
+        "The API refused this API key: enter it below to see the fleet."
+    )
+    expect(page.locator("#key-reason")).to_have_text(
+        "The API refused the key this tab had: enter the current one."
+    )
+    # The right one, by keyboard.
+    field.fill(API_KEY)
+    field.press("Enter")
+    expect(form).to_be_hidden()
+    expect(page.locator("#fleet tbody tr")).to_have_count(len(console.names))
+    expect(page.locator("#banner")).to_be_empty()
+    expect(page.locator("#key-status")).to_contain_text("Using an API key in this tab.")
+    assert page.evaluate("sessionStorage.getItem('wildrydes.apiKey')") == API_KEY
+    # The history is a data route too.
+    page.get_by_role("rowheader", name=console.names[0], exact=True).click()
+    expect(page.locator("#chart-distance rect.bar").first).to_be_visible(timeout=HISTORY_WAIT_MS)
+    assert any("/summaries?" in url and key == API_KEY for url, key in sent)
+
+    # The tab keeps it across a reload; nothing is asked.
+    page.reload()
+    expect(page.locator("#fleet tbody tr")).to_have_count(len(console.names))
+    expect(form).to_be_hidden()
+
+    # Forgotten, it is gone and asked for again.
+    page.get_by_role("button", name="Forget the key").click()
+    expect(form).to_be_visible()
+    expect(field).to_be_focused()
+    assert page.evaluate("sessionStorage.getItem('wildrydes.apiKey')") is None
+
+    assert urls and not [url for url in urls if API_KEY in url]
+    assert API_KEY not in page.url

@@ -1,10 +1,11 @@
 """The `chalice deploy` path, step by step and whole, against moto.
 
-moto's CloudFormation skips Firehose, Glue, Athena and SNS subscriptions: the
-supporting stack still completes and its outputs still resolve. The `chalice`
-program cannot reach an in-process moto, so `FakeChalice` does on moto what
-`chalice deploy` and `chalice delete` do on AWS (functions, mappings, and the
-record in `.chalice/deployed/<stage>.json`).
+moto's CloudFormation skips Firehose, Glue, Athena, SNS subscriptions and the
+bucket, topic and queue policies: the supporting stack still completes and its
+outputs still resolve. The `chalice` program cannot reach an in-process moto,
+so `FakeChalice` does on moto what `chalice deploy` and `chalice delete` do on
+AWS (functions, mappings, the REST API with its stage, and the record in
+`.chalice/deployed/<stage>.json`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import pytest
 
 from chalicelib import names
 from infra import names as infra_names
+from infra.api_keys import ensure_api_key, remove_api_key
 from infra.deploy import (
     apply_event_source_settings,
     deploy,
@@ -77,6 +79,8 @@ class FakeChalice:
             for resource in deployed_resources(self.config_path, stage).values():
                 if resource["resource_type"] == "lambda_function":
                     lambda_client.delete_function(FunctionName=resource["lambda_arn"])
+                elif resource["resource_type"] == "rest_api":
+                    boto3.client("apigateway").delete_rest_api(restApiId=resource["rest_api_id"])
             deployed.unlink()
 
     def _environment(self, stage: str, function: str) -> dict[str, str]:
@@ -154,11 +158,23 @@ class FakeChalice:
             {
                 "name": "rest_api",
                 "resource_type": "rest_api",
-                "rest_api_id": "abc123",
-                "rest_api_url": API_URL,
+                "rest_api_id": rest_api(),
+                "rest_api_url": API_URL,  # what the URL looks like; its id is moto's
             }
         )
         return resources
+
+
+def rest_api(stage: str = "api") -> str:
+    """A REST API with a key-requiring method deployed to `stage`, as Chalice leaves it."""
+    apigateway = boto3.client("apigateway")
+    api = apigateway.create_rest_api(name="wildrydes")["id"]
+    root = apigateway.get_resources(restApiId=api)["items"][0]["id"]
+    method = {"restApiId": api, "resourceId": root, "httpMethod": "GET"}
+    apigateway.put_method(**method, authorizationType="NONE", apiKeyRequired=True)
+    apigateway.put_integration(**method, type="MOCK")
+    apigateway.create_deployment(restApiId=api, stageName=stage)
+    return str(api)
 
 
 @pytest.fixture
@@ -317,12 +333,14 @@ def test_deploy_then_destroy_a_stage(aws: None, config_path: Path) -> None:
     chalice = FakeChalice(config_path)
     cloudformation = boto3.client("cloudformation")
     lambda_client = boto3.client("lambda")
+    apigateway = boto3.client("apigateway")
     progress: list[str] = []
 
     deploy(
         "dev",
         cloudformation=cloudformation,
         lambda_client=lambda_client,
+        apigateway=apigateway,
         chalice=chalice,
         alert_email="ops@example.com",
         config_path=config_path,
@@ -360,16 +378,27 @@ def test_deploy_then_destroy_a_stage(aws: None, config_path: Path) -> None:
     assert mapping["TumblingWindowInSeconds"] == 60
     assert mapping["DestinationConfig"] == {"OnFailure": {"Destination": QUEUE_ARN}}
     assert [line for line in progress if line.startswith("[")] == [
-        f"[1/4] supporting resources: stack {STACK}",
-        f"[2/4] recording ALERT_TOPIC_ARN, ARCHIVE_BUCKET in {config_path}",
-        "[3/4] chalice deploy --stage dev",
-        "[4/4] event-source settings and the API's URL",
+        f"[1/5] supporting resources: stack {STACK}",
+        f"[2/5] recording ALERT_TOPIC_ARN, ARCHIVE_BUCKET in {config_path}",
+        "[3/5] chalice deploy --stage dev",
+        "[4/5] event-source settings and the API's URL",
+        "[5/5] the API key of the data routes: wildrydes-dev",
     ]
+    (plan,) = apigateway.get_usage_plans()["items"]
+    rest_api_id = deployed["rest_api"]["rest_api_id"]
+    assert plan["apiStages"] == [{"apiId": rest_api_id, "stage": "api"}]
+    (key,) = apigateway.get_usage_plan_keys(usagePlanId=plan["id"])["items"]
+    assert key["name"] == "wildrydes-dev"
+    # The user is told the key's id and how to read its value, never the value.
+    command = f"aws apigateway get-api-key --api-key {key['id']} --include-value"
+    assert any(command in line for line in progress)
+    assert not any(key["value"] in line for line in progress)
 
     progress.clear()
     destroy(
         "dev",
         cloudformation=cloudformation,
+        apigateway=apigateway,
         chalice=chalice,
         config_path=config_path,
         echo=progress.append,
@@ -384,7 +413,10 @@ def test_deploy_then_destroy_a_stage(aws: None, config_path: Path) -> None:
     ] == []
     assert not boto3.client("kinesis").list_streams()["StreamNames"]
     boto3.client("s3").head_bucket(Bucket=BUCKET)  # retained
-    assert f"aws s3 rb s3://{BUCKET} --force" in progress[-1]
+    assert apigateway.get_usage_plans()["items"] == []
+    assert apigateway.get_api_keys()["items"] == []
+    assert f"aws s3 rb s3://{BUCKET} --force" in progress[-2]
+    assert "aws kms schedule-key-deletion --key-id arn:aws:kms:" in progress[-1]
 
 
 def test_a_bad_stage_setting_fails_before_anything_is_deployed(
@@ -402,8 +434,57 @@ def test_a_bad_stage_setting_fails_before_anything_is_deployed(
             "dev",
             cloudformation=cloudformation,
             lambda_client=boto3.client("lambda"),
+            apigateway=boto3.client("apigateway"),
             chalice=FakeChalice(config_path),
             config_path=config_path,
             echo=print,
         )
     assert cloudformation.list_stacks()["StackSummaries"] == []
+
+
+def test_the_api_key_is_made_once_and_its_plan_follows_a_new_rest_api(aws: None) -> None:
+    apigateway = boto3.client("apigateway")
+    first_api = rest_api()
+    progress: list[str] = []
+
+    key_id = ensure_api_key(apigateway, "wildrydes-dev", first_api, "api", echo=progress.append)
+    again = ensure_api_key(apigateway, "wildrydes-dev", first_api, "api", echo=progress.append)
+    second_api = rest_api()  # the API made again, e.g. after `chalice delete`
+    moved = ensure_api_key(apigateway, "wildrydes-dev", second_api, "api", echo=progress.append)
+
+    assert key_id == again == moved
+    assert [k["id"] for k in apigateway.get_api_keys()["items"]] == [key_id]
+    (plan,) = apigateway.get_usage_plans()["items"]
+    assert {(s["apiId"], s["stage"]) for s in plan["apiStages"]} == {
+        (first_api, "api"),
+        (second_api, "api"),
+    }
+    assert plan["throttle"] == {"rateLimit": 10.0, "burstLimit": 20}
+    assert plan["quota"]["limit"] == 500_000 and plan["quota"]["period"] == "DAY"
+    assert [k["id"] for k in apigateway.get_usage_plan_keys(usagePlanId=plan["id"])["items"]] == [
+        key_id
+    ]
+    assert progress == [
+        "  created API key wildrydes-dev",
+        f"  created usage plan wildrydes-dev on {first_api}/api",
+        "  updated usage plan wildrydes-dev",
+    ]
+
+
+def test_removing_the_api_key_frees_the_stages_first_and_is_idempotent(aws: None) -> None:
+    apigateway = boto3.client("apigateway")
+    api = rest_api()
+    ensure_api_key(apigateway, "wildrydes-dev", api, "api", echo=print)
+    ensure_api_key(apigateway, "wildrydes-prod", api, "api", echo=print)
+    calls: list[str] = []
+    apigateway.meta.events.register(
+        "before-call.apigateway.*", lambda model, **_: calls.append(model.name)
+    )
+
+    assert remove_api_key(apigateway, "wildrydes-dev", echo=print)
+    assert not remove_api_key(apigateway, "wildrydes-dev", echo=print)
+
+    assert [p["name"] for p in apigateway.get_usage_plans()["items"]] == ["wildrydes-prod"]
+    assert [k["name"] for k in apigateway.get_api_keys()["items"]] == ["wildrydes-prod"]
+    # AWS refuses to delete a plan that still holds a stage.
+    assert calls.index("UpdateUsagePlan") < calls.index("DeleteUsagePlan")

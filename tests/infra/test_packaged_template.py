@@ -23,6 +23,8 @@ from infra.template import (
 pytestmark = pytest.mark.slow
 
 FAILURE_QUEUE_ARN = {"Fn::GetAtt": ["FailureQueue", "Arn"]}
+DATA_KEY = {"Ref": "DataKey"}
+DATA_KEY_ARN = {"Fn::GetAtt": ["DataKey", "Arn"]}
 
 
 def of_type(resources: dict[str, Any], kind: str) -> dict[str, Any]:
@@ -42,7 +44,9 @@ def test_parameters_alert_email_and_shard_count(sam: dict[str, Any]) -> None:
     }
 
 
-def test_both_streams_encrypted_with_a_day_of_retention(resources: dict[str, Any]) -> None:
+def test_both_streams_encrypted_with_the_key_and_a_day_of_retention(
+    resources: dict[str, Any],
+) -> None:
     streams = {
         r["Properties"]["Name"]: r["Properties"]
         for r in of_type(resources, "AWS::Kinesis::Stream").values()
@@ -50,10 +54,7 @@ def test_both_streams_encrypted_with_a_day_of_retention(resources: dict[str, Any
     assert set(streams) == {names.RAW_STREAM, names.SUMMARY_STREAM}
     for stream in streams.values():
         assert stream["RetentionPeriodHours"] == 24
-        assert stream["StreamEncryption"] == {
-            "EncryptionType": "KMS",
-            "KeyId": "alias/aws/kinesis",
-        }
+        assert stream["StreamEncryption"] == {"EncryptionType": "KMS", "KeyId": DATA_KEY}
     assert streams[names.RAW_STREAM]["ShardCount"] == {"Ref": "ShardCount"}
 
 
@@ -64,7 +65,7 @@ def test_both_streams_encrypted_with_a_day_of_retention(resources: dict[str, Any
         (names.STATUS_TABLE, [("Name", "HASH")]),
     ],
 )
-def test_tables_keys_on_demand_with_point_in_time_recovery(
+def test_tables_keys_on_demand_encrypted_with_point_in_time_recovery(
     resources: dict[str, Any], table: str, keys: list[tuple[str, str]]
 ) -> None:
     (props,) = [
@@ -78,12 +79,18 @@ def test_tables_keys_on_demand_with_point_in_time_recovery(
     }
     assert props["BillingMode"] == "PAY_PER_REQUEST"
     assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert props["SSESpecification"] == {
+        "SSEEnabled": True,
+        "SSEType": "KMS",
+        "KMSMasterKeyId": DATA_KEY_ARN,
+    }
 
 
 def test_alert_topic_and_email_subscription_only_with_an_address(
     resources: dict[str, Any],
 ) -> None:
     assert resources["AlertTopic"]["Properties"]["TopicName"] == names.ALERT_TOPIC
+    assert resources["AlertTopic"]["Properties"]["KmsMasterKeyId"] == DATA_KEY
     subscription = resources["AlertEmailSubscription"]
     assert subscription["Condition"] == "HasAlertEmail"
     assert subscription["Properties"] == {
@@ -101,7 +108,13 @@ def test_archive_bucket_is_private_encrypted_and_outlives_the_stack(
     props = bucket["Properties"]
     assert props["BucketName"] == {"Fn::Sub": "wildrydes-archive-${AWS::AccountId}-${AWS::Region}"}
     (rule,) = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
-    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    assert rule == {
+        "ServerSideEncryptionByDefault": {
+            "SSEAlgorithm": "aws:kms",
+            "KMSMasterKeyID": DATA_KEY_ARN,
+        },
+        "BucketKeyEnabled": True,
+    }
     assert set(props["PublicAccessBlockConfiguration"].values()) == {True}
     assert len(props["PublicAccessBlockConfiguration"]) == 4
 
@@ -122,6 +135,7 @@ def test_firehose_archives_the_raw_stream_every_minute_under_raw(
     assert s3["ErrorOutputPrefix"] == "firehose-errors/"
     assert s3["BufferingHints"] == {"IntervalInSeconds": 60, "SizeInMBs": 5}
     assert s3["CompressionFormat"] == "UNCOMPRESSED"
+    assert s3["EncryptionConfiguration"] == {"KMSEncryptionConfig": {"AWSKMSKeyARN": DATA_KEY_ARN}}
 
 
 def test_firehose_role_reads_only_the_raw_stream_and_writes_only_its_prefixes(
@@ -145,6 +159,9 @@ def test_firehose_role_reads_only_the_raw_stream_and_writes_only_its_prefixes(
         {"Fn::Sub": "${ArchiveBucket.Arn}/firehose-errors/*"},
     ]
     assert "s3:PutObject" not in statements["FindArchive"]["Action"]
+    # Decrypt for the stream's records, a data key for the archive's objects.
+    assert statements["UseDataKey"]["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert statements["UseDataKey"]["Resource"] == DATA_KEY_ARN
 
 
 def test_glue_table_reads_the_archive_as_json_with_hourly_projection(
@@ -195,6 +212,10 @@ def test_athena_workgroup_enforces_results_in_the_archive_bucket(
     assert configuration["ResultConfiguration"]["OutputLocation"] == {
         "Fn::Sub": "s3://${ArchiveBucket}/athena-results/"
     }
+    assert configuration["ResultConfiguration"]["EncryptionConfiguration"] == {
+        "EncryptionOption": "SSE_KMS",
+        "KmsKey": DATA_KEY_ARN,
+    }
 
 
 def test_the_four_questions_are_named_queries_with_the_files_sql(
@@ -218,7 +239,8 @@ def test_failure_queue_keeps_messages_two_weeks_encrypted(resources: dict[str, A
     props = resources["FailureQueue"]["Properties"]
     assert props["QueueName"] == "wildrydes-stream-failures"
     assert props["MessageRetentionPeriod"] == 14 * 24 * 3600
-    assert props["SqsManagedSseEnabled"] is True
+    assert props["KmsMasterKeyId"] == DATA_KEY
+    assert "SqsManagedSseEnabled" not in props
 
 
 def event(resources: dict[str, Any], logical_id: str) -> dict[str, Any]:

@@ -6,10 +6,11 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from infra.policies import policies, policy_files, write_policies
+from infra.policies import policies, policy_files, template_arns, write_policies
 from infra.stages import PROJECT_DIR
 
 
@@ -76,3 +77,29 @@ def test_the_check_command_passes_on_the_committed_files() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_the_files_name_the_key_by_its_alias_as_its_id_is_generated() -> None:
+    for function, policy in policies().items():
+        (key,) = [s for s in policy["Statement"] if s["Sid"] == "UseDataKey"]
+        assert key["Resource"] == "arn:*:kms:*:*:key/*", function
+        assert key["Condition"] == {
+            "ForAnyValue:StringEquals": {"kms:ResourceAliases": "alias/wildrydes"}
+        }
+
+
+def test_the_files_name_each_stages_log_group_of_the_function() -> None:
+    (logs,) = [s for s in policies()["persist"]["Statement"] if s["Sid"] == "Logs"]
+    assert logs["Resource"] == [
+        f"arn:*:logs:*:*:log-group:/aws/lambda/wildrydes-{stage}-persist:*"
+        for stage in ("dev", "local", "prod")
+    ]
+
+
+def test_the_packaged_roles_grant_what_the_files_grant() -> None:
+    def actions(policy: dict[str, Any]) -> dict[str, Any]:
+        return {s["Sid"]: s["Action"] for s in policy["Statement"]}
+
+    exact = policies(template_arns("wildrydes", "dev"))
+    for function, policy in policies().items():
+        assert actions(exact[function]) == actions(policy), function

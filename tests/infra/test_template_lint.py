@@ -75,3 +75,16 @@ def test_translated_template_has_no_cfn_lint_findings(translated: dict[str, Any]
 def test_packaged_template_has_no_cfn_lint_findings(sam: dict[str, Any]) -> None:
     # cfn-lint runs its own SAM transform on the file as packaged.
     assert findings(as_after_cloudformation_package(sam)) == []
+
+
+def test_the_usage_plan_waits_for_the_stage_sam_makes(translated: dict[str, Any]) -> None:
+    resources = translated["Resources"]
+    (stage,) = [
+        logical_id
+        for logical_id, r in resources.items()
+        if r["Type"] == "AWS::ApiGateway::Stage" and r["Properties"]["StageName"] == "api"
+    ]
+    # A Ref to the stage: CloudFormation makes the plan after it.
+    assert resources["ApiUsagePlan"]["Properties"]["ApiStages"] == [
+        {"ApiId": {"Ref": "RestAPI"}, "Stage": {"Ref": stage}}
+    ]

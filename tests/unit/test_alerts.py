@@ -37,7 +37,10 @@ def test_the_alert_tells_who_what_when_where_and_how_to_look_closer() -> None:
     assert "MagicPoints:   140  (ok, threshold 100)" in body
     assert "Reported at:   2026-11-22 14:05:01.000 UTC" in body
     assert "Position:      40.751000, -73.982000" in body
-    assert f"curl '{API}unicorns/Shadowfax/summaries?from=2026-11-22T13:35:01.000Z'" in body
+    assert (
+        f"""curl -H "x-api-key: $API_KEY" '{API}unicorns/Shadowfax/summaries"""
+        "?from=2026-11-22T13:35:01.000Z'" in body
+    )
     assert "one more message when both vitals are back at or above 100" in body
     assert alert.attributes == {
         "unicorn": "Shadowfax",
@@ -59,7 +62,7 @@ def test_the_recovery_says_when_the_incident_started_and_how_long_it_lasted() ->
 
 def test_without_an_api_url_the_hint_still_shows_the_path() -> None:
     alert = render(transitions()[0], 100, None)
-    assert "curl '$API_URL/unicorns/Shadowfax'" in alert.message
+    assert """curl -H "x-api-key: $API_KEY" '$API_URL/unicorns/Shadowfax'""" in alert.message
 
 
 def test_names_are_quoted_in_urls_and_long_subjects_are_cut() -> None:
