@@ -7,9 +7,10 @@ exposed by Chalice's event class.
 
 from __future__ import annotations
 
-import base64
-from collections.abc import Mapping
+from binascii import a2b_base64
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from chalicelib.windows import Window
@@ -30,26 +31,38 @@ class StreamRecord:
 class KinesisBatch:
     """One invocation's worth of records from one shard."""
 
-    records: list[StreamRecord]
+    raw_records: Sequence[Mapping[str, Any]]  # as in the event: see `records`
     shard_id: str
     stream_arn: str
     window: Window | None
     state: Mapping[str, Any] | None
     final: bool
 
+    @cached_property
+    def records(self) -> list[StreamRecord]:
+        """The records with their data decoded, made on first use.
+
+        `aggregate` reads `raw_records` instead and makes a StreamRecord only
+        for a record it rejects: on its hot path the objects cost more than
+        the rest of the work on a valid record.
+        """
+        return [stream_record(r) for r in self.raw_records]
+
+
+def stream_record(raw: Mapping[str, Any]) -> StreamRecord:
+    """One record of the event's `Records`, its data decoded."""
+    kinesis = raw["kinesis"]
+    return StreamRecord(
+        kinesis["sequenceNumber"],
+        kinesis["partitionKey"],
+        a2b_base64(kinesis["data"]),
+        float(kinesis["approximateArrivalTimestamp"]),
+    )
+
 
 def read_batch(event: Mapping[str, Any]) -> KinesisBatch:
     """The batch in a Lambda Kinesis event (plain or tumbling-window)."""
     raw_records = event.get("Records") or []
-    records = [
-        StreamRecord(
-            r["kinesis"]["sequenceNumber"],
-            r["kinesis"]["partitionKey"],
-            base64.b64decode(r["kinesis"]["data"]),
-            float(r["kinesis"]["approximateArrivalTimestamp"]),
-        )
-        for r in raw_records
-    ]
     shard_id = event.get("shardId")
     if shard_id is None and raw_records:
         shard_id = raw_records[0]["eventID"].split(":", 1)[0]
@@ -58,7 +71,7 @@ def read_batch(event: Mapping[str, Any]) -> KinesisBatch:
         stream_arn = raw_records[0]["eventSourceARN"]
     window = event.get("window")
     return KinesisBatch(
-        records=records,
+        raw_records=raw_records,
         shard_id=shard_id or "unknown-shard",
         stream_arn=stream_arn or "",
         window=Window.from_event(window) if window else None,

@@ -13,11 +13,16 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
+from chalicelib.records import MAX_DISTANCE, MAX_NAME_LENGTH, MAX_POINTS, is_valid_name
 from chalicelib.timestamps import is_status_time
 
 SummaryKey = tuple[str, str]
+
+# A part covers one shard's window: at most 1000 records/s for 900 s.
+MAX_SAMPLES = 1_000_000
+MAX_SUMMARY_ID_LENGTH = 256  # shard id, ":", sequence number
 
 
 class InvalidSummary(ValueError):
@@ -89,17 +94,35 @@ _NUMBERS = ("Distance", "Latitude", "Longitude")
 _TIMES = ("StatusTime", "WindowEnd", "FirstStatusTime", "LastStatusTime")
 
 
+def _reject_constant(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+_decode = json.JSONDecoder(parse_constant=_reject_constant).decode
+
+
 def parse_row(data: bytes) -> Summary:
-    """The summary in a record of the summary stream, or InvalidSummary."""
+    """The summary in a record of the summary stream, or InvalidSummary.
+
+    Besides the types, the values must be ones `aggregate` can produce: a row
+    that passed with, say, a NaN distance or a 3000-character name would fail
+    every write to DynamoDB and hold its shard until Lambda gave up on it.
+    """
     try:
-        row = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as err:
-        raise InvalidSummary(f"not UTF-8 JSON ({err})") from None
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise InvalidSummary(f"not UTF-8 ({err.reason} at byte {err.start})") from None
+    try:
+        row = _decode(text)
+    except ValueError as err:
+        raise InvalidSummary(f"not JSON ({err})") from None
     except RecursionError:
         raise InvalidSummary("not JSON (nested too deeply)") from None
     if type(row) is not dict:
         raise InvalidSummary("not a JSON object")
-    return summary_from_row(row, [row.get("SummaryId")])
+    summary = summary_from_row(row, [row.get("SummaryId")])
+    _check_values(summary)
+    return summary
 
 
 def summary_from_row(row: dict[str, Any], summary_ids: Iterable[object]) -> Summary:
@@ -117,8 +140,11 @@ def summary_from_row(row: dict[str, Any], summary_ids: Iterable[object]) -> Summ
         if type(row.get(field)) is not int:
             raise InvalidSummary(f"{field} must be an integer")
     for field in _NUMBERS:
-        if type(row.get(field)) not in (int, float):
+        value = row.get(field)
+        if type(value) not in (int, float):
             raise InvalidSummary(f"{field} must be a number")
+        if type(value) is int and not -(2**1023) < value < 2**1023:
+            raise InvalidSummary(f"{field} must be a number, got an integer too large for one")
     return Summary(
         name=row["Name"],
         status_time=row["StatusTime"],
@@ -135,6 +161,46 @@ def summary_from_row(row: dict[str, Any], summary_ids: Iterable[object]) -> Summ
         longitude=float(row["Longitude"]),
         summary_ids=ids,
     )
+
+
+def _check_values(s: Summary) -> None:
+    # Only for rows off the stream: items read back from the table were
+    # checked on their way in, and merged parts may add up beyond one part.
+    (summary_id,) = s.summary_ids
+    if len(summary_id) > MAX_SUMMARY_ID_LENGTH:
+        _bad(f"SummaryId must be at most {MAX_SUMMARY_ID_LENGTH} characters")
+    if not is_valid_name(s.name):
+        _bad(f"Name must be 1 to {MAX_NAME_LENGTH} printable characters, not only spaces")
+    if not s.status_time < s.window_end:
+        _bad(f"WindowEnd must be later than StatusTime, got {s.window_end!r}")
+    if not s.first_status_time <= s.last_status_time:
+        _bad("FirstStatusTime must not be later than LastStatusTime")
+    if not 1 <= s.samples <= MAX_SAMPLES:
+        _bad(f"SampleCount must be from 1 to {MAX_SAMPLES}, got {_shown(s.samples)}")
+    for vital, low, high in (
+        ("MagicPoints", s.min_magic, s.max_magic),
+        ("HealthPoints", s.min_health, s.max_health),
+    ):
+        if not 0 <= low <= high <= MAX_POINTS:
+            _bad(
+                f"Min{vital} and Max{vital} must be from 0 to {MAX_POINTS}, "
+                f"the minimum not above the maximum, got {_shown(low)} and {_shown(high)}"
+            )
+    if not 0 <= s.distance <= s.samples * MAX_DISTANCE:
+        _bad(f"Distance must be from 0 to {MAX_DISTANCE:g} m a sample, got {s.distance!r}")
+    if not -90 <= s.latitude <= 90:
+        _bad(f"Latitude must be from -90 to 90, got {s.latitude!r}")
+    if not -180 <= s.longitude <= 180:
+        _bad(f"Longitude must be from -180 to 180, got {s.longitude!r}")
+
+
+def _bad(reason: str) -> NoReturn:
+    raise InvalidSummary(reason)
+
+
+def _shown(value: int) -> str:
+    shown = str(value)
+    return shown if len(shown) <= 20 else f"{shown[:17]}..."
 
 
 def merge(existing: Summary | None, incoming: Iterable[Summary]) -> Summary | None:

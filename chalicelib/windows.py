@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from chalicelib.records import Reading
+from chalicelib.records import Reading, ReadingFields
 from chalicelib.summaries import Summary
 from chalicelib.timestamps import format_status_time, parse_instant
 
@@ -78,38 +78,54 @@ class WindowState:
 
     def add(self, reading: Reading, sequence_number: str) -> None:
         """Fold one reading in. Records of a shard arrive in sequence order."""
-        entry = self.unicorns.get(reading.name)
-        if entry is None:
-            self.unicorns[reading.name] = [
-                1,
-                reading.distance,
-                reading.magic,
-                reading.magic,
-                reading.health,
-                reading.health,
-                sequence_number,
-                reading.status_time,
+        self.add_fields(
+            (
+                reading.name,
                 reading.status_time,
                 reading.latitude,
                 reading.longitude,
+                reading.distance,
+                reading.health,
+                reading.magic,
+            ),
+            sequence_number,
+        )
+
+    def add_fields(self, fields: ReadingFields, sequence_number: str) -> None:
+        """Fold in one reading given as `records.read_fields` returns it (aggregate's hot path)."""
+        name, status_time, latitude, longitude, distance, health, magic = fields
+        entry = self.unicorns.get(name)
+        if entry is None:
+            self.unicorns[name] = [
+                1,
+                distance,
+                magic,
+                magic,
+                health,
+                health,
+                sequence_number,
+                status_time,
+                status_time,
+                latitude,
+                longitude,
             ]
             return
         entry[SAMPLES] += 1
-        entry[DISTANCE] += reading.distance
-        if reading.magic < entry[MIN_MAGIC]:
-            entry[MIN_MAGIC] = reading.magic
-        elif reading.magic > entry[MAX_MAGIC]:
-            entry[MAX_MAGIC] = reading.magic
-        if reading.health < entry[MIN_HEALTH]:
-            entry[MIN_HEALTH] = reading.health
-        elif reading.health > entry[MAX_HEALTH]:
-            entry[MAX_HEALTH] = reading.health
-        if reading.status_time < entry[FIRST_TIME]:
-            entry[FIRST_TIME] = reading.status_time
-        if reading.status_time >= entry[LAST_TIME]:
-            entry[LAST_TIME] = reading.status_time
-            entry[LATITUDE] = reading.latitude
-            entry[LONGITUDE] = reading.longitude
+        entry[DISTANCE] += distance
+        if magic < entry[MIN_MAGIC]:
+            entry[MIN_MAGIC] = magic
+        elif magic > entry[MAX_MAGIC]:
+            entry[MAX_MAGIC] = magic
+        if health < entry[MIN_HEALTH]:
+            entry[MIN_HEALTH] = health
+        elif health > entry[MAX_HEALTH]:
+            entry[MAX_HEALTH] = health
+        if status_time < entry[FIRST_TIME]:
+            entry[FIRST_TIME] = status_time
+        if status_time >= entry[LAST_TIME]:
+            entry[LAST_TIME] = status_time
+            entry[LATITUDE] = latitude
+            entry[LONGITUDE] = longitude
 
     def summaries(self, window: Window, shard_id: str) -> list[Summary]:
         """One summary row per unicorn seen in the window, in name order."""

@@ -19,6 +19,8 @@ from tests.lambda_events import kinesis_event, kinesis_record
 from tests.readings import reading
 
 MINUTE_ZERO = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+# After the readings' StatusTimes: one stamped more than 5 minutes after its arrival is refused.
+ARRIVAL = datetime(2026, 11, 22, 14, 10, tzinfo=UTC).timestamp()
 
 
 def get(client: Client, path: str) -> tuple[int, dict[str, Any]]:
@@ -29,7 +31,7 @@ def get(client: Client, path: str) -> tuple[int, dict[str, Any]]:
 def report(*readings: Any) -> dict[str, Any]:
     return kinesis_event(
         [
-            kinesis_record(encode_reading(r), str(n + 1), r.name, 1795000000.0 + n)
+            kinesis_record(encode_reading(r), str(n + 1), r.name, ARRIVAL + n)
             for n, r in enumerate(readings)
         ]
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -21,9 +22,12 @@ from tests.lambda_events import kinesis_event, kinesis_record
 from tests.readings import reading
 
 sequence = iter(range(1, 10**6))
+# After the reports' StatusTimes (14:05 to 14:08): a report stamped more than
+# 5 minutes after its arrival is refused.
+ARRIVAL = datetime(2026, 11, 22, 14, 10, tzinfo=UTC).timestamp()
 
 
-def reports(*points: tuple[str, int, int], arrival: float = 1000.0) -> dict[str, Any]:
+def reports(*points: tuple[str, int, int], arrival: float = ARRIVAL) -> dict[str, Any]:
     """A batch of (name, health, magic) reports, one second apart per unicorn."""
     records = []
     seconds: dict[str, int] = {}
@@ -93,7 +97,8 @@ def test_an_unwell_unicorn_gets_one_alert_then_silence_then_one_recovery(
     (alert,) = first
     assert alert["Subject"] == "[Wild Rydes] Shadowfax: HealthPoints below 100"
     assert "HealthPoints 99, below the alert threshold of 100" in alert["Message"]
-    assert f"curl '{API_URL}unicorns/Shadowfax/summaries?from=" in alert["Message"]
+    assert f"'{API_URL}unicorns/Shadowfax/summaries?from=" in alert["Message"]
+    assert 'curl -H "x-api-key: $API_KEY"' in alert["Message"]
     assert alert["MessageAttributes"]["unicorn"] == {"Type": "String", "Value": "Shadowfax"}
     assert alert["MessageAttributes"]["kind"] == {"Type": "String", "Value": "alert"}
     assert alert["MessageAttributes"]["vital"]["Type"] == "String.Array"

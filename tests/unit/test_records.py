@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from chalicelib.records import InvalidRecord, encode_reading, parse_reading
+from chalicelib.records import InvalidRecord, encode_reading, parse_reading, read_fields
 from tests.readings import reading, record_json
 
 
@@ -88,3 +88,38 @@ def test_a_long_bad_value_is_shortened_in_the_reason() -> None:
     with pytest.raises(InvalidRecord) as caught:
         parse_reading(encoded(record_json(Latitude="y" * 500)))
     assert len(caught.value.reason) < 150
+
+
+@pytest.mark.parametrize(
+    ("padding", "reason"),
+    [
+        ((b" \t\r\n", b"\r\n \t"), None),  # JSON whitespace either side is still JSON
+        ((b"", b"x"), "not JSON (Extra data"),
+        ((b"", b"{}"), "not JSON (Extra data"),
+        ((b"", b"\x0b"), "not JSON (Extra data"),  # whitespace to Python, not to JSON
+    ],
+)
+def test_only_json_whitespace_may_surround_the_document(
+    padding: tuple[bytes, bytes], reason: str | None
+) -> None:
+    data = padding[0] + encoded(record_json()) + padding[1]
+    if reason is None:
+        assert parse_reading(data) == reading()
+    else:
+        with pytest.raises(InvalidRecord, match=reason.replace("(", r"\(")):
+            parse_reading(data)
+
+
+def test_read_fields_is_the_reading_as_a_tuple_in_field_order() -> None:
+    data = encoded(record_json(Latitude=40, HealthPoints=99))
+    parsed = parse_reading(data)
+    assert read_fields(data) == (
+        parsed.name,
+        parsed.status_time,
+        40.0,
+        parsed.longitude,
+        parsed.distance,
+        99,
+        parsed.magic,
+    )
+    assert type(read_fields(data)[2]) is float

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chalicelib.timestamps import (
     format_status_time,
@@ -33,11 +36,57 @@ def test_status_time_has_milliseconds_and_sorts_as_time() -> None:
         ("2026-02-30 14:05:09.123", False),
         ("2026-11-22 14:05:09.1234", False),
         ("2026-11-22 14:05:09.12Z", False),
+        ("2026-W47-7 14:05:09.123", False),
+        ("2026-11-22 14:05:09.\u0661\u0662\u0663", False),
         ("", False),
     ],
 )
 def test_is_status_time(text: str, expected: bool) -> None:
     assert is_status_time(text) is expected
+
+
+STATUS_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}")
+TEMPLATES = (
+    "2026-11-22 14:05:09.123",
+    "2024-02-29 23:59:59.999",
+    "2026-W47-7 14:05:09.123",  # an ISO week date, which fromisoformat accepts
+    "2026-11-22T14:05:09.123+00:00",
+)
+
+
+def _reference(text: str) -> bool:
+    """The rule spelled out: the exact layout in ASCII digits, and a real instant."""
+    if not STATUS_TIME.fullmatch(text):
+        return False
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+@st.composite
+def near_status_times(draw: st.DrawFn) -> str:
+    """A StatusTime-like text with a few characters replaced, inserted or removed."""
+    text = list(draw(st.sampled_from(TEMPLATES)))
+    for _ in range(draw(st.integers(1, 4))):
+        position = draw(st.integers(0, len(text)))
+        character = draw(st.sampled_from("0123456789-:. TWZ+,x\u0663\u00a0\n"))
+        change = draw(st.sampled_from(("replace", "insert", "delete")))
+        if change == "insert" or position == len(text):
+            text.insert(position, character)
+        elif change == "replace":
+            text[position] = character
+        else:
+            del text[position]
+    return "".join(text)
+
+
+@settings(max_examples=2000)
+@given(near_status_times())
+def test_is_status_time_takes_exactly_the_layout_and_real_instants(text: str) -> None:
+    # is_status_time leaves most of the checking to fromisoformat, for speed.
+    assert is_status_time(text) is _reference(text)
 
 
 @pytest.mark.parametrize(
