@@ -1,0 +1,292 @@
+"""AWS calls per 1,000 raw records, per stage, beside their floors.
+
+The real handlers run under moto (`mock_aws`), invoked by the local runtime's
+shard pollers exactly as the dev stage's mappings would invoke them (batch
+sizes, batching windows, 60 s tumbling windows with their final invocations),
+on simulated time so that minutes of traffic take seconds. The raw stream is
+the producer's fleet model in memory; the summary stream is moto's, so that
+persist reads what aggregate wrote. Every call is counted by a botocore event
+hook on the real clients the functions make (no patching).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from importlib import import_module
+from typing import Any
+
+import boto3
+from moto import mock_aws
+
+from bench.batches import SHARD_ID, Arrived, fleet_records
+from chalicelib import bootstrap, names
+from chalicelib.bootstrap import Services
+from chalicelib.clients import Clients
+from chalicelib.events import StreamRecord
+from chalicelib.records import Reading
+from chalicelib.settings import load_settings
+from chalicelib.vitals import Status, advance
+from infra.event_sources import event_source_settings
+from infra.triggers import kinesis_triggers
+from local.endpoint import ACCOUNT, REGION
+from local.invoke import FunctionSpec, Invoker, environment
+from local.mapping import MappingSettings, ShardPoller
+from local.shards import ShardReader
+
+STAGE = "dev"  # its mapping settings: 60 s windows, as on AWS by default
+UNICORNS = 100
+START = 1_795_000_020.0  # on a whole minute, so that windows hold whole minutes
+BUCKET = f"wildrydes-archive-{ACCOUNT}-{REGION}"
+ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "bench",
+    "AWS_SECRET_ACCESS_KEY": "bench",
+    "AWS_DEFAULT_REGION": REGION,
+    "ARCHIVE_BUCKET": BUCKET,
+    "API_URL": "https://example.execute-api.us-east-1.amazonaws.com/api/",
+    "LOG_LEVEL": "WARNING",
+}
+# What moves items, as opposed to reading them or making resources.
+WRITES = {
+    "dynamodb": ("BatchWriteItem", "PutItem", "UpdateItem", "DeleteItem"),
+    "kinesis": ("PutRecords", "PutRecord"),
+    "sns": ("Publish",),
+    "s3": ("PutObject",),
+}
+
+
+@dataclass
+class CallCounter:
+    """Counts API calls (and the items they carry) by the function making them."""
+
+    function: str = "-"
+    calls: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    items: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+
+    def __call__(self, event_name: str, params: dict[str, Any], **kwargs: Any) -> None:
+        service, operation = event_name.split(".")[1:]
+        key = (self.function, service, operation)
+        self.calls[key] += 1
+        if operation == "BatchWriteItem":
+            self.items[key] += sum(len(r) for r in params["RequestItems"].values())
+        elif operation == "PutRecords":
+            self.items[key] += len(params["Records"])
+        else:
+            self.items[key] += 1
+
+    def attributed(self, function: str, handler: Callable[..., Any]) -> Callable[..., Any]:
+        def run(event: dict[str, Any], context: Any) -> Any:
+            self.function = function
+            try:
+                return handler(event, context)
+            finally:
+                self.function = "-"
+
+        return run
+
+
+class TimedShard:
+    """The raw stream's shard in memory: a record can be read once it has arrived."""
+
+    shard_id = SHARD_ID
+    closed = False
+
+    def __init__(self, records: Sequence[StreamRecord]) -> None:
+        self.records = records
+        self.position = 0
+        self.now = 0.0
+
+    def read(self, limit: int = 10_000) -> list[StreamRecord]:
+        end = self.position
+        while end < len(self.records) and end - self.position < limit:
+            if self.records[end].arrival > self.now:
+                break
+            end += 1
+        found = list(self.records[self.position : end])
+        self.position = end
+        return found
+
+
+def run(*, quick: bool = False) -> dict[str, Any]:
+    seconds = 20 if quick else 120
+    arrived = fleet_records(UNICORNS, seconds, start=START)
+    with environment(ENVIRONMENT), mock_aws():
+        session = boto3.session.Session(region_name=REGION)
+        topic_arn = _create_resources(session)
+        counter = CallCounter()
+        counted = boto3.session.Session(region_name=REGION)
+        counted.events.register("before-parameter-build", counter)
+        with environment({"ALERT_TOPIC_ARN": topic_arn}):
+            bootstrap.install(Services(load_settings(), Clients(counted), sleep=lambda _: None))
+            try:
+                batches = _drive(arrived, session, counter)
+            finally:
+                bootstrap.reset()
+    return _report(arrived, counter, batches, seconds)
+
+
+def _create_resources(session: Any) -> str:
+    kinesis = session.client("kinesis")
+    for stream in (names.RAW_STREAM, names.SUMMARY_STREAM):
+        kinesis.create_stream(StreamName=stream, ShardCount=1)
+    dynamodb = session.client("dynamodb")
+    keys = {names.SUMMARY_TABLE: ("Name", "StatusTime"), names.STATUS_TABLE: ("Name",)}
+    for table, attributes in keys.items():
+        dynamodb.create_table(
+            TableName=table,
+            KeySchema=[
+                {"AttributeName": a, "KeyType": kind}
+                for a, kind in zip(attributes, ("HASH", "RANGE"), strict=False)
+            ],
+            AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"} for a in attributes],
+            BillingMode="PAY_PER_REQUEST",
+        )
+    session.client("s3").create_bucket(Bucket=BUCKET)
+    arn: str = session.client("sns").create_topic(Name=names.ALERT_TOPIC)["TopicArn"]
+    return arn
+
+
+def _drive(arrived: list[Arrived], session: Any, counter: CallCounter) -> Counter[str]:
+    """Run every mapping over the records on simulated time; unicorn-batches per function."""
+    app = import_module("app")
+    settings = event_source_settings(STAGE, failure_destination="")
+    kinesis = session.client("kinesis")
+    records = [a.record for a in arrived]
+    raw_shards: list[TimedShard] = []
+    pollers = []
+    unicorn_batches: Counter[str] = Counter()
+    for trigger in kinesis_triggers():
+        mapping = MappingSettings.from_definitions(
+            trigger.function,
+            trigger.stream,
+            {
+                "batch_size": trigger.batch_size,
+                "starting_position": trigger.starting_position,
+                "maximum_batching_window_in_seconds": trigger.maximum_batching_window_in_seconds,
+            },
+            {**settings[trigger.function], "DestinationConfig": {}},
+        )
+        handler = _counting_batches(
+            trigger.function,
+            counter.attributed(trigger.function, getattr(app, trigger.function)),
+            unicorn_batches,
+        )
+        deployed = f"wildrydes-{STAGE}-{trigger.function}"
+        spec = FunctionSpec(
+            name=trigger.function,
+            deployed_name=deployed,
+            arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{deployed}",
+            handler=handler,
+            timeout=300,
+        )
+        if trigger.stream == names.RAW_STREAM:
+            source: Any = TimedShard(records)
+            raw_shards.append(source)
+        else:
+            shard = kinesis.list_shards(StreamName=trigger.stream)["Shards"][0]["ShardId"]
+            source = ShardReader(kinesis, trigger.stream, shard, "TRIM_HORIZON")
+        arn = f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/{trigger.stream}"
+        pollers.append(
+            ShardPoller(mapping, spec, source, Invoker(), stream_arn=arn, region=REGION)
+        )
+    window = max(p.settings.tumbling_window for p in pollers)
+    now = records[0].arrival
+    end = records[-1].arrival + window + 10
+    while now < end or not all(p.idle for p in pollers):
+        for shard in raw_shards:
+            shard.now = now
+        due = min(p.poll(now) for p in pollers)
+        now = min(max(due, now + 0.001), now + 0.25)
+        if now > end + 120:
+            raise RuntimeError("the pipeline did not drain on simulated time")
+    return unicorn_batches
+
+
+def _counting_batches(
+    function: str, handler: Callable[..., Any], counts: Counter[str]
+) -> Callable[..., Any]:
+    def run(event: dict[str, Any], context: Any) -> Any:
+        counts[function] += len({r["kinesis"]["partitionKey"] for r in event["Records"]})
+        return handler(event, context)
+
+    return run
+
+
+def _incident_changes(readings: Sequence[Reading], threshold: int = 100) -> int:
+    """Alerts and recoveries the readings call for: one message each, at least."""
+    by_name: dict[str, list[Reading]] = defaultdict(list)
+    for reading in readings:
+        by_name[reading.name].append(reading)
+    changes = 0
+    for own in by_name.values():
+        status: Status | None = None
+        for reading in sorted(own, key=lambda r: r.status_time):
+            status, transitions = advance(status, [reading], threshold, 0.0)
+            changes += len(transitions)
+    return changes
+
+
+def _report(
+    arrived: list[Arrived], counter: CallCounter, unicorn_batches: Counter[str], seconds: int
+) -> dict[str, Any]:
+    records = len(arrived)
+    window = 60
+    unicorn_windows = len(
+        {(a.reading.name, math.floor(a.record.arrival / window)) for a in arrived}
+    )
+    windows = len({math.floor(a.record.arrival / window) for a in arrived})
+    floors = {
+        # (function, service, operation): (floor in items, what the floor is)
+        ("persist", "dynamodb", "BatchWriteItem"): (unicorn_windows, "one per unicorn-window"),
+        ("aggregate", "kinesis", "PutRecords"): (
+            unicorn_windows,
+            "one summary per unicorn-window",
+        ),
+        ("vitals", "dynamodb", "PutItem"): (
+            unicorn_batches["vitals"],
+            "one per unicorn per batch",
+        ),
+        ("vitals", "sns", "Publish"): (
+            _incident_changes([a.reading for a in arrived]),
+            "one per alert or recovery",
+        ),
+    }
+    rows: list[dict[str, Any]] = []
+    for key in sorted(counter.calls):
+        function, service, operation = key
+        floor, means = floors.get(key, (None, ""))
+        rows.append(
+            {
+                "function": function,
+                "service": service,
+                "operation": operation,
+                "write": operation in WRITES.get(service, ()),
+                "calls": counter.calls[key],
+                "items": counter.items[key],
+                "calls_per_1000_records": round(counter.calls[key] * 1000 / records, 2),
+                "items_per_1000_records": round(counter.items[key] * 1000 / records, 2),
+                "floor_items": floor,
+                "floor_items_per_1000_records": None
+                if floor is None
+                else round(floor * 1000 / records, 2),
+                "floor": means,
+            }
+        )
+    totals = Counter[str]()
+    for row in rows:
+        if row["write"]:
+            totals[f"{row['service']}_writes"] += row["calls"]
+    return {
+        "unicorns": UNICORNS,
+        "seconds": seconds,
+        "records": records,
+        "window_seconds": window,
+        "windows": windows,
+        "unicorn_windows": unicorn_windows,
+        "rows": rows,
+        "write_calls_per_1000_records": {
+            name: round(count * 1000 / records, 2) for name, count in sorted(totals.items())
+        },
+    }

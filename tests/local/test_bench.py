@@ -1,0 +1,75 @@
+"""`python -m bench --quick` runs every section and writes every figure.
+
+The figures themselves are measured, never judged here (timed assertions are
+flaky on shared cores): the test checks that the table is printed and the
+JSON has every key, so that `make bench` keeps working as the code changes.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.cli import SECTIONS
+from infra.stages import PROJECT_DIR
+
+pytestmark = pytest.mark.slow
+
+KEYS = {
+    "aggregate": {
+        "records",
+        "aggregate_us_per_record",
+        "aggregate_records_per_s",
+        "floor_stdlib_us_per_record",
+        "ratio_to_stdlib_floor",
+        "floor_json_loads_us_per_record",
+        "ratio_to_json_loads_floor",
+        "floor_orjson_us_per_record",
+        "target_ratio",
+    },
+    "aws_calls": {"records", "unicorns", "rows", "write_calls_per_1000_records"},
+    "latency": {"produced_to_email", "produced_to_status", "window_end_to_summary"},
+    "throughput": {"steps", "highest_sustained_rate"},
+    "cold_start": {
+        "import_app_ms",
+        "import_chalice_boto3_ms",
+        "ratio",
+        "beyond_chalice_boto3_ms",
+        "package_bytes",
+    },
+}
+
+
+def test_the_quick_bench_prints_the_table_and_writes_every_figure(tmp_path: Path) -> None:
+    output = tmp_path / "bench.json"
+    run = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--json", str(output)],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+    assert run.returncode == 0, run.stderr[-4000:]
+    figures = json.loads(output.read_text())
+    assert set(figures) == {"meta", *SECTIONS}
+    for section, keys in KEYS.items():
+        assert keys <= set(figures[section]), section
+    assert {"p50_s", "p99_s", "n"} <= set(figures["latency"]["produced_to_status"])
+    assert figures["aws_calls"]["rows"], "no AWS call was counted"
+    assert all(
+        {"rate", "achieved_rate", "max_lag_s"} <= set(s) for s in figures["throughput"]["steps"]
+    )
+    for heading in (
+        "aggregate's per-record path",
+        "AWS calls per 1,000",
+        "latency",
+        "sustains",
+        "cold start",
+    ):
+        assert heading in run.stdout
