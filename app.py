@@ -9,15 +9,25 @@ Deployed, the data routes require an API key (`x-api-key`; `infra/api_keys.py`
 makes it); the console's page and files and `/health` hold no data and stay open.
 """
 
+from collections.abc import Callable
 from typing import Any
 
-from chalice.app import Chalice, CloudWatchEvent, KinesisEvent, Rate, Response
+from chalice.app import Chalice, CloudWatchEvent, KinesisEvent, Rate, Request, Response
 
-from chalicelib import console, names
+from chalicelib import console, names, observability
 from chalicelib.bootstrap import services
 from chalicelib.events import remaining_ms
 
 app = Chalice(app_name="wildrydes")
+
+
+@app.middleware("all")
+def bind_invocation(event: Any, get_response: Callable[[Any], Any]) -> Any:
+    # Log lines and metrics carry the request id and function name. An HTTP
+    # event's `context` is API Gateway's; its Lambda context is the app's.
+    context = app.lambda_context if isinstance(event, Request) else event.context
+    with observability.bind(context):
+        return get_response(event)
 
 
 @app.on_kinesis_record(

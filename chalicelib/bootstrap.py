@@ -18,6 +18,7 @@ from chalicelib import names
 from chalicelib.clients import Clients
 from chalicelib.deadletter import DeadLetters
 from chalicelib.errors import ConfigurationError
+from chalicelib.observability import Metrics, configure_logging
 from chalicelib.pipeline import Aggregator, Persister, VitalsMonitor
 from chalicelib.publisher import AlertPublisher
 from chalicelib.settings import Settings, load_settings
@@ -45,6 +46,15 @@ class Services:
         self.sleep = sleep  # every retry pause goes through this
         self.clock = clock
 
+    def metrics(self, function: str) -> Metrics:
+        """An invocation's metrics, written to stdout if the settings turn them on."""
+        return Metrics(
+            function,
+            namespace=self.settings.metrics_namespace,
+            enabled=self.settings.metrics,
+            clock=self.clock,
+        )
+
     @cached_property
     def dead_letters(self) -> DeadLetters:
         return DeadLetters(self.clients.get("s3"), self.settings.archive_bucket)
@@ -62,11 +72,11 @@ class Services:
         emitter = KinesisWriter(
             self.clients.get("kinesis"), names.SUMMARY_STREAM, sleep=self.sleep
         )
-        return Aggregator(emitter, self.dead_letters)
+        return Aggregator(emitter, self.dead_letters, metrics=self.metrics)
 
     @cached_property
     def persister(self) -> Persister:
-        return Persister(self.summary_store, self.dead_letters)
+        return Persister(self.summary_store, self.dead_letters, metrics=self.metrics)
 
     @cached_property
     def vitals(self) -> VitalsMonitor:
@@ -82,6 +92,7 @@ class Services:
             self.settings.vitals_threshold,
             self.settings.api_url,
             clock=self.clock,
+            metrics=self.metrics,
         )
 
     @cached_property
@@ -96,6 +107,7 @@ class Services:
             self.settings.vitals_threshold,
             render,
             self.clock,
+            metrics=self.metrics,
         )
 
     @cached_property
@@ -119,6 +131,7 @@ def services() -> Services:
     settings = load_settings()
     if _services is None or _services.settings != settings:
         logging.getLogger("chalicelib").setLevel(settings.log_level)
+        configure_logging(settings.log_format)
         if _services is None:
             _services = Services(settings, Clients())
         else:

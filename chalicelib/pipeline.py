@@ -18,6 +18,7 @@ from chalicelib.alerts import render
 from chalicelib.deadletter import DeadLetters, Rejected
 from chalicelib.errors import ConfigurationError, PublishError, StoreError
 from chalicelib.events import KinesisBatch, StreamRecord, read_batch, stream_record
+from chalicelib.observability import Metrics, MetricsFactory, no_metrics
 from chalicelib.publisher import AlertPublisher
 from chalicelib.records import ArrivalCheck, InvalidRecord, Reading, parse_reading, read_fields
 from chalicelib.store import Pending, StatusRecord, StatusStore, SummaryStore
@@ -57,12 +58,28 @@ def _rejected(record: StreamRecord, reason: str) -> Rejected:
     )
 
 
+def _count_records(metrics: Metrics, batch: KinesisBatch, invalid: int) -> None:
+    metrics.count("RecordsIn", len(batch.raw_records))
+    metrics.count("InvalidRecords", invalid)
+    if batch.raw_records:
+        # A shard's records come in the order they arrived: the last is the newest.
+        newest = batch.raw_records[-1]["kinesis"]["approximateArrivalTimestamp"]
+        metrics.iterator_lag(float(newest))
+
+
 class Aggregator:
     """`aggregate`: per-unicorn statistics over tumbling windows of `wildrydes`."""
 
-    def __init__(self, emitter: KinesisWriter, dead_letters: DeadLetters) -> None:
+    def __init__(
+        self,
+        emitter: KinesisWriter,
+        dead_letters: DeadLetters,
+        *,
+        metrics: MetricsFactory = no_metrics,
+    ) -> None:
         self.emitter = emitter
         self.dead_letters = dead_letters
+        self.metrics = metrics
 
     def handle(self, event: Mapping[str, Any]) -> dict[str, Any]:
         batch = read_batch(event)
@@ -91,7 +108,10 @@ class Aggregator:
             # retried with the previous state and nothing is counted twice.
             _keep_rejected(self.dead_letters, "aggregate", batch, rejected)
             state.invalid += len(rejected)
+        metrics = self.metrics("aggregate")
+        _count_records(metrics, batch, len(rejected))
         if not batch.final:
+            metrics.flush()
             return {"state": state.to_state()}
         summaries = state.summaries(batch.window, batch.shard_id)
         self.emitter.put([(encode_row(s), s.name) for s in summaries])
@@ -103,15 +123,25 @@ class Aggregator:
             sum(s.samples for s in summaries),
             state.invalid,
         )
+        metrics.count("SummariesEmitted", len(summaries))
+        metrics.count("WindowsClosed")
+        metrics.flush()
         return {"state": {}}
 
 
 class Persister:
     """`persist`: summaries from `wildrydes-summary` into `UnicornSensorData`."""
 
-    def __init__(self, store: SummaryStore, dead_letters: DeadLetters) -> None:
+    def __init__(
+        self,
+        store: SummaryStore,
+        dead_letters: DeadLetters,
+        *,
+        metrics: MetricsFactory = no_metrics,
+    ) -> None:
         self.store = store
         self.dead_letters = dead_letters
+        self.metrics = metrics
 
     def handle(self, event: Mapping[str, Any]) -> dict[str, Any]:
         batch = read_batch(event)
@@ -143,6 +173,15 @@ class Persister:
             len(failed),
             len(rejected),
         )
+        metrics = self.metrics("persist")
+        metrics.count("SummariesIn", len(batch.records))
+        metrics.count("SummariesWritten", len(changed) - len(failed))
+        metrics.count("SummariesUnchanged", len(parts) - len(changed))
+        metrics.count("SummariesFailed", len(failed))
+        metrics.count("SummariesRejected", len(rejected))
+        if batch.records:
+            metrics.iterator_lag(batch.records[-1].arrival)
+        metrics.flush()
         return batch_item_failures({s for key in failed for s in sequences[key]})
 
 
@@ -169,6 +208,7 @@ class VitalsMonitor:
         *,
         clock: Callable[[], float] = time.time,
         claim_seconds: float = 120.0,
+        metrics: MetricsFactory = no_metrics,
     ) -> None:
         self.store = store
         self.publisher = publisher
@@ -176,6 +216,7 @@ class VitalsMonitor:
         self.api_url = api_url
         self.clock = clock
         self.claim_seconds = claim_seconds
+        self.metrics = metrics
 
     def handle(self, event: Mapping[str, Any], remaining_ms: int | None = None) -> dict[str, Any]:
         """Process one batch; `remaining_ms` is the invocation's time left at its start."""
@@ -198,16 +239,23 @@ class VitalsMonitor:
             readings[reading.name].append(reading)
             sequences[reading.name].add(record.sequence_number)
             seen_at[reading.name] = max(record.arrival, seen_at.get(reading.name, 0.0))
+        metrics = self.metrics("vitals")
+        _count_records(metrics, batch, invalid)
+        for name in ("StatusWrites", "AlertsSent", "RecoveriesSent"):
+            metrics.count(name, 0)  # present, as zero, in every invocation's line
         stored = self.store.get_many(readings)
         failed: set[str] = set()
         for name, unicorn_readings in readings.items():
             try:
-                self._update(name, unicorn_readings, seen_at[name], stored.get(name), claim)
+                self._update(
+                    name, unicorn_readings, seen_at[name], stored.get(name), claim, metrics
+                )
             except StoreError as err:
                 log.error("status of %r not updated: %s", name, err)
                 failed |= sequences[name]
         if invalid:
             log.info("vitals skipped %d invalid records of %s", invalid, batch.shard_id)
+        metrics.flush()
         return batch_item_failures(failed)
 
     def _update(
@@ -217,6 +265,7 @@ class VitalsMonitor:
         seen_at: float,
         record: StatusRecord | None,
         claim: float,
+        metrics: Metrics,
     ) -> None:
         for _ in range(self.RACE_ATTEMPTS):
             now = self.clock()
@@ -236,12 +285,13 @@ class VitalsMonitor:
             if new_status is None or (status is None and not owned):
                 return  # nothing newer than what is stored, nothing to send
             if self.store.save(new_status, outbox, record.version if record else None):
-                self._deliver(name, [outbox[i] for i in owned])
+                metrics.count("StatusWrites")
+                self._deliver(name, [outbox[i] for i in owned], metrics)
                 return
             record = self.store.get(name)  # another writer won: decide again
         raise StoreError(f"status of {name!r} kept changing during {self.RACE_ATTEMPTS} attempts")
 
-    def _deliver(self, name: str, pending: list[Pending]) -> None:
+    def _deliver(self, name: str, pending: list[Pending], metrics: Metrics) -> None:
         delivered = []
         for item in sorted(pending, key=lambda p: (p.notification.at, p.notification.kind)):
             notification = item.notification
@@ -251,6 +301,7 @@ class VitalsMonitor:
                 log.error("%s not sent, will retry later: %s", notification.id, err)
                 continue
             log.info("sent %s: %s", notification.kind, notification.subject)
+            metrics.count("AlertsSent" if notification.kind == "alert" else "RecoveriesSent")
             delivered.append(notification.id)
         if delivered:
             self.store.remove_from_outbox(name, delivered)

@@ -22,6 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib import names
 from chalicelib.errors import ArchiveError, ConfigurationError
+from chalicelib.observability import MetricsFactory, no_metrics
 from chalicelib.params import MAX_LIMIT, SummaryQuery
 from chalicelib.records import InvalidRecord, parse_reading
 from chalicelib.store import StatusStore, SummaryStore
@@ -194,6 +195,8 @@ class Reporter:
         render: Callable[[Report], str],
         clock: Callable[[], float],
         archive_budget: int = MAX_ARCHIVE_BYTES,
+        *,
+        metrics: MetricsFactory = no_metrics,
     ) -> None:
         self.statuses = statuses
         self.summaries = summaries
@@ -202,12 +205,14 @@ class Reporter:
         self.render = render
         self.clock = clock
         self.archive_budget = archive_budget
+        self.metrics = metrics
 
     def handle(self, event: dict[str, Any] | None) -> dict[str, Any]:
         end = period_end(event, self.clock)
         report = self.gather(end - PERIOD, end)
         html = self.render(report)
         key = report_key(end)
+        size = len(html.encode("utf-8"))
         self.archive.write(key, html, latest=False)
         self.archive.write(names.LATEST_REPORT, html, latest=True)
         result = {
@@ -217,7 +222,7 @@ class Reporter:
             "end": format_status_time(report.end),
             "unicorns": len(report.unicorns),
             "incidents": len(report.incidents),
-            "bytes": len(html.encode("utf-8")),
+            "bytes": size,
         }
         log.info(
             "report for %s to %s: %d unicorns, %d incidents, %d bytes, in %s",
@@ -228,6 +233,11 @@ class Reporter:
             result["bytes"],
             result["report"],
         )
+        metrics = self.metrics("report")
+        metrics.put("ReportBytes", size, "Bytes")
+        metrics.count("Unicorns", len(report.unicorns))
+        metrics.count("Incidents", len(report.incidents))
+        metrics.flush()
         return result
 
     def gather(self, start: datetime, end: datetime) -> Report:

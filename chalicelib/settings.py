@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from chalicelib.errors import ConfigurationError
+from chalicelib.observability import DEFAULT_NAMESPACE
 
 DEFAULT_THRESHOLD = 100
 
@@ -24,6 +25,15 @@ ARCHIVE_BUCKET_VARIABLE = "ARCHIVE_BUCKET"
 API_URL_VARIABLE = "API_URL"
 THRESHOLD_VARIABLE = "VITALS_THRESHOLD"
 LOG_LEVEL_VARIABLE = "LOG_LEVEL"
+# How the functions write logs and metrics: JSON lines and embedded-metric-format
+# lines by default in Lambda, plain text and no metrics elsewhere (tests, the
+# local runtime, whose stdout is the demo's output).
+LOG_FORMAT_VARIABLE = "LOG_FORMAT"
+METRICS_VARIABLE = "METRICS"
+METRICS_NAMESPACE_VARIABLE = "METRICS_NAMESPACE"
+# Set by Lambda's own runtime only: the local runtime sets AWS_LAMBDA_FUNCTION_NAME
+# and the like, but not this.
+EXECUTION_ENV_VARIABLE = "AWS_EXECUTION_ENV"
 # The operations console's optional map tiles: unset, the page makes no request
 # beyond its own API. A template such as https://tile.openstreetmap.org/{z}/{x}/{y}.png.
 MAP_TILES_URL_VARIABLE = "MAP_TILES_URL"
@@ -37,6 +47,9 @@ class Settings:
     vitals_threshold: int  # VITALS_THRESHOLD: alert below this many points
     api_url: str | None  # API_URL: base URL quoted in alert emails
     log_level: str  # LOG_LEVEL
+    log_format: str = "text"  # LOG_FORMAT: json or text (json by default in Lambda)
+    metrics: bool = False  # METRICS: on or off (on by default in Lambda)
+    metrics_namespace: str = DEFAULT_NAMESPACE  # METRICS_NAMESPACE
     map_tiles_url: str | None = None  # MAP_TILES_URL: {z}/{x}/{y} tiles under the console's map
     map_tiles_attribution: str | None = None  # MAP_TILES_ATTRIBUTION: their credit line
 
@@ -50,6 +63,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         vitals_threshold=_threshold(env.get(THRESHOLD_VARIABLE)),
         api_url=env.get(API_URL_VARIABLE) or None,
         log_level=_log_level(env.get(LOG_LEVEL_VARIABLE)),
+        log_format=_log_format(env.get(LOG_FORMAT_VARIABLE), in_lambda=_in_lambda(env)),
+        metrics=_switch(env.get(METRICS_VARIABLE), in_lambda=_in_lambda(env)),
+        metrics_namespace=_namespace(env.get(METRICS_NAMESPACE_VARIABLE)),
         map_tiles_url=_tiles_url(env.get(MAP_TILES_URL_VARIABLE)),
         map_tiles_attribution=env.get(MAP_TILES_ATTRIBUTION_VARIABLE) or None,
     )
@@ -74,6 +90,40 @@ def _log_level(text: str | None) -> str:
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigurationError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {text!r}")
     return level
+
+
+def _in_lambda(env: Mapping[str, str]) -> bool:
+    return env.get(EXECUTION_ENV_VARIABLE, "").startswith("AWS_Lambda_")
+
+
+def _log_format(text: str | None, *, in_lambda: bool) -> str:
+    if not text:
+        return "json" if in_lambda else "text"
+    log_format = text.lower()
+    if log_format not in ("json", "text"):
+        raise ConfigurationError(f"LOG_FORMAT must be json or text, got {text!r}")
+    return log_format
+
+
+def _switch(text: str | None, *, in_lambda: bool) -> bool:
+    if not text:
+        return in_lambda
+    value = text.lower()
+    if value not in ("on", "off"):
+        raise ConfigurationError(f"METRICS must be on or off, got {text!r}")
+    return value == "on"
+
+
+def _namespace(text: str | None) -> str:
+    if not text:
+        return DEFAULT_NAMESPACE
+    # CloudWatch's rule for a namespace; AWS/ is reserved for AWS's own.
+    if re.fullmatch(r"[A-Za-z0-9.\-_/#: ]{1,255}", text) is None or text.startswith("AWS/"):
+        raise ConfigurationError(
+            "METRICS_NAMESPACE must be 1 to 255 letters, digits or . - _ / # : and space, "
+            f"not starting with AWS/, got {text!r}"
+        )
+    return text
 
 
 def _tiles_url(text: str | None) -> str | None:
