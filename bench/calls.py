@@ -30,6 +30,7 @@ from chalicelib.records import Reading
 from chalicelib.settings import load_settings
 from chalicelib.vitals import Status, advance
 from infra.event_sources import event_source_settings
+from infra.resources import TABLE_KEYS, table_keys
 from infra.triggers import kinesis_triggers
 from local.endpoint import ACCOUNT, REGION
 from local.invoke import FunctionSpec, Invoker, environment
@@ -132,17 +133,8 @@ def _create_resources(session: Any) -> str:
     for stream in (names.RAW_STREAM, names.SUMMARY_STREAM):
         kinesis.create_stream(StreamName=stream, ShardCount=1)
     dynamodb = session.client("dynamodb")
-    keys = {names.SUMMARY_TABLE: ("Name", "StatusTime"), names.STATUS_TABLE: ("Name",)}
-    for table, attributes in keys.items():
-        dynamodb.create_table(
-            TableName=table,
-            KeySchema=[
-                {"AttributeName": a, "KeyType": kind}
-                for a, kind in zip(attributes, ("HASH", "RANGE"), strict=False)
-            ],
-            AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"} for a in attributes],
-            BillingMode="PAY_PER_REQUEST",
-        )
+    for table in TABLE_KEYS:
+        dynamodb.create_table(TableName=table, BillingMode="PAY_PER_REQUEST", **table_keys(table))
     session.client("s3").create_bucket(Bucket=BUCKET)
     arn: str = session.client("sns").create_topic(Name=names.ALERT_TOPIC)["TopicArn"]
     return arn

@@ -279,17 +279,26 @@ def _streams() -> dict[str, Any]:
     }
 
 
+# Each table's key: the partition key, then the sort key if it has one.
+TABLE_KEYS = {names.SUMMARY_TABLE: ("Name", "StatusTime"), names.STATUS_TABLE: ("Name",)}
+
+
+def table_keys(name: str) -> dict[str, Any]:
+    """A table's `KeySchema` and `AttributeDefinitions`, as CreateTable takes them."""
+    keys = list(zip(TABLE_KEYS[name], ("HASH", "RANGE"), strict=False))
+    return {
+        "KeySchema": [{"AttributeName": key, "KeyType": kind} for key, kind in keys],
+        "AttributeDefinitions": [{"AttributeName": key, "AttributeType": "S"} for key, _ in keys],
+    }
+
+
 def _tables() -> dict[str, Any]:
-    def table(name: str, hash_key: str, range_key: str | None = None) -> dict[str, Any]:
-        keys = [(hash_key, "HASH")] + ([(range_key, "RANGE")] if range_key else [])
+    def table(name: str) -> dict[str, Any]:
         return {
             "Type": "AWS::DynamoDB::Table",
             "Properties": {
                 "TableName": name,
-                "AttributeDefinitions": [
-                    {"AttributeName": key, "AttributeType": "S"} for key, _ in keys
-                ],
-                "KeySchema": [{"AttributeName": key, "KeyType": kind} for key, kind in keys],
+                **table_keys(name),
                 "BillingMode": "PAY_PER_REQUEST",
                 "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
                 "SSESpecification": {
@@ -301,8 +310,8 @@ def _tables() -> dict[str, Any]:
         }
 
     return {
-        SUMMARY_TABLE_ID: table(names.SUMMARY_TABLE, "Name", "StatusTime"),
-        STATUS_TABLE_ID: table(names.STATUS_TABLE, "Name"),
+        SUMMARY_TABLE_ID: table(names.SUMMARY_TABLE),
+        STATUS_TABLE_ID: table(names.STATUS_TABLE),
     }
 
 

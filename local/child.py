@@ -42,6 +42,22 @@ def spawn(
         )
 
 
+def stop_process(
+    process: subprocess.Popen[Any] | None,
+    how: signal.Signals = signal.SIGTERM,
+    timeout: float = 10.0,
+) -> None:
+    """Ask `process` to stop with `how`, and kill it if it has not within `timeout` s."""
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(how)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def main(argv: Sequence[str]) -> None:
     """Become `argv` with default SIGINT and a SIGTERM if the parent dies."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -12,7 +12,6 @@ import json
 import os
 import re
 import signal
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ from chalicelib.timestamps import from_epoch
 from infra.named_queries import named_queries
 from infra.resources import ARCHIVE_BUCKET_OUTPUT
 from local import report as reporting
-from local.child import spawn
+from local.child import spawn, stop_process
 from local.endpoint import client_environment
 from local.sql import Param, Sources, SqlError, run_named
 from local.stack import LocalStack, StackOptions
@@ -72,13 +71,7 @@ class Producer:
         return self.process.poll() is None
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)  # the producer stops with its summary
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, signal.SIGINT)  # the producer stops with its summary
 
     def summary(self) -> dict[str, Any]:
         """What the producer said it did, from its first and last lines."""

@@ -10,6 +10,7 @@ process dies first.
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -18,7 +19,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from local.child import spawn
+from local.child import spawn, stop_process
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 4566
@@ -106,11 +107,4 @@ class Endpoint:
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, signal.SIGTERM, timeout=5)

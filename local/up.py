@@ -23,7 +23,7 @@ from typing import TextIO
 from chalicelib import names
 from infra.resources import ARCHIVE_BUCKET_OUTPUT
 from infra.stages import PROJECT_DIR
-from local.child import spawn
+from local.child import spawn, stop_process
 from local.endpoint import HOST, EndpointError, client_environment, port_free
 from local.stack import API_PORT, LocalStack, StackOptions
 
@@ -40,17 +40,6 @@ class UpOptions:
 
 def _child(command: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
     return spawn(command, log=log, env=env, cwd=PROJECT_DIR)
-
-
-def _stop(process: subprocess.Popen[bytes] | None, how: signal.Signals) -> None:
-    if process is None or process.poll() is not None:
-        return
-    process.send_signal(how)
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def _wait_for_api(url: str, api: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
@@ -134,8 +123,8 @@ def run_up(options: UpOptions, *, out: TextIO = sys.stdout) -> int:
         say("stopping: producer, API, runtime, endpoint ...")
         return 0
     finally:
-        _stop(producer, signal.SIGINT)
-        _stop(api, signal.SIGTERM)
+        stop_process(producer, signal.SIGINT)
+        stop_process(api, signal.SIGTERM)
         stack.stop()
         signal.signal(signal.SIGTERM, previous)
         say("stopped")

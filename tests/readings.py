@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.records import Reading
 from chalicelib.summaries import Summary
+from chalicelib.timestamps import format_status_time
 
 # One unicorn's first 20 s of the 14:05 window, as one partial summary.
 SUMMARY = Summary(
@@ -24,6 +26,26 @@ SUMMARY = Summary(
     longitude=-73.98,
     summary_ids=frozenset({"shardId-000000000000:100"}),
 )
+
+
+def minute_summary(name: str, start: datetime, number: int, distance: float = 1800.0) -> Summary:
+    """A whole minute of one healthy unicorn from `start`, its `number`-th, as one summary."""
+    return Summary(
+        name=name,
+        status_time=format_status_time(start),
+        distance=distance,
+        min_magic=140,
+        max_magic=150,
+        min_health=130,
+        max_health=150,
+        samples=60,
+        window_end=format_status_time(start + timedelta(minutes=1)),
+        first_status_time=format_status_time(start),
+        last_status_time=format_status_time(start + timedelta(seconds=59)),
+        latitude=40.75,
+        longitude=-73.98,
+        summary_ids=frozenset({f"s:{name}:{number}"}),
+    )
 
 
 def reading(

@@ -31,7 +31,7 @@ import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Dialog, Page, Route, sync_playwright
 
 from infra.stages import PROJECT_DIR
-from local.child import spawn
+from local.child import spawn, stop_process
 from local.endpoint import HOST, client_environment, free_port
 from local.stack import LocalStack, StackOptions
 from producer.fleet import Fleet, fleet_names
@@ -62,17 +62,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-
-
-def _stop(process: subprocess.Popen[bytes] | None, how: signal.Signals) -> None:
-    if process is None or process.poll() is not None:
-        return
-    process.send_signal(how)
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def _answers(url: str) -> bool:
@@ -113,7 +102,7 @@ class ApiServer:
             time.sleep(0.2)
 
     def stop(self) -> None:
-        _stop(self.process, signal.SIGTERM)
+        stop_process(self.process, signal.SIGTERM)
         self.process = None
 
     @property
@@ -227,7 +216,7 @@ def console(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Itera
         yield Console(api, names, _fleet_unwell() | {HOSTILE_NAME})
     finally:
         for process in producers:
-            _stop(process, signal.SIGINT)
+            stop_process(process, signal.SIGINT)
         if api is not None:
             api.stop()
         stack.stop()

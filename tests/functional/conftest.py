@@ -17,6 +17,7 @@ from chalicelib import bootstrap, names
 from chalicelib.bootstrap import Services
 from chalicelib.clients import Clients
 from chalicelib.settings import load_settings
+from infra.resources import TABLE_KEYS, table_keys
 from tests.lambda_events import REGION
 from tests.streams import read_stream
 
@@ -85,24 +86,10 @@ def aws(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
         for stream in (names.RAW_STREAM, names.SUMMARY_STREAM):
             kinesis.create_stream(StreamName=stream, ShardCount=1)
         dynamodb = session.client("dynamodb")
-        dynamodb.create_table(
-            TableName=names.SUMMARY_TABLE,
-            KeySchema=[
-                {"AttributeName": "Name", "KeyType": "HASH"},
-                {"AttributeName": "StatusTime", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "Name", "AttributeType": "S"},
-                {"AttributeName": "StatusTime", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        dynamodb.create_table(
-            TableName=names.STATUS_TABLE,
-            KeySchema=[{"AttributeName": "Name", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "Name", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        for table in TABLE_KEYS:
+            dynamodb.create_table(
+                TableName=table, BillingMode="PAY_PER_REQUEST", **table_keys(table)
+            )
         session.client("s3").create_bucket(Bucket=ARCHIVE_BUCKET)
         sns = session.client("sns")
         topic_arn = sns.create_topic(Name=names.ALERT_TOPIC)["TopicArn"]

@@ -13,10 +13,9 @@ from chalice.test import Client
 from chalicelib import bootstrap, names
 from chalicelib.records import encode_reading
 from chalicelib.summaries import Summary
-from chalicelib.timestamps import format_status_time
 from tests.functional.conftest import Aws
 from tests.lambda_events import kinesis_event, kinesis_record
-from tests.readings import reading
+from tests.readings import minute_summary, reading
 
 MINUTE_ZERO = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 # After the readings' StatusTimes: one stamped more than 5 minutes after its arrival is refused.
@@ -38,28 +37,10 @@ def report(*readings: Any) -> dict[str, Any]:
 
 
 def minutes(name: str, count: int) -> list[Summary]:
-    rows = []
-    for n in range(count):
-        start = MINUTE_ZERO + timedelta(minutes=n)
-        rows.append(
-            Summary(
-                name=name,
-                status_time=format_status_time(start),
-                distance=1800.0 + n,
-                min_magic=140,
-                max_magic=150,
-                min_health=130,
-                max_health=150,
-                samples=60,
-                window_end=format_status_time(start + timedelta(minutes=1)),
-                first_status_time=format_status_time(start),
-                last_status_time=format_status_time(start + timedelta(seconds=59)),
-                latitude=40.75,
-                longitude=-73.98,
-                summary_ids=frozenset({f"s:{name}:{n}"}),
-            )
-        )
-    return rows
+    return [
+        minute_summary(name, MINUTE_ZERO + timedelta(minutes=n), n, distance=1800.0 + n)
+        for n in range(count)
+    ]
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ from chalicelib.summaries import Summary
 from chalicelib.timestamps import format_status_time
 from tests.functional.conftest import Aws
 from tests.lambda_events import kinesis_event, kinesis_record
+from tests.readings import minute_summary
 
 PROPERTY = settings(
     max_examples=100,
@@ -45,23 +46,7 @@ ERROR_CODES = {400: "InvalidParameter", 404: "UnicornNotFound"}
 
 
 def summary(name: str, minute: int) -> Summary:
-    start = FIRST_MINUTE + timedelta(minutes=minute)
-    return Summary(
-        name=name,
-        status_time=format_status_time(start),
-        distance=1800.0,
-        min_magic=140,
-        max_magic=150,
-        min_health=130,
-        max_health=150,
-        samples=60,
-        window_end=format_status_time(start + timedelta(minutes=1)),
-        first_status_time=format_status_time(start),
-        last_status_time=format_status_time(start + timedelta(seconds=59)),
-        latitude=40.75,
-        longitude=-73.98,
-        summary_ids=frozenset({f"s:{name}:{minute}"}),
-    )
+    return minute_summary(name, FIRST_MINUTE + timedelta(minutes=minute), minute)
 
 
 def report(client: Client, names: list[str], first_seq: int = 1) -> None:

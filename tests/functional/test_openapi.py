@@ -26,7 +26,6 @@ from __future__ import annotations
 import copy
 import json
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -61,8 +60,9 @@ from chalicelib.records import MAX_NAME_LENGTH, Reading, encode_reading
 from chalicelib.settings import load_settings
 from chalicelib.summaries import Summary
 from chalicelib.timestamps import format_status_time
+from infra.resources import TABLE_KEYS, table_keys
 from infra.stages import PROJECT_DIR
-from local.child import spawn
+from local.child import spawn, stop_process
 from local.endpoint import HOST, client_environment, free_port
 from tests.functional.conftest import Aws
 from tests.lambda_events import kinesis_event, kinesis_record
@@ -471,13 +471,7 @@ def chalice_local(aws_env: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
             time.sleep(0.2)
         yield api
     finally:
-        if process is not None and process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_process(process)
         bootstrap.reset()
         endpoint.stop()
 
@@ -485,24 +479,8 @@ def chalice_local(aws_env: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 def create_resources(session: boto3.session.Session) -> str:
     """The tables the API reads and the topic `vitals` needs to seed them; the topic ARN."""
     dynamodb = session.client("dynamodb")
-    dynamodb.create_table(
-        TableName=names.SUMMARY_TABLE,
-        KeySchema=[
-            {"AttributeName": "Name", "KeyType": "HASH"},
-            {"AttributeName": "StatusTime", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "Name", "AttributeType": "S"},
-            {"AttributeName": "StatusTime", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    dynamodb.create_table(
-        TableName=names.STATUS_TABLE,
-        KeySchema=[{"AttributeName": "Name", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "Name", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    for table in TABLE_KEYS:
+        dynamodb.create_table(TableName=table, BillingMode="PAY_PER_REQUEST", **table_keys(table))
     topic: str = session.client("sns").create_topic(Name=names.ALERT_TOPIC)["TopicArn"]
     return topic
 
