@@ -74,6 +74,10 @@ def _parser() -> argparse.ArgumentParser:
     deploy_.add_argument(
         "--alert-email", help="subscribe this address to vitals alerts (kept on later deploys)"
     )
+    deploy_.add_argument(
+        "--operations-email",
+        help="subscribe this address to the pipeline's alarms (kept on later deploys)",
+    )
     deploy_.set_defaults(run=_deploy)
 
     destroy = command("destroy", "delete a stage: chalice delete, then the supporting stack")
@@ -130,6 +134,7 @@ def _deploy(args: argparse.Namespace) -> None:
         apigateway=apigateway,
         chalice=chalice_runner(PROJECT_DIR),
         alert_email=args.alert_email,
+        operations_email=args.operations_email,
         config_path=CONFIG_PATH,
         echo=echo,
     )

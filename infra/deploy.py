@@ -31,7 +31,9 @@ from infra.chalice_cli import ChaliceRunner
 from infra.errors import InfraError
 from infra.event_sources import event_source_settings, mapping_update_kwargs
 from infra.jsonedit import set_values
+from infra.monitoring import DASHBOARD_OUTPUT, OPERATIONS_EMAIL, OPERATIONS_TOPIC_OUTPUT
 from infra.resources import (
+    ALERT_EMAIL,
     ALERT_TOPIC_ID,
     ALERT_TOPIC_OUTPUT,
     ARCHIVE_BUCKET_ID,
@@ -40,7 +42,7 @@ from infra.resources import (
     FAILURE_QUEUE_ARN_OUTPUT,
 )
 from infra.stages import CONFIG_PATH, load_stage
-from infra.template import function_environment, render, supporting_template
+from infra.template import function_environment, stack_body, supporting_template
 from infra.triggers import KinesisTrigger, kinesis_triggers
 
 Echo = Callable[[str], None]
@@ -88,7 +90,7 @@ def ensure_stack(
             f"stack {name} failed to create earlier and cannot be updated; "
             "delete it (python -m infra destroy) and deploy again"
         )
-    body = render(dict(template))
+    body = stack_body(dict(template))
     declared = template.get("Parameters", {})
     capabilities = ["CAPABILITY_IAM"]
     if existing is None:
@@ -397,6 +399,7 @@ def deploy(
     apigateway: Any,
     chalice: ChaliceRunner,
     alert_email: str | None = None,
+    operations_email: str | None = None,
     config_path: Path = CONFIG_PATH,
     echo: Echo,
     sleep: Sleep = time.sleep,
@@ -406,7 +409,9 @@ def deploy(
     event_source_settings(stage, config_path=config_path)
     settings_of_stage = load_stage(stage, config_path)
     stack = settings_of_stage.resources_stack
-    parameters = {} if alert_email is None else {"AlertEmail": alert_email}
+    # Given ones only: a later deploy without them keeps the stack's values.
+    given = {ALERT_EMAIL: alert_email, OPERATIONS_EMAIL: operations_email}
+    parameters = {name: value for name, value in given.items() if value is not None}
 
     echo(f"[1/5] supporting resources: stack {stack}")
     outputs = ensure_stack(
@@ -453,6 +458,10 @@ def deploy(
             apigateway, name, rest_api_id, settings_of_stage.api_gateway_stage, echo=echo
         )
         echo(f"  API key id {key_id}; its value: {get_key_command(key_id)}")
+    if OPERATIONS_TOPIC_OUTPUT in outputs:
+        echo(f"  alarms notify {outputs[OPERATIONS_TOPIC_OUTPUT]}")
+    if DASHBOARD_OUTPUT in outputs:
+        echo(f"  dashboard {outputs[DASHBOARD_OUTPUT]}")
     echo(f"deployed stage {stage}")
 
 

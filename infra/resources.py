@@ -2,7 +2,8 @@
 
 Streams, tables, alert topic, archive (bucket, Firehose, Glue table, Athena
 workgroup and named queries), the mappings' failure queue, the functions' log
-groups, and the customer managed key that encrypts all of them at rest. The
+groups, the customer managed key that encrypts all of them at rest, and the
+alarms, operations topic and dashboard (`infra.monitoring`). The
 same fragment is merged into `chalice package`'s template and deployed on its
 own as the `chalice deploy` path's supporting stack; the local runtime
 provisions from it too. Plain dictionaries, one function per part of the system.
@@ -20,6 +21,8 @@ from typing import Any
 from chalicelib import names
 from infra import accepted_findings
 from infra import names as infra_names
+from infra.cfn import deny_without_tls, get_att, ref
+from infra.monitoring import monitoring_fragment
 from infra.named_queries import named_queries
 from infra.stages import CONFIG_PATH, Stage, load_stage
 from infra.triggers import function_logical_ids
@@ -140,9 +143,13 @@ JSON_SERDE_PARAMETERS = {"ignore.malformed.json": "true", "case.insensitive": "t
 def supporting_resources(stage: str, config_path: Path = CONFIG_PATH) -> dict[str, Any]:
     """Parameters, Conditions, Resources and Outputs of the supporting resources."""
     settings = load_stage(stage, config_path)
+    monitoring = monitoring_fragment(settings, key=ref(DATA_KEY_ID))
     return {
-        "Parameters": _parameters(),
-        "Conditions": {HAS_ALERT_EMAIL: {"Fn::Not": [{"Fn::Equals": [_ref(ALERT_EMAIL), ""]}]}},
+        "Parameters": {**_parameters(), **monitoring["Parameters"]},
+        "Conditions": {
+            HAS_ALERT_EMAIL: {"Fn::Not": [{"Fn::Equals": [ref(ALERT_EMAIL), ""]}]},
+            **monitoring["Conditions"],
+        },
         "Resources": {
             **_key(settings),
             **_streams(),
@@ -153,8 +160,9 @@ def supporting_resources(stage: str, config_path: Path = CONFIG_PATH) -> dict[st
             **_athena(),
             **_failure_queue(),
             **_log_groups(settings),
+            **monitoring["Resources"],
         },
-        "Outputs": _outputs(),
+        "Outputs": {**_outputs(), **monitoring["Outputs"]},
     }
 
 
@@ -218,6 +226,16 @@ def _key(stage: Stage) -> dict[str, Any]:
             "Resource": "*",
             "Condition": {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": log_groups}},
         },
+        {
+            # Alarms publish to the encrypted operations topic as CloudWatch's
+            # service principal, which IAM cannot grant; which alarms may
+            # publish is limited by the topic's policy (infra/monitoring.py).
+            "Sid": "AlarmsPublishToEncryptedTopic",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudwatch.amazonaws.com"},
+            "Action": list(KEY_DATA_ACTIONS),
+            "Resource": "*",
+        },
     ]
     return {
         DATA_KEY_ID: {
@@ -238,26 +256,14 @@ def _key(stage: Stage) -> dict[str, Any]:
             "Type": "AWS::KMS::Alias",
             "Properties": {
                 "AliasName": infra_names.DATA_KEY_ALIAS,
-                "TargetKeyId": _ref(DATA_KEY_ID),
+                "TargetKeyId": ref(DATA_KEY_ID),
             },
         },
     }
 
 
 def _key_arn() -> dict[str, list[str]]:
-    return _get_att(DATA_KEY_ID, "Arn")
-
-
-def _deny_without_tls(actions: str | list[str], resource: Any) -> dict[str, Any]:
-    """A resource policy statement refusing any request not made over TLS."""
-    return {
-        "Sid": "DenyWithoutTls",
-        "Effect": "Deny",
-        "Principal": "*",
-        "Action": actions,
-        "Resource": resource,
-        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-    }
+    return get_att(DATA_KEY_ID, "Arn")
 
 
 def _streams() -> dict[str, Any]:
@@ -268,13 +274,13 @@ def _streams() -> dict[str, Any]:
                 "Name": name,
                 "ShardCount": shards,
                 "RetentionPeriodHours": STREAM_RETENTION_HOURS,
-                "StreamEncryption": {"EncryptionType": "KMS", "KeyId": _ref(DATA_KEY_ID)},
+                "StreamEncryption": {"EncryptionType": "KMS", "KeyId": ref(DATA_KEY_ID)},
                 "StreamModeDetails": {"StreamMode": "PROVISIONED"},
             },
         }
 
     return {
-        RAW_STREAM_ID: stream(names.RAW_STREAM, _ref(SHARD_COUNT)),
+        RAW_STREAM_ID: stream(names.RAW_STREAM, ref(SHARD_COUNT)),
         SUMMARY_STREAM_ID: stream(names.SUMMARY_STREAM, SUMMARY_SHARDS),
     }
 
@@ -322,7 +328,7 @@ def _alerts() -> dict[str, Any]:
             "Properties": {
                 "TopicName": names.ALERT_TOPIC,
                 "DisplayName": "Wild Rydes vitals",
-                "KmsMasterKeyId": _ref(DATA_KEY_ID),
+                "KmsMasterKeyId": ref(DATA_KEY_ID),
             },
         },
         # Same-account publishers (vitals) are allowed by IAM; this policy
@@ -330,10 +336,10 @@ def _alerts() -> dict[str, Any]:
         ALERT_TOPIC_POLICY_ID: {
             "Type": "AWS::SNS::TopicPolicy",
             "Properties": {
-                "Topics": [_ref(ALERT_TOPIC_ID)],
+                "Topics": [ref(ALERT_TOPIC_ID)],
                 "PolicyDocument": {
                     "Version": "2012-10-17",
-                    "Statement": [_deny_without_tls("sns:Publish", _ref(ALERT_TOPIC_ID))],
+                    "Statement": [deny_without_tls("sns:Publish", ref(ALERT_TOPIC_ID))],
                 },
             },
         },
@@ -341,16 +347,16 @@ def _alerts() -> dict[str, Any]:
             "Type": "AWS::SNS::Subscription",
             "Condition": HAS_ALERT_EMAIL,
             "Properties": {
-                "TopicArn": _ref(ALERT_TOPIC_ID),
+                "TopicArn": ref(ALERT_TOPIC_ID),
                 "Protocol": "email",
-                "Endpoint": _ref(ALERT_EMAIL),
+                "Endpoint": ref(ALERT_EMAIL),
             },
         },
     }
 
 
 def _archive() -> dict[str, Any]:
-    bucket_arn = _get_att(ARCHIVE_BUCKET_ID, "Arn")
+    bucket_arn = get_att(ARCHIVE_BUCKET_ID, "Arn")
     return {
         ARCHIVE_BUCKET_ID: {
             "Type": "AWS::S3::Bucket",
@@ -386,11 +392,11 @@ def _archive() -> dict[str, Any]:
         ARCHIVE_BUCKET_POLICY_ID: {
             "Type": "AWS::S3::BucketPolicy",
             "Properties": {
-                "Bucket": _ref(ARCHIVE_BUCKET_ID),
+                "Bucket": ref(ARCHIVE_BUCKET_ID),
                 "PolicyDocument": {
                     "Version": "2012-10-17",
                     "Statement": [
-                        _deny_without_tls(
+                        deny_without_tls(
                             "s3:*", [bucket_arn, {"Fn::Sub": f"${{{ARCHIVE_BUCKET_ID}.Arn}}/*"}]
                         )
                     ],
@@ -411,7 +417,7 @@ def _archive() -> dict[str, Any]:
                             # Firehose passes the account as external id:
                             # no other account's stream can use the role.
                             "Condition": {
-                                "StringEquals": {"sts:ExternalId": _ref("AWS::AccountId")}
+                                "StringEquals": {"sts:ExternalId": ref("AWS::AccountId")}
                             },
                         }
                     ],
@@ -431,7 +437,7 @@ def _archive() -> dict[str, Any]:
                                         "kinesis:GetShardIterator",
                                         "kinesis:ListShards",
                                     ],
-                                    "Resource": _get_att(RAW_STREAM_ID, "Arn"),
+                                    "Resource": get_att(RAW_STREAM_ID, "Arn"),
                                 },
                                 {
                                     "Sid": "FindArchive",
@@ -479,12 +485,12 @@ def _archive() -> dict[str, Any]:
                 "DeliveryStreamName": infra_names.DELIVERY_STREAM,
                 "DeliveryStreamType": "KinesisStreamAsSource",
                 "KinesisStreamSourceConfiguration": {
-                    "KinesisStreamARN": _get_att(RAW_STREAM_ID, "Arn"),
-                    "RoleARN": _get_att(DELIVERY_ROLE_ID, "Arn"),
+                    "KinesisStreamARN": get_att(RAW_STREAM_ID, "Arn"),
+                    "RoleARN": get_att(DELIVERY_ROLE_ID, "Arn"),
                 },
                 "ExtendedS3DestinationConfiguration": {
                     "BucketARN": bucket_arn,
-                    "RoleARN": _get_att(DELIVERY_ROLE_ID, "Arn"),
+                    "RoleARN": get_att(DELIVERY_ROLE_ID, "Arn"),
                     # Firehose adds YYYY/MM/DD/HH/ (UTC) after the prefix, which
                     # the Glue table's partition projection reads.
                     "Prefix": names.ARCHIVE_PREFIX,
@@ -512,7 +518,7 @@ def _catalog() -> dict[str, Any]:
         GLUE_DATABASE_ID: {
             "Type": "AWS::Glue::Database",
             "Properties": {
-                "CatalogId": _ref("AWS::AccountId"),
+                "CatalogId": ref("AWS::AccountId"),
                 "DatabaseInput": {
                     "Name": infra_names.GLUE_DATABASE,
                     "Description": "Wild Rydes: the archived raw stream",
@@ -522,8 +528,8 @@ def _catalog() -> dict[str, Any]:
         GLUE_TABLE_ID: {
             "Type": "AWS::Glue::Table",
             "Properties": {
-                "CatalogId": _ref("AWS::AccountId"),
-                "DatabaseName": _ref(GLUE_DATABASE_ID),
+                "CatalogId": ref("AWS::AccountId"),
+                "DatabaseName": ref(GLUE_DATABASE_ID),
                 "TableInput": {
                     "Name": infra_names.GLUE_TABLE,
                     "Description": "Every raw sensor record, one JSON object per line",
@@ -595,8 +601,8 @@ def _athena() -> dict[str, Any]:
             "Properties": {
                 "Name": query.name,
                 "Description": query.description,
-                "Database": _ref(GLUE_DATABASE_ID),
-                "WorkGroup": _ref(WORKGROUP_ID),
+                "Database": ref(GLUE_DATABASE_ID),
+                "WorkGroup": ref(WORKGROUP_ID),
                 "QueryString": query.sql,
             },
         }
@@ -610,16 +616,16 @@ def _failure_queue() -> dict[str, Any]:
             "Properties": {
                 "QueueName": infra_names.FAILURE_QUEUE,
                 "MessageRetentionPeriod": FAILURE_RETENTION_SECONDS,
-                "KmsMasterKeyId": _ref(DATA_KEY_ID),
+                "KmsMasterKeyId": ref(DATA_KEY_ID),
             },
         },
         FAILURE_QUEUE_POLICY_ID: {
             "Type": "AWS::SQS::QueuePolicy",
             "Properties": {
-                "Queues": [_ref(FAILURE_QUEUE_ID)],
+                "Queues": [ref(FAILURE_QUEUE_ID)],
                 "PolicyDocument": {
                     "Version": "2012-10-17",
-                    "Statement": [_deny_without_tls("sqs:*", _get_att(FAILURE_QUEUE_ID, "Arn"))],
+                    "Statement": [deny_without_tls("sqs:*", get_att(FAILURE_QUEUE_ID, "Arn"))],
                 },
             },
         },
@@ -652,24 +658,24 @@ def _outputs() -> dict[str, Any]:
 
     return {
         ARCHIVE_BUCKET_OUTPUT: output(
-            "Archive bucket (retained on delete)", _ref(ARCHIVE_BUCKET_ID)
+            "Archive bucket (retained on delete)", ref(ARCHIVE_BUCKET_ID)
         ),
-        ALERT_TOPIC_OUTPUT: output("Topic of the vitals alerts", _ref(ALERT_TOPIC_ID)),
+        ALERT_TOPIC_OUTPUT: output("Topic of the vitals alerts", ref(ALERT_TOPIC_ID)),
         DATA_KEY_OUTPUT: output(
             "KMS key encrypting every store; producers need kms:GenerateDataKey on it, "
             "readers of the streams kms:Decrypt",
             _key_arn(),
         ),
         "FailureQueueUrl": output(
-            "Where event source mappings describe discarded batches", _ref(FAILURE_QUEUE_ID)
+            "Where event source mappings describe discarded batches", ref(FAILURE_QUEUE_ID)
         ),
         FAILURE_QUEUE_ARN_OUTPUT: output(
-            "ARN of the failure queue", _get_att(FAILURE_QUEUE_ID, "Arn")
+            "ARN of the failure queue", get_att(FAILURE_QUEUE_ID, "Arn")
         ),
-        "RawStreamName": output("Stream the producer writes to", _ref(RAW_STREAM_ID)),
-        "SummaryStreamName": output("Stream of per-minute summaries", _ref(SUMMARY_STREAM_ID)),
-        "SummaryTableName": output("Table of per-minute summaries", _ref(SUMMARY_TABLE_ID)),
-        "StatusTableName": output("Table of each unicorn's latest status", _ref(STATUS_TABLE_ID)),
+        "RawStreamName": output("Stream the producer writes to", ref(RAW_STREAM_ID)),
+        "SummaryStreamName": output("Stream of per-minute summaries", ref(SUMMARY_STREAM_ID)),
+        "SummaryTableName": output("Table of per-minute summaries", ref(SUMMARY_TABLE_ID)),
+        "StatusTableName": output("Table of each unicorn's latest status", ref(STATUS_TABLE_ID)),
         # Names, not Refs, for what the `chalice deploy` path cannot always
         # resolve (emulators skip these types); they are fixed names anyway.
         "DeliveryStreamName": output(
@@ -680,11 +686,3 @@ def _outputs() -> dict[str, Any]:
             "Athena workgroup for the archive", infra_names.ATHENA_WORKGROUP
         ),
     }
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"Ref": name}
-
-
-def _get_att(name: str, attribute: str) -> dict[str, list[str]]:
-    return {"Fn::GetAtt": [name, attribute]}

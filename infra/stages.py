@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,8 @@ class Stage:
     api_gateway_stage: str
     # Function name -> event-source properties as written (not yet validated).
     event_source: Mapping[str, Mapping[str, Any]]
+    # The functions' environment variables, the stage's over the top level's.
+    environment_variables: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def resources_stack(self) -> str:
@@ -71,6 +73,10 @@ def load_stage(stage: str, config_path: Path = CONFIG_PATH) -> Stage:
             or DEFAULT_API_GATEWAY_STAGE
         ),
         event_source=_event_source(stage, config, settings),
+        environment_variables={
+            **(config.get("environment_variables") or {}),
+            **(settings.get("environment_variables") or {}),
+        },
     )
 
 

@@ -186,6 +186,11 @@ def supporting_template(stage: str, config_path: Path = CONFIG_PATH) -> dict[str
     }
 
 
+def stack_body(template: dict[str, Any]) -> str:
+    """A template as sent to CloudFormation: compact JSON (CreateStack takes 51,200 bytes)."""
+    return json.dumps(template, separators=(",", ":"))
+
+
 def render(template: dict[str, Any]) -> str:
     """A template as the JSON text written to files: indented, stable, newline-terminated."""
     return json.dumps(template, indent=2) + "\n"

@@ -4,8 +4,8 @@ The supporting template (`infra.template.supporting_template`) is created as
 a CloudFormation stack, exactly as `make deploy` does on AWS. moto's
 CloudFormation creates the streams, tables, topic, bucket, queue, key, log
 groups and role and silently skips the rest; those are created here, type by
-type, from the same template: the Glue database and table and the Athena
-workgroup and named queries through moto's own APIs, while the Firehose
+type, from the same template: the Glue database and table, the Athena
+workgroup and named queries and the CloudWatch alarms through moto's own APIs, while the Firehose
 delivery stream and the email subscription are handed to the local emulations
 (`local.firehose`, `local.mailbox`). Nothing is named or set twice. The
 resource policies that refuse plain HTTP are left out (`NOT_LOCAL`).
@@ -21,7 +21,7 @@ from typing import Any
 
 from infra.names import resources_stack
 from infra.stages import CONFIG_PATH, load_stage
-from infra.template import render, supporting_template
+from infra.template import stack_body, supporting_template
 from local.endpoint import ACCOUNT, REGION
 
 log = logging.getLogger(__name__)
@@ -33,6 +33,7 @@ CREATED_HERE = (
     "AWS::Glue::Table",
     "AWS::Athena::WorkGroup",
     "AWS::Athena::NamedQuery",
+    "AWS::CloudWatch::Alarm",
 )
 # Types skipped on purpose: the bucket, topic and queue policies only refuse
 # requests not made over TLS, and the local endpoint is plain HTTP on
@@ -138,7 +139,7 @@ def provision(
     cloudformation = session.client("cloudformation")
     cloudformation.create_stack(
         StackName=stack,
-        TemplateBody=render(template),
+        TemplateBody=stack_body(template),
         Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in values.items()],
         Capabilities=["CAPABILITY_IAM"],
     )
@@ -230,6 +231,16 @@ def _create_skipped(session: Any, done: Provisioned) -> None:
             WorkGroup=properties.get("WorkGroup", "primary"),
             Description=properties.get("Description", properties["Name"]),
         )["NamedQueryId"]
+    _create_alarms(session, done, by_type["AWS::CloudWatch::Alarm"])
+
+
+def _create_alarms(session: Any, done: Provisioned, alarms: Mapping[str, Any]) -> None:
+    # The API takes the alarm's CloudFormation properties as they are.
+    cloudwatch = session.client("cloudwatch")
+    for logical, resource in alarms.items():
+        properties = done.resolve(resource["Properties"])
+        cloudwatch.put_metric_alarm(**properties)
+        done.physical[logical] = properties["AlarmName"]
 
 
 def _athena_configuration(configuration: Mapping[str, Any]) -> dict[str, Any]:

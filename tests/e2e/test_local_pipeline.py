@@ -51,6 +51,8 @@ class Run:
     stats: dict[str, dict[str, int]]
     errors: list[str]
     drained: bool
+    alarms: list[dict[str, Any]]
+    dashboards: list[str]
 
 
 @pytest.fixture(scope="module")
@@ -106,6 +108,9 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
         ]
         emails = results.emails(stack.mail / options.alert_email)
         stream = results.stream_records(session)
+        cloudwatch = session.client("cloudwatch")
+        alarms = cloudwatch.describe_alarms()["MetricAlarms"]
+        dashboards = [d["DashboardName"] for d in cloudwatch.list_dashboards()["DashboardEntries"]]
         sources = Sources(table=stack.archive_table(), cache_dir=tmp / "archive", s3=s3)
         unwell = sorted({str(m["X-SNS-Attribute-unicorn"]) for m in emails})
         after = format_status_time(from_epoch(min(a.arrival for a in stream) + SECONDS / 2))[:19]
@@ -126,6 +131,8 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
             stack.stats(),
             stack.errors(),
             drained,
+            alarms,
+            dashboards,
         )
     finally:
         stack.stop()
@@ -202,3 +209,18 @@ def test_the_four_questions_return_the_expected_rows(run: Run) -> None:
     low = [r for r in readings if r.health < 100 or r.magic < 100]
     assert len(run.answers["low_vitals"]) == len(low) > 0
     assert {row[0] for row in run.answers["low_vitals"]} == {r.name for r in low}
+
+
+def test_the_alarms_and_the_dashboard_exist_on_the_endpoint_notifying_the_operations_topic(
+    run: Run,
+) -> None:
+    # moto keeps alarms and dashboards but evaluates nothing: what is checked
+    # here is that the template's alarms are accepted by CloudWatch's API.
+    assert len(run.alarms) == 15
+    topics = {a for alarm in run.alarms for a in alarm["AlarmActions"] + alarm["OKActions"]}
+    assert topics == {"arn:aws:sns:us-east-1:123456789012:wildrydes-e2e-operations"}
+    ages = sorted(a["AlarmName"] for a in run.alarms if a.get("MetricName") == "IteratorAge")
+    assert ages == [f"wildrydes-e2e-{f}-iterator-age" for f in ("aggregate", "persist", "vitals")]
+    (dead,) = [a for a in run.alarms if a["AlarmName"].endswith("dead-lettered-records")]
+    assert [m["Id"] for m in dead["Metrics"]] == ["m0", "m1", "deadlettered"]
+    assert run.dashboards == ["wildrydes-e2e"]

@@ -15,6 +15,8 @@ from chalicelib.bootstrap import Services
 from chalicelib.records import encode_reading
 from chalicelib.settings import load_settings
 from chalicelib.summaries import encode_row
+from infra import monitoring
+from infra.stages import load_stage
 from tests.functional.conftest import Aws
 from tests.lambda_events import kinesis_event, kinesis_record, window_event
 from tests.readings import SUMMARY, reading
@@ -170,3 +172,40 @@ def test_with_metrics_off_nothing_is_written(
 ) -> None:
     client.lambda_.invoke("vitals", kinesis_event(unicorn_reports(150)))
     assert emf_lines(capsys) == []
+
+
+def test_every_metric_the_alarms_and_the_dashboard_read_is_one_the_functions_emit(
+    client: Client, metrics_on: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Each function once, with something to reject, as in the tests above.
+    state = client.lambda_.invoke(
+        "aggregate", window_event(unicorn_reports(150, garbage=1), start=START, end=END)
+    )
+    client.lambda_.invoke(
+        "aggregate",
+        window_event([], start=START, end=END, state=state.payload["state"], final=True),
+    )
+    client.lambda_.invoke("vitals", kinesis_event(unicorn_reports(99, garbage=1)))
+    bad_summary = kinesis_record(b"{not json", "1", "k", ARRIVAL, stream=names.SUMMARY_STREAM)
+    client.lambda_.invoke("persist", kinesis_event([bad_summary]))
+    emitted = {
+        (document["Function"], metric)
+        for document in emf_lines(capsys)
+        for metric in document
+        if metric != "Function"
+    }
+
+    stage = load_stage("dev")
+    prefix = f"{stage.app_name}-{stage.name}-"
+    read = set()
+    for alarm in monitoring.alarms(stage):
+        for query in alarm.metrics:
+            if "MetricStat" in query:
+                metric = query["MetricStat"]["Metric"]
+                read.add((metric["Dimensions"][0]["Value"], metric["MetricName"]))
+    for widget in monitoring.dashboard_body(stage)["widgets"]:
+        for line in widget["properties"].get("metrics", []):
+            if line[2] == "Function":
+                read.add((line[3], line[1]))
+    assert read, "the alarms and dashboard read none of the functions' metrics"
+    assert {(function.removeprefix(prefix), metric) for function, metric in read} <= emitted

@@ -343,6 +343,7 @@ def test_deploy_then_destroy_a_stage(aws: None, config_path: Path) -> None:
         apigateway=apigateway,
         chalice=chalice,
         alert_email="ops@example.com",
+        operations_email="oncall@example.com",
         config_path=config_path,
         echo=progress.append,
         sleep=no_sleep,
@@ -393,6 +394,22 @@ def test_deploy_then_destroy_a_stage(aws: None, config_path: Path) -> None:
     command = f"aws apigateway get-api-key --api-key {key['id']} --include-value"
     assert any(command in line for line in progress)
     assert not any(key["value"] in line for line in progress)
+    # Both addresses went to the supporting stack; the user is told where alarms go.
+    parameters = {
+        p["ParameterKey"]: p["ParameterValue"]
+        for p in cloudformation.describe_stacks(StackName=STACK)["Stacks"][0]["Parameters"]
+    }
+    assert (parameters["AlertEmail"], parameters["OperationsEmail"]) == (
+        "ops@example.com",
+        "oncall@example.com",
+    )
+    topic = "arn:aws:sns:us-east-1:123456789012:wildrydes-dev-operations"
+    assert f"  alarms notify {topic}" in progress
+    assert any(
+        line.startswith("  dashboard https://us-east-1.console.aws.amazon.com/cloudwatch/")
+        and line.endswith("#dashboards:name=wildrydes-dev")
+        for line in progress
+    )
 
     progress.clear()
     destroy(

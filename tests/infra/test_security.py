@@ -62,6 +62,7 @@ def test_the_key_policy_leaves_use_to_iam_and_lets_logs_encrypt_only_this_stages
         "AdministerKeyThroughIam",
         "UseKeyThroughIam",
         "EncryptFunctionLogs",
+        "AlarmsPublishToEncryptedTopic",
     }
     administer, use = statements["AdministerKeyThroughIam"], statements["UseKeyThroughIam"]
     assert administer["Principal"] == use["Principal"] == ROOT
@@ -75,6 +76,11 @@ def test_the_key_policy_leaves_use_to_iam_and_lets_logs_encrypt_only_this_stages
     assert sorted(a["Fn::Sub"].rpartition(":log-group:")[2] for a in arns) == sorted(
         f"/aws/lambda/{name}" for name in FUNCTIONS.values()
     )
+    # Alarms reach the encrypted operations topic only as CloudWatch, which
+    # needs exactly what a publisher needs of the key.
+    alarms = statements["AlarmsPublishToEncryptedTopic"]
+    assert alarms["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert sorted(alarms["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey"]
 
 
 def test_functions_have_chalices_names_and_their_own_encrypted_log_group_made_first(
