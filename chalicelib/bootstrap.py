@@ -93,6 +93,7 @@ class Services:
             self.settings.api_url,
             clock=self.clock,
             metrics=self.metrics,
+            status_interval=self.settings.status_interval,
         )
 
     @cached_property

@@ -15,10 +15,15 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+# The most calls a function makes at the same time through one client (vitals'
+# status writes); each client's connection pool holds that many connections.
+CONCURRENT_CALLS = 16
+
 CLIENT_CONFIG = Config(
     retries={"mode": "standard", "max_attempts": 4},
     connect_timeout=5,
     read_timeout=20,
+    max_pool_connections=CONCURRENT_CALLS,
 )
 
 

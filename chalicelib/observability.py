@@ -14,6 +14,7 @@ import json
 import logging
 import re
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -157,11 +158,13 @@ class Metrics:
         self.clock = clock
         self.write = write or _print
         self.values: dict[str, tuple[float, Unit]] = {}
+        self._lock = threading.Lock()
 
     def count(self, name: str, value: int = 1) -> None:
-        """Add `value` to the counter `name` (a Count)."""
-        previous = self.values.get(name, (0, "Count"))[0]
-        self.put(name, previous + value, "Count")
+        """Add `value` to the counter `name` (a Count); safe from several threads."""
+        with self._lock:
+            previous = self.values.get(name, (0, "Count"))[0]
+            self.put(name, previous + value, "Count")
 
     def put(self, name: str, value: float, unit: Unit) -> None:
         if _METRIC_NAME.fullmatch(name) is None or name == DIMENSION:

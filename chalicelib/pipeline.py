@@ -7,14 +7,17 @@ dictionary and returns what Lambda expects back.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import time
 from binascii import a2b_base64
 from collections import defaultdict
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from chalicelib.alerts import render
+from chalicelib.clients import CONCURRENT_CALLS
 from chalicelib.deadletter import DeadLetters, Rejected
 from chalicelib.errors import ConfigurationError, PublishError, StoreError
 from chalicelib.events import KinesisBatch, StreamRecord, read_batch, stream_record
@@ -24,7 +27,8 @@ from chalicelib.records import ArrivalCheck, InvalidRecord, Reading, parse_readi
 from chalicelib.store import Pending, StatusRecord, StatusStore, SummaryStore
 from chalicelib.streams import KinesisWriter
 from chalicelib.summaries import InvalidSummary, Summary, SummaryKey, encode_row, merge, parse_row
-from chalicelib.vitals import advance
+from chalicelib.timestamps import parse_status_time
+from chalicelib.vitals import Status, advance
 from chalicelib.windows import WindowState
 
 log = logging.getLogger(__name__)
@@ -198,6 +202,11 @@ class VitalsMonitor:
     """
 
     RACE_ATTEMPTS = 5
+    # Unicorns whose status is written at the same time. One PutItem is a
+    # round trip of a few milliseconds; one after another, a shard of 1,000
+    # unicorns a second would need more than a second per second of records
+    # (`make plan` shows the limit). Within the clients' connection pool.
+    WRITERS = CONCURRENT_CALLS
 
     def __init__(
         self,
@@ -209,9 +218,13 @@ class VitalsMonitor:
         clock: Callable[[], float] = time.time,
         claim_seconds: float = 120.0,
         metrics: MetricsFactory = no_metrics,
+        writers: int = CONCURRENT_CALLS,
+        status_interval: float = 0.0,
     ) -> None:
         self.store = store
         self.publisher = publisher
+        self.writers = writers
+        self.status_interval = status_interval
         self.threshold = threshold
         self.api_url = api_url
         self.clock = clock
@@ -244,19 +257,36 @@ class VitalsMonitor:
         for name in ("StatusWrites", "AlertsSent", "RecoveriesSent"):
             metrics.count(name, 0)  # present, as zero, in every invocation's line
         stored = self.store.get_many(readings)
-        failed: set[str] = set()
-        for name, unicorn_readings in readings.items():
+
+        def update(name: str) -> str | None:
             try:
-                self._update(
-                    name, unicorn_readings, seen_at[name], stored.get(name), claim, metrics
-                )
+                self._update(name, readings[name], seen_at[name], stored.get(name), claim, metrics)
             except StoreError as err:
                 log.error("status of %r not updated: %s", name, err)
-                failed |= sequences[name]
+                return name
+            return None
+
+        failed: set[str] = set()
+        for unwritten in self._each(update, list(readings)):
+            if unwritten is not None:
+                failed |= sequences[unwritten]
         if invalid:
             log.info("vitals skipped %d invalid records of %s", invalid, batch.shard_id)
         metrics.flush()
         return batch_item_failures(failed)
+
+    def _each(self, update: Callable[[str], str | None], names: list[str]) -> list[str | None]:
+        """`update` for each unicorn: one after another, or `writers` at a time.
+
+        Unicorns are independent (each has its own item, its own race and its
+        own outbox), so their writes may overlap; one unicorn's stay in order.
+        Each thread runs in a copy of the invocation's context (request id).
+        """
+        if self.writers <= 1 or len(names) <= 1:
+            return [update(name) for name in names]
+        with ThreadPoolExecutor(max_workers=min(self.writers, len(names))) as pool:
+            runs = [pool.submit(contextvars.copy_context().run, update, n) for n in names]
+            return [run.result() for run in runs]
 
     def _update(
         self,
@@ -284,12 +314,23 @@ class VitalsMonitor:
             new_status = status or previous
             if new_status is None or (status is None and not owned):
                 return  # nothing newer than what is stored, nothing to send
+            if not owned and self._recent(previous, status):
+                return  # no incident change, and the stored status is recent enough
             if self.store.save(new_status, outbox, record.version if record else None):
                 metrics.count("StatusWrites")
                 self._deliver(name, [outbox[i] for i in owned], metrics)
                 return
             record = self.store.get(name)  # another writer won: decide again
         raise StoreError(f"status of {name!r} kept changing during {self.RACE_ATTEMPTS} attempts")
+
+    def _recent(self, previous: Status | None, status: Status | None) -> bool:
+        """Whether `status` may wait: less than STATUS_INTERVAL newer than what is stored."""
+        if self.status_interval <= 0 or previous is None or status is None:
+            return False
+        if status.alerting != previous.alerting or status.low_vitals != previous.low_vitals:
+            return False
+        gap = parse_status_time(status.status_time) - parse_status_time(previous.status_time)
+        return gap.total_seconds() < self.status_interval
 
     def _deliver(self, name: str, pending: list[Pending], metrics: Metrics) -> None:
         delivered = []

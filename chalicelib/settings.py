@@ -24,6 +24,10 @@ ALERT_TOPIC_VARIABLE = "ALERT_TOPIC_ARN"
 ARCHIVE_BUCKET_VARIABLE = "ARCHIVE_BUCKET"
 API_URL_VARIABLE = "API_URL"
 THRESHOLD_VARIABLE = "VITALS_THRESHOLD"
+# Seconds between status writes of a unicorn that is not changing incident:
+# 0 writes every batch (the freshest positions); a fleet of many thousands
+# saves most of its DynamoDB writes with 5 or 10 (see docs/CAPACITY.md).
+STATUS_INTERVAL_VARIABLE = "STATUS_INTERVAL"
 LOG_LEVEL_VARIABLE = "LOG_LEVEL"
 # How the functions write logs and metrics: JSON lines and embedded-metric-format
 # lines by default in Lambda, plain text and no metrics elsewhere (tests, the
@@ -52,6 +56,7 @@ class Settings:
     metrics_namespace: str = DEFAULT_NAMESPACE  # METRICS_NAMESPACE
     map_tiles_url: str | None = None  # MAP_TILES_URL: {z}/{x}/{y} tiles under the console's map
     map_tiles_attribution: str | None = None  # MAP_TILES_ATTRIBUTION: their credit line
+    status_interval: float = 0.0  # STATUS_INTERVAL: seconds between unchanged status writes
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -68,6 +73,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         metrics_namespace=_namespace(env.get(METRICS_NAMESPACE_VARIABLE)),
         map_tiles_url=_tiles_url(env.get(MAP_TILES_URL_VARIABLE)),
         map_tiles_attribution=env.get(MAP_TILES_ATTRIBUTION_VARIABLE) or None,
+        status_interval=_status_interval(env.get(STATUS_INTERVAL_VARIABLE)),
     )
 
 
@@ -82,6 +88,18 @@ def _threshold(text: str | None) -> int:
         raise ConfigurationError(
             f"VITALS_THRESHOLD must be a whole number from 1 to 1000, got {text!r}"
         )
+    return value
+
+
+def _status_interval(text: str | None) -> float:
+    if not text:
+        return 0.0
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 60:
+        raise ConfigurationError(f"STATUS_INTERVAL must be seconds from 0 to 60, got {text!r}")
     return value
 
 

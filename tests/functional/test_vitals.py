@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,7 +16,9 @@ from app import app
 from chalicelib import bootstrap, names
 from chalicelib.bootstrap import Services
 from chalicelib.errors import ConfigurationError, PublishError
+from chalicelib.pipeline import VitalsMonitor
 from chalicelib.records import encode_reading
+from chalicelib.settings import load_settings
 from chalicelib.store import StatusRecord, StatusStore
 from tests.faults import fail_calls
 from tests.functional.conftest import API_URL, Aws
@@ -248,3 +252,62 @@ def test_without_a_topic_vitals_fails_before_writing_anything(
     with pytest.raises(ConfigurationError, match="ALERT_TOPIC_ARN is not set"):
         client.lambda_.invoke("vitals", reports(("Shadowfax", 99, 150)))
     assert aws.table_items(names.STATUS_TABLE) == []
+
+
+def test_the_status_writes_of_different_unicorns_overlap(client: Client, aws: Aws) -> None:
+    # Each write is held a little, as a round trip to DynamoDB would hold it,
+    # so that writes made at the same time are seen to be in flight together.
+    dynamodb = bootstrap.services().clients.get("dynamodb")
+    lock = threading.Lock()
+    in_flight, most = [0], [0]
+
+    def started(**_: Any) -> None:
+        with lock:
+            in_flight[0] += 1
+            most[0] = max(most[0], in_flight[0])
+        time.sleep(0.02)
+
+    def ended(**_: Any) -> None:
+        with lock:
+            in_flight[0] -= 1
+
+    dynamodb.meta.events.register("before-call.dynamodb.PutItem", started)
+    dynamodb.meta.events.register("after-call.dynamodb.PutItem", ended)
+    fleet = [f"Unicorn {n}" for n in range(40)]
+
+    response = client.lambda_.invoke("vitals", reports(*[(n, 150, 150) for n in fleet]))
+
+    assert response.payload == {"batchItemFailures": []}
+    assert most[0] == VitalsMonitor.WRITERS == 16
+    stored = aws.table_items(names.STATUS_TABLE)
+    assert sorted(item["Name"]["S"] for item in stored) == sorted(fleet)
+
+
+def one_report(name: str, second: int, health: int = 150) -> dict[str, Any]:
+    data = encode_reading(reading(name, f"2026-11-22 14:05:{second:02d}.000", health=health))
+    return kinesis_event([kinesis_record(data, str(next(sequence)), name, ARRIVAL + second)])
+
+
+def test_with_a_status_interval_a_steady_unicorn_is_written_that_often_and_an_alert_at_once(
+    client: Client, aws: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STATUS_INTERVAL", "10")
+    previous = bootstrap.services()
+    bootstrap.install(Services(load_settings(), previous.clients, sleep=previous.sleep))
+    stored_times = []
+    for second, health in ((0, 150), (5, 150), (9, 150), (10, 150), (12, 90), (13, 85), (14, 150)):
+        assert client.lambda_.invoke(
+            "vitals", one_report("Shadowfax", second, health)
+        ).payload == {"batchItemFailures": []}
+        stored_times.append(status_item(aws, "Shadowfax")["StatusTime"]["S"][-6:])
+
+    # :05 and :09 wait (less than 10 s after :00); :12 opens an incident and
+    # :14 closes it, each written and emailed at once; :13 changes nothing.
+    assert stored_times == ["00.000", "00.000", "00.000", "10.000", "12.000", "12.000", "14.000"]
+    assert len(aws.emails()) == 2
+
+
+@pytest.mark.parametrize("value", ["-1", "61", "soon"])
+def test_a_status_interval_that_is_not_0_to_60_seconds_is_refused(value: str) -> None:
+    with pytest.raises(ConfigurationError, match="STATUS_INTERVAL must be seconds from 0 to 60"):
+        load_settings({"STATUS_INTERVAL": value})
