@@ -21,7 +21,7 @@ import json
 import math
 import sys
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +65,8 @@ PRICES = {
     "lambda_gb_second": 0.0000166667,  # x86
     "dynamodb_write_units_million": 0.625,  # on demand, per million write request units
     "dynamodb_read_units_million": 0.125,  # on demand, per million read request units
+    "dynamodb_wcu_hour": 0.00065,  # provisioned, per write capacity unit
+    "dynamodb_rcu_hour": 0.00013,  # provisioned, per read capacity unit
     "dynamodb_storage_gb_month": 0.25,
     "dynamodb_pitr_gb_month": 0.20,
     "firehose_ingest_gb": 0.029,  # first 500 TB a month
@@ -100,6 +102,7 @@ class Design:
     alarm_metrics: int
     emf_metrics: int
     vitals_writers: int
+    status_interval: float = 0.0  # STATUS_INTERVAL: 0 writes each unicorn every batch
 
     @classmethod
     def of_stage(cls, stage: str = "dev", config_path: Path = CONFIG_PATH) -> Design:
@@ -150,6 +153,7 @@ class Plan:
     s3_objects_month: float
     emails_month: float
     costs: dict[str, float] = field(default_factory=dict)
+    dynamodb_provisioned_month: float = 0.0  # for comparison, not in the total
 
     @property
     def total(self) -> float:
@@ -160,7 +164,7 @@ def vitals_busy(unicorns_per_shard: float, inputs: Inputs, design: Design) -> fl
     """Fraction of each second vitals spends on one shard's records."""
     r = unicorns_per_shard
     invocations = max(1 / design.batching_window["vitals"], r / design.batch_size["vitals"])
-    puts = r * inputs.vitals_put_item / 1000
+    puts = r * inputs.vitals_put_item / 1000 * _status_writes(design)
     gets = invocations * math.ceil(r / invocations / 100) if r else 0
     publishes = r * inputs.vitals_publish / 1000
     cpu_us = (
@@ -181,6 +185,11 @@ def aggregate_busy(unicorns_per_shard: float, inputs: Inputs, design: Design) ->
     cpu_us = r * inputs.aggregate_us_per_record * _cpu_scale(design.memory_mb["aggregate"])
     emission_ms = math.ceil(r / 500) * KINESIS_PUT_RECORDS_MS / design.window_seconds
     return (cpu_us / 1000 + emission_ms) / 1000
+
+
+def _status_writes(design: Design) -> float:
+    """The share of the measured status writes left with STATUS_INTERVAL (one a second without)."""
+    return 1 / max(1.0, design.status_interval)
 
 
 def _cpu_scale(memory_mb: int) -> float:
@@ -215,6 +224,8 @@ def plan(unicorns: int, inputs: Inputs, design: Design) -> Plan:
         "aggregate's window state": rps / max(state_max, 1),
     }
     decided_by, most = max(needs.items(), key=lambda kv: kv[1])
+    if most <= 1:
+        decided_by = "one is enough"
     raw_shards = max(1, math.ceil(most))
     per_shard = rps / raw_shards
     summaries_per_window = float(unicorns)  # one per unicorn-window (the measured floor)
@@ -242,7 +253,7 @@ def plan(unicorns: int, inputs: Inputs, design: Design) -> Plan:
         "aggregate": aggregate_busy(per_shard, inputs, design),
         "vitals": vitals_busy(per_shard, inputs, design),
     }
-    status_writes = rps * inputs.vitals_put_item / 1000
+    status_writes = rps * inputs.vitals_put_item / 1000 * _status_writes(design)
     summary_writes = summaries_per_window / w
     writes = status_writes + summary_writes * math.ceil(inputs.summary_item_bytes / KIB)
     reads = rps + summary_writes  # vitals reads each unicorn it writes, persist each summary
@@ -331,6 +342,15 @@ def _costs(p: Plan, inputs: Inputs, design: Design) -> dict[str, float]:
         "KMS (key + requests)": price["kms_key_month"]
         + kms_calls / 1e4 * price["kms_requests_10k"],
     }
+    # Not in the total: the same tables in provisioned mode, sized for the
+    # steady rate with HEADROOM (no bursts, no auto scaling), for comparison.
+    capacity_hours = HOURS_PER_MONTH / HEADROOM
+    p.dynamodb_provisioned_month = round(
+        p.dynamodb_writes_per_second * capacity_hours * price["dynamodb_wcu_hour"]
+        + p.dynamodb_reads_per_second * capacity_hours * price["dynamodb_rcu_hour"]
+        + table_gb * (price["dynamodb_storage_gb_month"] + price["dynamodb_pitr_gb_month"]),
+        2,
+    )
     return {k: round(v, 2) for k, v in costs.items()}
 
 
@@ -368,6 +388,9 @@ def render(plans: Sequence[Plan], inputs: Inputs) -> str:
     for name in plans[0].costs:
         rows.append((f"$ {name}", [_money(p.costs[name]) for p in plans]))
     rows.append(("$ total a month", [_money(p.total) for p in plans]))
+    rows.append(
+        ("  (DynamoDB provisioned instead)", [_money(p.dynamodb_provisioned_month) for p in plans])
+    )
     width = max(len(label) for label, _ in rows)
     widths = [max(len(c), *(len(values[i]) for _, values in rows)) for i, c in enumerate(columns)]
     lines = [
@@ -386,9 +409,10 @@ def render(plans: Sequence[Plan], inputs: Inputs) -> str:
             + " | ".join(v.rjust(w) for v, w in zip(values, widths, strict=True))
             + " |"
         )
+    first = plans[0]
     limits = (
-        f"per raw shard: vitals keeps up with {plans[0].vitals_unicorns_per_shard_max:,} unicorns, "
-        f"aggregate's window state holds {plans[0].state_unicorns_per_shard_max:,} "
+        f"per raw shard: vitals keeps up with {first.vitals_unicorns_per_shard_max:,} "
+        f"unicorns, aggregate's window state holds {first.state_unicorns_per_shard_max:,} "
         f"(inputs measured {inputs.measured_on})"
     )
     return "\n".join([*lines, "", limits])
@@ -396,6 +420,36 @@ def render(plans: Sequence[Plan], inputs: Inputs) -> str:
 
 def _money(value: float) -> str:
     return f"{value:,.2f}" if value < 100 else f"{value:,.0f}"
+
+
+def what_if(
+    design: Design,
+    *,
+    vitals_memory: int | None = None,
+    status_interval: float | None = None,
+    window: int | None = None,
+    error: Any = None,
+) -> Design:
+    """The design with some settings changed, each checked against what AWS or the code allows."""
+
+    def refuse(message: str) -> None:
+        if error is None:
+            raise ValueError(message)
+        error(message)
+
+    if vitals_memory is not None:
+        if not 128 <= vitals_memory <= 10_240:
+            refuse("--vitals-memory must be 128 to 10240 MB (Lambda's range)")
+        design = replace(design, memory_mb={**design.memory_mb, "vitals": vitals_memory})
+    if status_interval is not None:
+        if not 0 <= status_interval <= 60:
+            refuse("--status-interval must be 0 to 60 seconds (STATUS_INTERVAL's range)")
+        design = replace(design, status_interval=status_interval)
+    if window is not None:
+        if not 1 <= window <= 900:
+            refuse("--window must be 1 to 900 seconds (Lambda's tumbling window range)")
+        design = replace(design, window_seconds=window)
+    return design
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -418,6 +472,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         help=f"measure the inputs again and rewrite {INPUTS_PATH.name}",
     )
     parser.add_argument("--json", action="store_true", help="print the plans as JSON")
+    parser.add_argument(
+        "--vitals-memory",
+        type=int,
+        metavar="MB",
+        help="what if vitals had this much memory (128 to 10240)",
+    )
+    parser.add_argument(
+        "--status-interval",
+        type=float,
+        metavar="SECONDS",
+        help="what if STATUS_INTERVAL were set (0 to 60)",
+    )
+    parser.add_argument(
+        "--window",
+        type=int,
+        metavar="SECONDS",
+        help="what if aggregate's tumbling window were this long (1 to 900)",
+    )
     args = parser.parse_args(argv)
     sizes = args.unicorns or list(SCALES)
     if any(n < 1 for n in sizes):
@@ -428,7 +500,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"wrote {INPUTS_PATH}", file=sys.stderr)
     else:
         inputs = load()
-    design = Design.of_stage(args.stage)
+    design = what_if(
+        Design.of_stage(args.stage),
+        vitals_memory=args.vitals_memory,
+        status_interval=args.status_interval,
+        window=args.window,
+        error=parser.error,
+    )
     plans = [plan(n, inputs, design) for n in sizes]
     if args.json:
         print(
