@@ -81,7 +81,7 @@ class Endpoint:
                 "stop it or choose another with PORT=..."
             )
         self.process = spawn(
-            [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(self.port)],
+            [sys.executable, "-m", "local.moto_server", "-H", HOST, "-p", str(self.port)],
             log=self.log_path or Path(os.devnull),
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
