@@ -14,7 +14,7 @@ from typing import Any
 
 from chalice.app import Chalice, CloudWatchEvent, KinesisEvent, Rate, Request, Response
 
-from chalicelib import console, names, observability
+from chalicelib import names, observability
 from chalicelib.bootstrap import services
 from chalicelib.events import remaining_ms
 
@@ -96,9 +96,13 @@ def health() -> dict[str, str]:
 
 @app.route("/")
 def console_page() -> Response:
+    from chalicelib import console  # only the API's function serves the console
+
     return console.page(app.current_request, services().settings)
 
 
 @app.route("/static/{name}")
 def console_asset(name: str) -> Response:
+    from chalicelib import console
+
     return console.asset(name, app.current_request, services().settings)

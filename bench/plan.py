@@ -106,7 +106,7 @@ class Design:
 
     @classmethod
     def of_stage(cls, stage: str = "dev", config_path: Path = CONFIG_PATH) -> Design:
-        from chalicelib.pipeline import VitalsMonitor
+        from chalicelib.vitals_monitor import VitalsMonitor
 
         triggers = kinesis_triggers()
         config = read_config(config_path)

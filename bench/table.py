@@ -117,10 +117,17 @@ def _cold_start(n: int, f: Figures) -> list[str]:
     return [
         f"{n}. cold start proxy (fresh interpreters in the unzipped package; "
         f"median of {f['runs']})",
-        f"   {'import app':34} {f['import_app_ms']:6.0f} ms",
-        f"   {'import chalice, boto3':34} {f['import_chalice_boto3_ms']:6.0f} ms"
+        f"   {'import chalice, boto3':34} {f['import_chalice_boto3_ms']:6.0f} ms",
+        f"   {'import app':34} {f['import_app_ms']:6.0f} ms"
         f"   ratio {f['ratio']:.2f} (target ≤ {f['target_ratio']}; "
         f"{f['ratio_of_fastest']:.2f} between the fastest runs)",
+        *(
+            f"   {'+ ' + name + ' first call':34} {ms:6.0f} ms"
+            f"   ratio {f['function_ratio'][name]:.2f}"
+            for name, ms in f["function_ms"].items()
+        ),
+        f"   heaviest first call: {f['heaviest_function']}, "
+        f"ratio {f['heaviest_function_ratio']:.2f}",
         f"   {f['beyond_chalice_boto3_modules']} more modules, "
         f"{f['beyond_chalice_boto3_ms']:.0f} ms of their own; the most: {heaviest}",
         f"   {'deployment.zip':34} {f['package_bytes'] / 1024:6.1f} KiB"

@@ -2,8 +2,9 @@
 
 `services()` is what the handlers in `app.py` call. Nothing here runs at
 import, so importing the app stays cheap and moto can start first in tests.
-What only the report or the API needs is imported where it is built: every
-function imports the whole app on a cold start (`make bench` measures it).
+Each service's modules are imported where it is built: every function
+imports the whole app on a cold start, but compiles only what it uses
+(`make bench` measures each function's share).
 """
 
 from __future__ import annotations
@@ -16,18 +17,18 @@ from typing import TYPE_CHECKING
 
 from chalicelib import names
 from chalicelib.clients import Clients
-from chalicelib.deadletter import DeadLetters
 from chalicelib.errors import ConfigurationError
 from chalicelib.observability import Metrics, configure_logging
-from chalicelib.pipeline import Aggregator, Persister, VitalsMonitor
-from chalicelib.publisher import AlertPublisher
 from chalicelib.settings import Settings, load_settings
-from chalicelib.store import StatusStore, SummaryStore
-from chalicelib.streams import KinesisWriter
 
 if TYPE_CHECKING:
+    from chalicelib.aggregator import Aggregator
+    from chalicelib.deadletter import DeadLetters
     from chalicelib.fleet import FleetView
+    from chalicelib.persister import Persister
     from chalicelib.report import Reporter
+    from chalicelib.store import StatusStore, SummaryStore
+    from chalicelib.vitals_monitor import VitalsMonitor
 
 
 class Services:
@@ -57,18 +58,27 @@ class Services:
 
     @cached_property
     def dead_letters(self) -> DeadLetters:
+        from chalicelib.deadletter import DeadLetters
+
         return DeadLetters(self.clients.get("s3"), self.settings.archive_bucket)
 
     @cached_property
     def summary_store(self) -> SummaryStore:
+        from chalicelib.store import SummaryStore
+
         return SummaryStore(self.clients.get("dynamodb"), names.SUMMARY_TABLE, sleep=self.sleep)
 
     @cached_property
     def status_store(self) -> StatusStore:
+        from chalicelib.store import StatusStore
+
         return StatusStore(self.clients.get("dynamodb"), names.STATUS_TABLE, sleep=self.sleep)
 
     @cached_property
     def aggregator(self) -> Aggregator:
+        from chalicelib.aggregator import Aggregator
+        from chalicelib.streams import KinesisWriter
+
         emitter = KinesisWriter(
             self.clients.get("kinesis"), names.SUMMARY_STREAM, sleep=self.sleep
         )
@@ -76,6 +86,8 @@ class Services:
 
     @cached_property
     def persister(self) -> Persister:
+        from chalicelib.persister import Persister
+
         return Persister(self.summary_store, self.dead_letters, metrics=self.metrics)
 
     @cached_property
@@ -85,6 +97,9 @@ class Services:
             raise ConfigurationError(
                 "ALERT_TOPIC_ARN is not set: vitals has no topic to publish alerts to"
             )
+        from chalicelib.publisher import AlertPublisher
+        from chalicelib.vitals_monitor import VitalsMonitor
+
         publisher = AlertPublisher(self.clients.get("sns"), self.settings.alert_topic_arn)
         return VitalsMonitor(
             self.status_store,

@@ -11,9 +11,10 @@ from binascii import a2b_base64
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalicelib.windows import Window
+if TYPE_CHECKING:
+    from chalicelib.windows import Window
 
 
 # Not frozen, for the same reason as records.Reading: one per record.
@@ -70,6 +71,9 @@ def read_batch(event: Mapping[str, Any]) -> KinesisBatch:
     if stream_arn is None and raw_records:
         stream_arn = raw_records[0]["eventSourceARN"]
     window = event.get("window")
+    if window:
+        # Only aggregate's events have one: the others never import windows.
+        from chalicelib.windows import Window
     return KinesisBatch(
         raw_records=raw_records,
         shard_id=shard_id or "unknown-shard",

@@ -16,10 +16,10 @@ from app import app
 from chalicelib import bootstrap, names
 from chalicelib.bootstrap import Services
 from chalicelib.errors import ConfigurationError, PublishError
-from chalicelib.pipeline import VitalsMonitor
 from chalicelib.records import encode_reading
 from chalicelib.settings import load_settings
 from chalicelib.store import StatusRecord, StatusStore
+from chalicelib.vitals_monitor import VitalsMonitor
 from tests.faults import fail_calls
 from tests.functional.conftest import API_URL, Aws
 from tests.lambda_events import kinesis_event, kinesis_record
