@@ -55,6 +55,8 @@ COUNT_PERIOD_SECONDS = 300
 # vitals rejects the same raw records as aggregate; counting both would
 # double every bad record, so aggregate speaks for the raw stream.
 DEAD_LETTER_METRICS = {"aggregate": "InvalidRecords", "persist": "SummariesRejected"}
+# How alarm names call a function whose own name does not say what it is.
+ALARM_LABELS = {infra_names.API_HANDLER_FUNCTION: "api"}
 # Function -> the embedded metric counting what it read.
 READ_METRICS = {"aggregate": "RecordsIn", "vitals": "RecordsIn", "persist": "SummariesIn"}
 
@@ -137,7 +139,9 @@ def alarms(stage: Stage) -> tuple[Alarm, ...]:
             found.append(
                 Alarm(
                     logical_id=f"{logical_id}{metric}Alarm",
-                    name=f"{name}-{metric.lower()}",
+                    # The API's function is named after the stage alone; its
+                    # alarms say "api" rather than look like the stage's.
+                    name=f"{prefix}-{ALARM_LABELS.get(function, function)}-{metric.lower()}",
                     description=f"{function} {what} in the last 5 minutes (see its log group)",
                     metric=_lambda_metric(metric, name, "Sum"),
                     threshold=1,

@@ -123,6 +123,8 @@ def test_every_alarm_tells_the_operations_topic_when_it_fires_and_when_it_clears
         names.add(properties["AlarmName"])
     assert len(names) == len(alarms)
     assert all(name.startswith("wildrydes-dev-") for name in names)
+    # Each names its function; the API's (named after the stage alone) as "api".
+    assert {"wildrydes-dev-api-errors", "wildrydes-dev-vitals-throttles"} <= names
 
 
 def test_the_operations_topic_is_encrypted_tls_only_and_open_only_to_this_accounts_alarms(
