@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import Any, NoReturn
+from typing import Any
 
+from chalicelib.jsonrecords import DECODER, bad, decode_text, integer, kind, number
+from chalicelib.jsonrecords import InvalidRecord as InvalidRecord  # the parsers' error, here too
 from chalicelib.timestamps import format_status_time, from_epoch, is_status_time
 
 # Bounds that tell a sensor reading from garbage. Points start at 150 and walk
@@ -34,14 +36,6 @@ FIELDS = (
     "HealthPoints",
     "MagicPoints",
 )
-
-
-class InvalidRecord(ValueError):
-    """A raw record that is not a valid sensor reading; `reason` says why."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 # Not frozen: one is built per record on aggregate's hot path, and a frozen
@@ -76,13 +70,7 @@ def encode_reading(reading: Reading) -> bytes:
     return json.dumps(reading.to_json(), separators=(",", ":")).encode() + b"\n"
 
 
-def _reject_constant(name: str) -> NoReturn:
-    raise ValueError(f"{name} is not valid JSON")
-
-
-_decoder = json.JSONDecoder(parse_constant=_reject_constant)
-_decode = _decoder.decode
-_raw_decode = _decoder.raw_decode
+_raw_decode = DECODER.raw_decode
 _JSON_WHITESPACE = " \t\n\r"
 _get_fields = itemgetter(*FIELDS)
 
@@ -114,45 +102,36 @@ def read_fields(data: bytes) -> ReadingFields:
     except RecursionError:  # e.g. 100 000 "[": well under Kinesis's 1 MB limit
         raise InvalidRecord("not JSON (nested too deeply)") from None
     except ValueError:
-        obj = _decode_fully(text)
+        obj = decode_text(text)
     else:
         if end != len(text) and text[end:].strip(_JSON_WHITESPACE):
-            obj = _decode_fully(text)  # raises: data after the document
+            obj = decode_text(text)  # raises: data after the document
     if type(obj) is not dict:
-        raise InvalidRecord(f"not a JSON object (got {_kind(obj)})")
+        raise InvalidRecord(f"not a JSON object (got {kind(obj)})")
     try:
         name, status_time, latitude, longitude, distance, health, magic = _get_fields(obj)
     except KeyError as err:
         raise InvalidRecord(f"missing field {err.args[0]}") from None
 
     if type(name) is not str or not name or len(name) > MAX_NAME_LENGTH:
-        _bad("Name", name, f"a string of 1 to {MAX_NAME_LENGTH} characters")
+        bad("Name", name, f"a string of 1 to {MAX_NAME_LENGTH} characters")
     if not name.isprintable() or name.isspace():
-        _bad("Name", name, "printable text, not only spaces")
+        bad("Name", name, "printable text, not only spaces")
     if type(status_time) is not str or not is_status_time(status_time):
-        _bad("StatusTime", status_time, "UTC time as 'YYYY-MM-DD HH:MM:SS.mmm'")
+        bad("StatusTime", status_time, "UTC time as 'YYYY-MM-DD HH:MM:SS.mmm'")
     # Numbers: a float in range passes on two comparisons; anything else
     # (a whole number, a wrong type) is settled by _number.
     if type(latitude) is not float or not -90.0 <= latitude <= 90.0:
-        latitude = _number("Latitude", latitude, -90.0, 90.0)
+        latitude = number("Latitude", latitude, -90.0, 90.0)
     if type(longitude) is not float or not -180.0 <= longitude <= 180.0:
-        longitude = _number("Longitude", longitude, -180.0, 180.0)
+        longitude = number("Longitude", longitude, -180.0, 180.0)
     if type(distance) is not float or not 0.0 <= distance <= MAX_DISTANCE:
-        distance = _number("Distance", distance, 0.0, MAX_DISTANCE)
+        distance = number("Distance", distance, 0.0, MAX_DISTANCE)
     if type(health) is not int or not 0 <= health <= MAX_POINTS:
-        _points("HealthPoints", health)
+        integer("HealthPoints", health, 0, MAX_POINTS)
     if type(magic) is not int or not 0 <= magic <= MAX_POINTS:
-        _points("MagicPoints", magic)
+        integer("MagicPoints", magic, 0, MAX_POINTS)
     return (name, status_time, latitude, longitude, distance, health, magic)
-
-
-def _decode_fully(text: str) -> Any:
-    try:
-        return _decode(text)
-    except ValueError as err:
-        raise InvalidRecord(f"not JSON ({err})") from None
-    except RecursionError:
-        raise InvalidRecord("not JSON (nested too deeply)") from None
 
 
 def is_valid_name(value: object) -> bool:
@@ -192,39 +171,3 @@ class ArrivalCheck:
                 f"StatusTime {status_time!r} is more than {MAX_AHEAD_SECONDS // 60} "
                 f"minutes ahead of the record's arrival at {arrived!r}"
             )
-
-
-def _number(field: str, value: object, low: float, high: float) -> float:
-    """`value` as a float if it is a number from `low` to `high`; InvalidRecord if not."""
-    kind = type(value)
-    if kind is not float and kind is not int:
-        _bad(field, value, "a number")
-    if not low <= value <= high:  # type: ignore[operator]
-        _bad(field, value, f"a number from {low:g} to {high:g}")
-    return float(value)  # type: ignore[arg-type]
-
-
-def _points(field: str, value: object) -> NoReturn:
-    """InvalidRecord for a value of `field` that failed the inline check."""
-    if type(value) is not int:
-        _bad(field, value, "an integer")
-    _bad(field, value, f"an integer from 0 to {MAX_POINTS}")
-
-
-def _bad(field: str, value: object, expected: str) -> NoReturn:
-    shown = repr(value)
-    if len(shown) > 60:
-        shown = shown[:57] + "..."
-    raise InvalidRecord(f"{field} must be {expected}, got {_kind(value)} {shown}")
-
-
-def _kind(value: object) -> str:
-    return {
-        dict: "object",
-        list: "array",
-        str: "string",
-        int: "integer",
-        float: "number",
-        bool: "boolean",
-        type(None): "null",
-    }.get(type(value), type(value).__name__)
