@@ -11,6 +11,9 @@ SUMMARY_TABLE = "UnicornSensorData"
 STATUS_TABLE = "UnicornStatus"
 ALERT_TOPIC = "wildrydes-vitals-alerts"
 
+# The taxi data set (see chalicelib/trips.py).
+TRIP_STREAM = "taxi-trips"
+
 # Key prefixes in the archive bucket.
 ARCHIVE_PREFIX = "raw/"
 DEAD_LETTER_PREFIX = "dead-letter/"

@@ -18,16 +18,18 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, TextIO
 
 from chalicelib.errors import DeliveryError
-from chalicelib.names import RAW_STREAM
+from chalicelib.names import RAW_STREAM, TRIP_STREAM
 from chalicelib.records import MAX_NAME_LENGTH, encode_reading
 from chalicelib.streams import MAX_RECORDS_PER_CALL, Entry, KinesisWriter, PutStats
+from chalicelib.trips import encode_trip
 from producer.aws import Fatal, kinesis_client
 from producer.fleet import DEFAULT_DECLINE, MAX_INTERVAL, Fleet, fleet_names
 from producer.replay import STDIN, ReplayError, read_entries
+from producer.taxi import TaxiDay
 
 DEFAULT_UNICORNS = 5
 DEFAULT_RATE = 1.0  # reports a second per unicorn, as in the workshop
@@ -39,6 +41,13 @@ REPLAY_TICK = 0.1
 SHOWN_UNWELL = 4  # unwell unicorns named in the opening line; the rest are counted
 # Products such as 3 * (1 / 3) land a hair under the whole number they stand for.
 EPSILON = 1e-9
+# The taxi data set: a day of trips, replayed faster than it happened.
+DATASETS = ("unicorns", "taxi")
+DEFAULT_TRIPS_PER_DAY = 50_000
+DEFAULT_SPEED = 60.0  # simulated seconds a second: a day in 24 minutes
+TAXI_TICK = 1.0  # seconds between sends; each carries the trips of SPEED simulated seconds
+UNICORN_ONLY = ("unicorns", "name", "from_file", "rate", "unwell", "decline")
+TAXI_ONLY = ("trips_per_day", "day", "start", "speed")
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], None]
@@ -59,6 +68,11 @@ class Options:
     unwell: int
     decline: float
     seed: int
+    dataset: str = "unicorns"
+    trips_per_day: int = DEFAULT_TRIPS_PER_DAY
+    day: date | None = None  # None: today (UTC)
+    start: float = 0.0  # seconds into the day
+    speed: float = DEFAULT_SPEED
 
 
 @dataclass(frozen=True)
@@ -107,11 +121,18 @@ def parse_options(argv: Sequence[str] | None) -> Options:
     """The checked options; SystemExit(2) with the usage on stderr when they do not add up."""
     parser = _parser()
     args = parser.parse_args(argv)
-    if args.from_file is not None:
+    flags = UNICORN_ONLY if args.dataset == "taxi" else TAXI_ONLY
+    for flag in flags:
+        if getattr(args, flag) is not None:
+            parser.error(f"--{flag.replace('_', '-')} does not apply to --dataset {args.dataset}")
+    if args.dataset == "taxi":
+        names: tuple[str, ...] = ()
+        unwell = 0
+    elif args.from_file is not None:
         for flag in ("seed", "unwell", "decline", "duration"):
             if getattr(args, flag) is not None:
                 parser.error(f"--{flag} applies to the simulated fleet, not to --from-file")
-        names: tuple[str, ...] = ()
+        names = ()
         unwell = 0
     else:
         if args.rate is not None and args.rate < MIN_RATE:
@@ -132,10 +153,11 @@ def parse_options(argv: Sequence[str] | None) -> Options:
             unwell = args.unwell
     if args.region is not None and not args.region:
         parser.error("--region must not be empty")
-    if not args.stream:
+    if args.stream is not None and not args.stream:
         parser.error("--stream must not be empty")
+    default_stream = TRIP_STREAM if args.dataset == "taxi" else RAW_STREAM
     return Options(
-        stream=args.stream,
+        stream=args.stream or default_stream,
         region=args.region,
         progress=args.progress,
         rate=args.rate,
@@ -145,17 +167,30 @@ def parse_options(argv: Sequence[str] | None) -> Options:
         unwell=unwell,
         decline=DEFAULT_DECLINE if args.decline is None else args.decline,
         seed=secrets.randbelow(1_000_000) if args.seed is None else args.seed,
+        dataset=args.dataset,
+        trips_per_day=args.trips_per_day or DEFAULT_TRIPS_PER_DAY,
+        day=args.day,
+        start=args.start or 0.0,
+        speed=args.speed or DEFAULT_SPEED,
     )
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m producer",
-        description="Put Wild Rydes sensor records on a Kinesis stream: a simulated "
-        "fleet of unicorns, one record per unicorn per tick, or a replay of a file.",
+        description="Put records on a Kinesis stream: Wild Rydes sensor records of a "
+        "simulated fleet of unicorns (one record per unicorn per tick) or a replay of a "
+        "file, or, with --dataset taxi, a simulated city's taxi trips.",
         epilog="The endpoint, region and credentials come from the standard AWS settings "
         "(AWS_ENDPOINT_URL, AWS_DEFAULT_REGION, AWS_PROFILE, ...). Ctrl-C stops a run "
         "and prints the summary.",
+    )
+    parser.add_argument(
+        "--dataset",
+        choices=DATASETS,
+        default="unicorns",
+        help="what to send (default unicorns); taxi: a day of trips to "
+        f"{TRIP_STREAM}, replayed --speed times faster than it happened",
     )
     who = parser.add_mutually_exclusive_group()
     who.add_argument(
@@ -203,8 +238,31 @@ def _parser() -> argparse.ArgumentParser:
         metavar="POINTS",
         help=f"points a second an unwell unicorn's vital falls (default {DEFAULT_DECLINE:g})",
     )
+    taxi = parser.add_argument_group("taxi trips (--dataset taxi)")
+    taxi.add_argument(
+        "--trips-per-day",
+        type=_whole(1),
+        metavar="N",
+        help=f"the city's trips in a day (default {DEFAULT_TRIPS_PER_DAY:,})",
+    )
+    taxi.add_argument(
+        "--day", type=_day, metavar="YYYY-MM-DD", help="the day replayed (default: today, UTC)"
+    )
+    taxi.add_argument(
+        "--start",
+        type=_time_of_day,
+        metavar="HH:MM",
+        help="where in the day to begin (default 00:00)",
+    )
+    taxi.add_argument(
+        "--speed",
+        type=_positive,
+        metavar="X",
+        help=f"simulated seconds per second (default {DEFAULT_SPEED:g}: a day in 24 minutes)",
+    )
     parser.add_argument(
-        "--stream", default=RAW_STREAM, help=f"stream to put records on (default {RAW_STREAM})"
+        "--stream",
+        help=f"stream to put records on (default {RAW_STREAM}; {TRIP_STREAM} for taxi trips)",
     )
     parser.add_argument(
         "--region", help="AWS region (default: AWS_REGION, AWS_DEFAULT_REGION or the profile's)"
@@ -256,6 +314,22 @@ def _whole(low: int) -> Callable[[str], int]:
     return parse
 
 
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a day as YYYY-MM-DD: {text!r}") from None
+
+
+def _time_of_day(text: str) -> float:
+    hours, _, minutes = text.partition(":")
+    if not (hours.isdigit() and minutes.isdigit() and len(minutes) == 2):
+        raise argparse.ArgumentTypeError(f"not a time of day as HH:MM: {text!r}")
+    if not (int(hours) < 24 and int(minutes) < 60):
+        raise argparse.ArgumentTypeError(f"not a time of day as HH:MM: {text!r}")
+    return int(hours) * 3600.0 + int(minutes) * 60.0
+
+
 def _check_name(parser: argparse.ArgumentParser, name: str) -> None:
     # The pipeline dead-letters a record whose Name breaks these rules.
     if not name or len(name) > MAX_NAME_LENGTH or not name.isprintable():
@@ -271,6 +345,8 @@ def _produce(
             plan = replay_plan(read_entries(options.from_file, sys.stdin.buffer), options)
         except ReplayError as problem:
             raise Fatal(str(problem)) from None
+    elif options.dataset == "taxi":
+        plan = taxi_plan(options, wall)
     else:
         plan = simulation_plan(options, wall)
     if client is None:
@@ -322,6 +398,36 @@ def simulation_plan(options: Options, wall: Wall) -> Plan:
     )
     ticks = None if options.duration is None else math.ceil(options.duration * rate - EPSILON)
     return Plan(description, ticks, 1 / rate, batch)
+
+
+def taxi_plan(options: Options, wall: Wall) -> Plan:
+    """A send a second, each the trips that ended in the next `speed` seconds of the day.
+
+    Trips are keyed by pickup zone, so that a zone's trips share a shard.
+    The day ends the run unless --duration ends it first.
+    """
+    day = options.day or wall().date()
+    city = TaxiDay(day, options.trips_per_day, seed=options.seed)
+    step = options.speed * TAXI_TICK
+
+    def batch(tick: int) -> list[Entry]:
+        start = options.start + tick * step
+        return [(encode_trip(t), str(t.pickup_zone)) for t in city.trips(start, start + step)]
+
+    left = math.ceil((24 * 3600 - options.start) / step - EPSILON)
+    ticks = (
+        left
+        if options.duration is None
+        else min(left, math.ceil(options.duration / TAXI_TICK - EPSILON))
+    )
+    begins = f"{int(options.start // 3600):02d}:{int(options.start % 3600 // 60):02d}"
+    description = (
+        f"taxi trips of {day.isoformat()} from {begins}, about "
+        f"{options.trips_per_day:,} a day, at {options.speed:g}x ("
+        + ("to the end of the day" if ticks == left else f"for {options.duration:g}s")
+        + f"); seed {options.seed}"
+    )
+    return Plan(description, ticks, TAXI_TICK, batch)
 
 
 def replay_plan(entries: list[Entry], options: Options) -> Plan:

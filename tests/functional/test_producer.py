@@ -26,6 +26,7 @@ from moto import mock_aws
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
 from chalicelib.records import parse_reading
+from chalicelib.trips import parse_trip
 from producer.cli import main
 from tests.streams import read_stream as stream_records
 
@@ -472,3 +473,31 @@ def test_aws_endpoint_url_points_the_producer_at_a_local_endpoint(
     assert stderr_lines(capsys)[0].startswith(
         f"producer: stream 'wildrydes' in us-east-1 ({moto_server}): 5 unicorns"
     )
+
+
+def test_a_taxi_run_puts_the_trips_of_its_slice_of_the_day_on_the_trip_stream(
+    kinesis: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    kinesis.create_stream(StreamName="taxi-trips", ShardCount=2)
+    time = FakeTime()
+    argv = ["--dataset", "taxi", "--day", "2026-11-23", "--start", "17:30", "--speed", "120"]
+
+    status = produce([*argv, "--duration", "3", "--seed", "11", "--progress", "0"], time)
+
+    assert status == 0
+    lines = stderr_lines(capsys)
+    assert lines[0].endswith(
+        "taxi trips of 2026-11-23 from 17:30, about 50,000 a day, at 120x (for 3s); seed 11"
+    )
+    on_stream = [
+        (r["PartitionKey"], parse_trip(r["Data"])) for r in stream_records(kinesis, "taxi-trips")
+    ]
+    # Six simulated minutes of an evening peak, every trip once, keyed by its pickup zone.
+    assert 300 < len(on_stream) < 1_000
+    assert len({trip.trip_id for _, trip in on_stream}) == len(on_stream)
+    assert all(key == str(trip.pickup_zone) for key, trip in on_stream)
+    assert all(
+        "2026-11-23 17:30:00" <= trip.dropoff_time < "2026-11-23 17:36:00" for _, trip in on_stream
+    )
+    assert lines[-1].startswith(f"producer: done: sent {len(on_stream)}, retried 0, failed 0")
+    assert time.sleeps[-1] == pytest.approx(1.0)  # a send a second

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
 from chalicelib.streams import Entry
-from producer.cli import main, parse_options, replay_plan, simulation_plan
+from chalicelib.trips import encode_trip
+from producer.cli import main, parse_options, replay_plan, simulation_plan, taxi_plan
+from producer.taxi import TaxiDay
 
 ROOT = Path(__file__).resolve().parents[2]
 WALL = datetime(2026, 11, 22, 14, 5, 9, tzinfo=UTC)
@@ -81,6 +83,17 @@ def test_a_seed_is_chosen_when_none_is_given_and_kept_when_one_is() -> None:
         (["--stream", ""], "--stream must not be empty"),
         (["--region", ""], "--region must not be empty"),
         (["--frobnicate"], "unrecognized arguments"),
+        (["--dataset", "ponies"], "invalid choice: 'ponies'"),
+        (["--dataset", "taxi", "--unicorns", "3"], "--unicorns does not apply to --dataset taxi"),
+        (["--dataset", "taxi", "--rate", "2"], "--rate does not apply to --dataset taxi"),
+        (["--dataset", "taxi", "--from-file", "a.json"], "--from-file does not apply"),
+        (["--trips-per-day", "10"], "--trips-per-day does not apply to --dataset unicorns"),
+        (["--speed", "10"], "--speed does not apply to --dataset unicorns"),
+        (["--dataset", "taxi", "--trips-per-day", "0"], "--trips-per-day: must be 1 or more"),
+        (["--dataset", "taxi", "--day", "yesterday"], "not a day as YYYY-MM-DD"),
+        (["--dataset", "taxi", "--start", "25:00"], "not a time of day as HH:MM"),
+        (["--dataset", "taxi", "--start", "8"], "not a time of day as HH:MM"),
+        (["--dataset", "taxi", "--speed", "0"], "--speed: must be more than 0"),
     ],
 )
 def test_usage_errors_exit_2_with_the_usage_and_the_problem(
@@ -162,3 +175,27 @@ def test_python_dash_m_producer_runs_the_command_line() -> None:
     assert result.returncode == 2
     assert result.stdout == ""
     assert "--unicorns: must be 1 or more" in result.stderr
+
+
+def test_taxi_trips_go_to_their_own_stream_a_day_compressed_sixty_times() -> None:
+    options = parse_options(["--dataset", "taxi", "--seed", "5", "--day", "2026-11-23"])
+    assert options.stream == "taxi-trips"
+    plan = taxi_plan(options, lambda: WALL)
+    assert (plan.ticks, plan.interval) == (24 * 60, 1.0)  # a send a second, a minute each
+    assert plan.description == (
+        "taxi trips of 2026-11-23 from 00:00, about 50,000 a day, at 60x (to the end of the "
+        "day); seed 5"
+    )
+
+
+def test_each_taxi_send_carries_the_trips_of_its_slice_of_the_day_keyed_by_pickup_zone() -> None:
+    argv = ["--dataset", "taxi", "--seed", "5", "--day", "2026-11-23", "--start", "08:00"]
+    options = parse_options([*argv, "--speed", "300", "--duration", "3"])
+    plan = taxi_plan(options, lambda: WALL)
+    assert plan.ticks == 3
+    sent = [entry for tick in range(3) for entry in plan.batch(tick)]
+    city = TaxiDay(date(2026, 11, 23), 50_000, seed=5)
+    expected = city.trips(8 * 3600, 8 * 3600 + 900)
+    assert [data for data, _ in sent] == [encode_trip(t) for t in expected]
+    assert [key for _, key in sent] == [str(t.pickup_zone) for t in expected]
+    assert len(sent) > 300  # the morning peak: about 90 trips a minute at this size
