@@ -9,7 +9,7 @@ because one unicorn's summaries have one writer at a time: the summary stream
 is partitioned by Name and Lambda keeps one batch in flight per shard.
 
 Status writes are conditional on the version read, because the alert state is
-decided by whoever wins that write (see pipeline.VitalsMonitor).
+decided by whoever wins that write (see vitals_monitor.VitalsMonitor).
 """
 
 from __future__ import annotations

@@ -111,12 +111,7 @@ def ensure_stack(
             cloudformation.update_stack(
                 StackName=stack_id,
                 TemplateBody=body,
-                Parameters=[
-                    {"ParameterKey": k, "ParameterValue": parameters[k]}
-                    if k in parameters
-                    else {"ParameterKey": k, "UsePreviousValue": True}
-                    for k in declared
-                ],
+                Parameters=_update_parameters(declared, parameters, existing),
                 Capabilities=capabilities,
             )
         except ClientError as err:
@@ -201,6 +196,27 @@ def _wait(cloudformation: Any, stack_id: str, echo: Echo, sleep: Sleep, seen: se
             raise InfraError(f"stack {stack_id} still {status} after {waited:.0f} s")
         sleep(POLL_SECONDS)
         waited += POLL_SECONDS
+
+
+def _update_parameters(
+    declared: Iterable[str], given: Mapping[str, str], existing: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """An update's parameters: the given ones, and the stack's current values for the rest.
+
+    The current values are sent as values rather than UsePreviousValue: a
+    parameter the deployed stack does not have yet (added by a newer
+    template) must be left out to take its default, as CloudFormation refuses
+    UsePreviousValue for it. None of the parameters is NoEcho, so the values
+    read back are the real ones.
+    """
+    current = {p["ParameterKey"]: p["ParameterValue"] for p in existing.get("Parameters", [])}
+    found: list[dict[str, Any]] = []
+    for key in declared:
+        if key in given:
+            found.append({"ParameterKey": key, "ParameterValue": given[key]})
+        elif key in current:
+            found.append({"ParameterKey": key, "ParameterValue": current[key]})
+    return found
 
 
 def _events(cloudformation: Any, stack_id: str) -> list[dict[str, Any]]:

@@ -238,6 +238,32 @@ def test_updating_the_stack_keeps_the_alert_email_unless_given(cloudformation: A
     assert progress[0] == f"updating stack {STACK}"
 
 
+def test_a_parameter_the_deployed_stack_lacks_takes_its_default_on_update(
+    cloudformation: Any,
+) -> None:
+    # A stack made before OperationsEmail existed: CloudFormation refuses
+    # UsePreviousValue for a key the previous template did not declare, so a
+    # new key is left out and the others are sent with their current values.
+    older = supporting_template("dev")
+    older["Parameters"] = {k: v for k, v in older["Parameters"].items() if k != "OperationsEmail"}
+    del older["Conditions"]["HasOperationsEmail"]
+    del older["Resources"]["OperationsEmailSubscription"]
+    ensure_stack(cloudformation, STACK, older, {"AlertEmail": "ops@example.com"}, echo=print)
+    sent: list[dict[str, Any]] = []
+    cloudformation.meta.events.register(
+        "provide-client-params.cloudformation.UpdateStack",
+        lambda params, **_: sent.extend(params["Parameters"]),
+    )
+
+    ensure_stack(cloudformation, STACK, supporting_template("dev"), {}, echo=print, sleep=no_sleep)
+
+    assert {"ParameterKey": "AlertEmail", "ParameterValue": "ops@example.com"} in sent
+    assert "OperationsEmail" not in {p["ParameterKey"] for p in sent}  # left to its default
+    (stack,) = cloudformation.describe_stacks(StackName=STACK)["Stacks"]
+    parameters = {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}
+    assert parameters["AlertEmail"] == "ops@example.com"
+
+
 def test_recording_outputs_adds_them_to_the_stage_keeping_the_files_layout(
     config_path: Path,
 ) -> None:
