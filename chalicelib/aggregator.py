@@ -1,47 +1,71 @@
-"""`aggregate`: per-unicorn statistics over tumbling windows of `wildrydes`, as summaries."""
+"""`aggregate`: windowed statistics of a stream, per data set, emitted when a window closes.
+
+The envelope is the same for every data set (it is what Lambda's tumbling
+windows ask of a function): the window's state comes in and goes out with
+each batch, rejected records are dead-lettered before the state is returned
+(a retried batch then counts nothing twice), and at the window's end the
+rows go to the data set's summary stream. What a data set adds is a
+`WindowedDataSet`: how its records fold into the state (its per-record hot
+path) and what rows a closed window makes. Unicorn readings are the first
+(`UNICORN_READINGS`); taxi trips (`chalicelib.trip_windows`) the second.
+"""
 
 from __future__ import annotations
 
 import logging
 from binascii import a2b_base64
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
-from chalicelib.deadletter import DeadLetters
+from chalicelib.deadletter import DeadLetters, Rejected
 from chalicelib.errors import ConfigurationError
-from chalicelib.events import read_batch, stream_record
+from chalicelib.events import KinesisBatch, read_batch, stream_record
 from chalicelib.observability import MetricsFactory, no_metrics
 from chalicelib.pipeline import count_records, keep_rejected, rejected_record
 from chalicelib.records import ArrivalCheck, InvalidRecord, read_fields
-from chalicelib.streams import KinesisWriter
+from chalicelib.streams import Entry, KinesisWriter
 from chalicelib.summaries import encode_row
-from chalicelib.windows import WindowState
+from chalicelib.windows import Window, WindowState
 
 log = logging.getLogger(__name__)
 
 
-class Aggregator:
-    """`aggregate`: per-unicorn statistics over tumbling windows of `wildrydes`."""
+@dataclass(frozen=True)
+class Closed:
+    """What a closed window makes: rows for the summary stream, and words for the log."""
 
-    def __init__(
-        self,
-        emitter: KinesisWriter,
-        dead_letters: DeadLetters,
-        *,
-        metrics: MetricsFactory = no_metrics,
-    ) -> None:
-        self.emitter = emitter
-        self.dead_letters = dead_letters
-        self.metrics = metrics
+    rows: list[Entry]
+    records: int  # records the rows stand for
+    first: str  # what the log line names the window by
 
-    def handle(self, event: Mapping[str, Any]) -> dict[str, Any]:
-        batch = read_batch(event)
-        if batch.window is None:
-            raise ConfigurationError(
-                "aggregate needs a tumbling window on its event source mapping "
-                "(TumblingWindowInSeconds); see infra/"
-            )
-        state = WindowState.from_state(batch.state)
+
+class WindowedState(Protocol):
+    invalid: int
+
+    def to_state(self) -> dict[str, Any]: ...
+
+
+class WindowedDataSet(Protocol):
+    """A data set's part of `aggregate`."""
+
+    def state(self, saved: Mapping[str, Any] | None) -> WindowedState:
+        """The window's state from what Lambda passed in (`{}` or None: a new window)."""
+
+    def fold(self, state: Any, batch: KinesisBatch) -> list[Rejected]:
+        """Fold the batch's records into `state`; the ones refused, with their reasons."""
+
+    def close(self, state: Any, window: Window, shard_id: str) -> Closed:
+        """The rows of a closed window."""
+
+
+class UnicornReadings:
+    """Per-unicorn statistics of `wildrydes`: one summary row per unicorn and window."""
+
+    def state(self, saved: Mapping[str, Any] | None) -> WindowState:
+        return WindowState.from_state(saved)
+
+    def fold(self, state: WindowState, batch: KinesisBatch) -> list[Rejected]:
         rejected = []
         add = state.add_fields
         check_arrival = ArrivalCheck()
@@ -56,27 +80,68 @@ class Aggregator:
                 rejected.append(rejected_record(stream_record(raw), err.reason))
                 continue
             add(fields, kinesis["sequenceNumber"])
+        return rejected
+
+    def close(self, state: WindowState, window: Window, shard_id: str) -> Closed:
+        summaries = state.summaries(window, shard_id)
+        return Closed(
+            rows=[(encode_row(s), s.name) for s in summaries],
+            records=sum(s.samples for s in summaries),
+            first=summaries[0].status_time if summaries else window.start.isoformat(),
+        )
+
+
+UNICORN_READINGS = UnicornReadings()
+
+
+class Aggregator:
+    """A windowed function over one data set's stream (`aggregate` for the unicorns)."""
+
+    def __init__(
+        self,
+        emitter: KinesisWriter,
+        dead_letters: DeadLetters,
+        *,
+        metrics: MetricsFactory = no_metrics,
+        data_set: WindowedDataSet = UNICORN_READINGS,
+        function: str = "aggregate",
+    ) -> None:
+        self.emitter = emitter
+        self.dead_letters = dead_letters
+        self.metrics = metrics
+        self.data_set = data_set
+        self.function = function
+
+    def handle(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        batch = read_batch(event)
+        if batch.window is None:
+            raise ConfigurationError(
+                f"{self.function} needs a tumbling window on its event source mapping "
+                "(TumblingWindowInSeconds); see infra/"
+            )
+        state = self.data_set.state(batch.state)
+        rejected = self.data_set.fold(state, batch)
         if rejected:
             # Kept before the state is returned: if keeping fails, the batch is
             # retried with the previous state and nothing is counted twice.
-            keep_rejected(self.dead_letters, "aggregate", batch, rejected)
+            keep_rejected(self.dead_letters, self.function, batch, rejected)
             state.invalid += len(rejected)
-        metrics = self.metrics("aggregate")
+        metrics = self.metrics(self.function)
         count_records(metrics, batch, len(rejected))
         if not batch.final:
             metrics.flush()
             return {"state": state.to_state()}
-        summaries = state.summaries(batch.window, batch.shard_id)
-        self.emitter.put([(encode_row(s), s.name) for s in summaries])
+        closed = self.data_set.close(state, batch.window, batch.shard_id)
+        self.emitter.put(closed.rows)
         log.info(
             "window %s of %s closed: %d summaries of %d records, %d rejected",
-            summaries[0].status_time if summaries else batch.window.start.isoformat(),
+            closed.first,
             batch.shard_id,
-            len(summaries),
-            sum(s.samples for s in summaries),
+            len(closed.rows),
+            closed.records,
             state.invalid,
         )
-        metrics.count("SummariesEmitted", len(summaries))
+        metrics.count("SummariesEmitted", len(closed.rows))
         metrics.count("WindowsClosed")
         metrics.flush()
         return {"state": {}}

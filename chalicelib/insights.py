@@ -19,12 +19,16 @@ exact and the figures do not depend on the order partials arrive in.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
-from chalicelib.timestamps import format_status_time, parse_status_time
-from chalicelib.trips import Trip
+from chalicelib import jsonrecords
+from chalicelib.jsonrecords import InvalidRecord as InvalidRecord  # parse_partial raises it
+from chalicelib.jsonrecords import bad, decode_object, integer
+from chalicelib.timestamps import format_status_time, is_status_time, parse_status_time
+from chalicelib.trips import MAX_ZONE, MIN_ZONE, Trip
 
 WINDOW_MINUTES = 15
 
@@ -146,3 +150,45 @@ def moving_average(values: list[float | None], width: int) -> list[float | None]
         seen = [v for v in values[max(0, index - width + 1) : index + 1] if v is not None]
         averages.append(round(sum(seen) / len(seen), 2) if seen else None)
     return averages
+
+
+# The partial sums as a row on the summary stream (the same names, in order).
+_COUNTS = ("Trips", "Fares", "MovingFares", "MilliMiles", "CardFares", "CardTips")
+_ATTRIBUTES = ("trips", "fares", "moving_fares", "milli_miles", "card_fares", "card_tips")
+
+
+def encode_partial(window: ZoneWindow) -> bytes:
+    """A partial as a summary-stream row: compact JSON and a newline."""
+    row: dict[str, object] = {"Zone": window.zone, "WindowStart": window.window_start}
+    row.update({name: getattr(window, a) for name, a in zip(_COUNTS, _ATTRIBUTES, strict=True)})
+    row["Parts"] = sorted(window.parts)
+    return json.dumps(row, separators=(",", ":")).encode() + b"\n"
+
+
+def parse_partial(data: bytes) -> ZoneWindow:
+    """A partial from its row, or InvalidRecord saying what is wrong with it."""
+    row = decode_object(data)
+    return partial_from_json(row)
+
+
+def partial_from_json(row: Mapping[str, object]) -> ZoneWindow:
+    start = jsonrecords.field(dict(row), "WindowStart")
+    if type(start) is not str or not is_status_time(start) or window_start(start) != start:
+        bad("WindowStart", start, "the start of a 15-minute window as a StatusTime")
+    parts = jsonrecords.field(dict(row), "Parts")
+    if (
+        type(parts) is not list
+        or not parts
+        or not all(type(p) is str and 0 < len(p) <= 256 for p in parts)
+    ):
+        bad("Parts", parts, "a list of 1 or more ids")
+    counts = {
+        a: integer(name, jsonrecords.field(dict(row), name), 0, 10**15)
+        for name, a in zip(_COUNTS, _ATTRIBUTES, strict=True)
+    }
+    return ZoneWindow(
+        zone=integer("Zone", jsonrecords.field(dict(row), "Zone"), MIN_ZONE, MAX_ZONE),
+        window_start=start,
+        parts=frozenset(parts),
+        **counts,
+    )

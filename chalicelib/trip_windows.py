@@ -1,0 +1,96 @@
+"""Taxi trips on the windowed machinery: partial insights per pickup zone and pickup window.
+
+The taxi data set's part of `aggregate` (see `chalicelib.aggregator`). A
+window of arrival folds each trip into the sums of its pickup zone and
+15-minute window of pickup time (`chalicelib.insights`); when it closes, each
+sum becomes one partial row, named after the shard and the arrival window
+(`<shard>:<window start>`), so that a retried closing invocation makes the
+same part, which merging counts once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from chalicelib.aggregator import Closed
+from chalicelib.deadletter import Rejected
+from chalicelib.events import KinesisBatch
+from chalicelib.insights import ZoneWindow, encode_partial, window_start
+from chalicelib.jsonrecords import InvalidRecord
+from chalicelib.pipeline import rejected_record
+from chalicelib.timestamps import format_status_time
+from chalicelib.trips import parse_trip
+from chalicelib.windows import InvalidState, Window
+
+STATE_VERSION = 1
+_SUMS = ("trips", "fares", "moving_fares", "milli_miles", "card_fares", "card_tips")
+
+
+class TripWindowState:
+    """The sums of one arrival window of a shard, by (pickup zone, window of pickup)."""
+
+    __slots__ = ("invalid", "windows")
+
+    def __init__(
+        self, windows: dict[tuple[int, str], ZoneWindow] | None = None, invalid: int = 0
+    ) -> None:
+        self.windows = windows if windows is not None else {}
+        self.invalid = invalid
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any] | None) -> TripWindowState:
+        if not state:
+            return cls()
+        if state.get("v") != STATE_VERSION or not isinstance(state.get("zones"), list):
+            raise InvalidState(
+                f"trip window state is not version {STATE_VERSION}: {sorted(state)}"
+            )
+        windows = {}
+        for zone, start, *sums in state["zones"]:
+            window = ZoneWindow(zone, start, **dict(zip(_SUMS, sums, strict=True)))
+            windows[window.key] = window
+        return cls(windows, int(state.get("invalid", 0)))
+
+    def to_state(self) -> dict[str, Any]:
+        zones = [
+            [w.zone, w.window_start, *(getattr(w, name) for name in _SUMS)]
+            for w in self.windows.values()
+        ]
+        return {"v": STATE_VERSION, "zones": zones, "invalid": self.invalid}
+
+
+class TaxiTrips:
+    """Partial taxi insights of `taxi-trips`: one row per pickup zone and window it saw."""
+
+    def state(self, saved: Mapping[str, Any] | None) -> TripWindowState:
+        return TripWindowState.from_state(saved)
+
+    def fold(self, state: TripWindowState, batch: KinesisBatch) -> list[Rejected]:
+        rejected = []
+        windows = state.windows
+        for record in batch.records:
+            try:
+                trip = parse_trip(record.data)
+            except InvalidRecord as err:
+                rejected.append(rejected_record(record, err.reason))
+                continue
+            key = (trip.pickup_zone, window_start(trip.pickup_time))
+            current = windows.get(key) or ZoneWindow(*key)
+            windows[key] = current.add_trip(trip)
+        return rejected
+
+    def close(self, state: TripWindowState, window: Window, shard_id: str) -> Closed:
+        part = f"{shard_id}:{format_status_time(window.start)}"
+        ordered = sorted(state.windows.values(), key=lambda w: w.key)
+        return Closed(
+            rows=[
+                (encode_partial(replace(w, parts=frozenset({part}))), str(w.zone)) for w in ordered
+            ],
+            records=sum(w.trips for w in ordered),
+            first=format_status_time(window.start),
+        )
+
+
+TAXI_TRIPS = TaxiTrips()

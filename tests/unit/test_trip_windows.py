@@ -1,0 +1,52 @@
+"""The taxi window state Lambda carries between batches, and partial rows read back."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from chalicelib.insights import ZoneWindow, encode_partial, parse_partial
+from chalicelib.jsonrecords import InvalidRecord
+from chalicelib.trip_windows import TripWindowState
+from chalicelib.windows import InvalidState
+
+WINDOW = ZoneWindow(161, "2026-11-23 08:00:00.000", 3, 3600, 3000, 7500, 1600, 300)
+
+
+def test_the_state_survives_the_round_trip_through_json() -> None:
+    state = TripWindowState({WINDOW.key: WINDOW}, invalid=2)
+    again = TripWindowState.from_state(json.loads(json.dumps(state.to_state())))
+    assert again.windows == {WINDOW.key: WINDOW}
+    assert again.invalid == 2
+    assert TripWindowState.from_state({}).windows == {}
+
+
+def test_a_state_of_another_version_is_refused() -> None:
+    with pytest.raises(InvalidState, match="not version 1"):
+        TripWindowState.from_state({"v": 0, "zones": []})
+
+
+def test_a_partial_row_reads_back_as_written() -> None:
+    partial = ZoneWindow(161, "2026-11-23 08:00:00.000", 3, 3600, parts=frozenset({"s:w"}))
+    assert parse_partial(encode_partial(partial)) == partial
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"WindowStart": "2026-11-23 08:07:00.000"}, "the start of a 15-minute window"),
+        ({"Parts": []}, "Parts must be a list of 1 or more ids"),
+        ({"Zone": 0}, "Zone must be an integer from 1 to 265"),
+        ({"Trips": -1}, "Trips must be an integer from 0"),
+        ({"Fares": 1.5}, "Fares must be an integer"),
+    ],
+)
+def test_a_bad_partial_row_is_refused_with_its_reason(
+    changes: dict[str, object], reason: str
+) -> None:
+    good = ZoneWindow(161, "2026-11-23 08:00:00.000", parts=frozenset({"p"}))
+    row = json.loads(encode_partial(good))
+    row.update(changes)
+    with pytest.raises(InvalidRecord, match=reason):
+        parse_partial(json.dumps(row).encode())
