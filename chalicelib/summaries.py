@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
+from chalicelib.jsonrecords import InvalidRecord, decode_object
 from chalicelib.records import MAX_DISTANCE, MAX_NAME_LENGTH, MAX_POINTS, is_valid_name
 from chalicelib.timestamps import is_status_time
 
@@ -94,13 +95,6 @@ _NUMBERS = ("Distance", "Latitude", "Longitude")
 _TIMES = ("StatusTime", "WindowEnd", "FirstStatusTime", "LastStatusTime")
 
 
-def _reject_constant(name: str) -> NoReturn:
-    raise ValueError(f"{name} is not valid JSON")
-
-
-_decode = json.JSONDecoder(parse_constant=_reject_constant).decode
-
-
 def parse_row(data: bytes) -> Summary:
     """The summary in a record of the summary stream, or InvalidSummary.
 
@@ -109,17 +103,9 @@ def parse_row(data: bytes) -> Summary:
     every write to DynamoDB and hold its shard until Lambda gave up on it.
     """
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise InvalidSummary(f"not UTF-8 ({err.reason} at byte {err.start})") from None
-    try:
-        row = _decode(text)
-    except ValueError as err:
-        raise InvalidSummary(f"not JSON ({err})") from None
-    except RecursionError:
-        raise InvalidSummary("not JSON (nested too deeply)") from None
-    if type(row) is not dict:
-        raise InvalidSummary("not a JSON object")
+        row = decode_object(data)
+    except InvalidRecord as err:
+        raise InvalidSummary(err.reason) from None
     summary = summary_from_row(row, [row.get("SummaryId")])
     _check_values(summary)
     return summary
