@@ -151,13 +151,7 @@ def _drive(arrived: list[Arrived], session: Any, counter: CallCounter) -> Counte
     unicorn_batches: Counter[str] = Counter()
     for trigger in kinesis_triggers():
         mapping = MappingSettings.from_definitions(
-            trigger.function,
-            trigger.stream,
-            {
-                "batch_size": trigger.batch_size,
-                "starting_position": trigger.starting_position,
-                "maximum_batching_window_in_seconds": trigger.maximum_batching_window_in_seconds,
-            },
+            trigger,
             {**settings[trigger.function], "DestinationConfig": {}},
         )
         handler = _counting_batches(

@@ -105,13 +105,7 @@ def local_functions(
     functions = []
     for trigger in kinesis_triggers():
         mapping = MappingSettings.from_definitions(
-            trigger.function,
-            trigger.stream,
-            {
-                "batch_size": trigger.batch_size,
-                "starting_position": trigger.starting_position,
-                "maximum_batching_window_in_seconds": trigger.maximum_batching_window_in_seconds,
-            },
+            trigger,
             settings[trigger.function],
             retry_base=retry_base,
         )

@@ -27,11 +27,14 @@ from collections.abc import Callable
 from collections.abc import Mapping as MappingType
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from chalicelib.events import StreamRecord
 from chalicelib.timestamps import from_epoch
 from infra.event_sources import REPORT_BATCH_ITEM_FAILURES
+
+if TYPE_CHECKING:
+    from infra.triggers import KinesisTrigger  # imports the app: for annotations only
 from local.checkpoints import CheckpointStore
 from local.invoke import FunctionSpec, Invoker, Outcome
 from local.shards import Shard, ShardReader, list_shards, ready_shards
@@ -66,22 +69,20 @@ class MappingSettings:
     @classmethod
     def from_definitions(
         cls,
-        function: str,
-        stream: str,
-        decorator: MappingType[str, Any],
+        trigger: KinesisTrigger,
         settings: MappingType[str, Any],
         **overrides: Any,
     ) -> MappingSettings:
         """From the decorator's settings (batch size, ...) and infra's event-source settings."""
         if settings.get("ParallelizationFactor", 1) != 1:
-            log.warning("%s: ParallelizationFactor is run as 1 locally", function)
+            log.warning("%s: ParallelizationFactor is run as 1 locally", trigger.function)
         destination = settings.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
         return cls(
-            function=function,
-            stream=stream,
-            batch_size=int(decorator["batch_size"]),
-            starting_position=str(decorator["starting_position"]),
-            batching_window=float(decorator.get("maximum_batching_window_in_seconds") or 0),
+            function=trigger.function,
+            stream=trigger.stream,
+            batch_size=trigger.batch_size,
+            starting_position=trigger.starting_position,
+            batching_window=float(trigger.maximum_batching_window_in_seconds or 0),
             tumbling_window=int(settings.get("TumblingWindowInSeconds", 0)),
             bisect=bool(settings.get("BisectBatchOnFunctionError", False)),
             max_retries=int(settings.get("MaximumRetryAttempts", -1)),
