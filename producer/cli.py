@@ -26,6 +26,7 @@ from chalicelib.names import RAW_STREAM, TRIP_STREAM
 from chalicelib.records import MAX_NAME_LENGTH, encode_reading
 from chalicelib.streams import MAX_RECORDS_PER_CALL, Entry, KinesisWriter, PutStats
 from chalicelib.trips import encode_trip
+from producer.arguments import non_negative, positive, whole
 from producer.aws import Fatal, kinesis_client
 from producer.fleet import DEFAULT_DECLINE, MAX_INTERVAL, Fleet, fleet_names
 from producer.replay import STDIN, ReplayError, read_entries
@@ -195,7 +196,7 @@ def _parser() -> argparse.ArgumentParser:
     who = parser.add_mutually_exclusive_group()
     who.add_argument(
         "--unicorns",
-        type=_whole(1),
+        type=whole(1),
         metavar="N",
         help=f"simulate a fleet of N unicorns (default {DEFAULT_UNICORNS})",
     )
@@ -209,13 +210,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--rate",
-        type=_positive,
+        type=positive,
         help="records a second per unicorn (default 1, fractions allowed); with "
         "--from-file, records a second overall (default: as fast as the stream takes them)",
     )
     parser.add_argument(
         "--duration",
-        type=_positive,
+        type=positive,
         metavar="SECONDS",
         help="stop after SECONDS (default: run until Ctrl-C)",
     )
@@ -227,21 +228,21 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--unwell",
-        type=_whole(0),
+        type=whole(0),
         metavar="N",
         help="unicorns whose health or magic drops below 100 and recovers (default: a "
         "third of the fleet, at least 1; 0 with --name)",
     )
     parser.add_argument(
         "--decline",
-        type=_positive,
+        type=positive,
         metavar="POINTS",
         help=f"points a second an unwell unicorn's vital falls (default {DEFAULT_DECLINE:g})",
     )
     taxi = parser.add_argument_group("taxi trips (--dataset taxi)")
     taxi.add_argument(
         "--trips-per-day",
-        type=_whole(1),
+        type=whole(1),
         metavar="N",
         help=f"the city's trips in a day (default {DEFAULT_TRIPS_PER_DAY:,})",
     )
@@ -256,7 +257,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     taxi.add_argument(
         "--speed",
-        type=_positive,
+        type=positive,
         metavar="X",
         help=f"simulated seconds per second (default {DEFAULT_SPEED:g}: a day in 24 minutes)",
     )
@@ -269,49 +270,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--progress",
-        type=_non_negative,
+        type=non_negative,
         default=DEFAULT_PROGRESS,
         metavar="SECONDS",
         help=f"progress line on stderr every SECONDS (default {DEFAULT_PROGRESS:g}; 0 = none)",
     )
     return parser
-
-
-def _positive(text: str) -> float:
-    value = _number(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0, got {text!r}")
-    return value
-
-
-def _non_negative(text: str) -> float:
-    value = _number(text)
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text!r}")
-    return value
-
-
-def _number(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
-    return value
-
-
-def _whole(low: int) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"must be {low} or more, got {text!r}")
-        return value
-
-    return parse
 
 
 def _day(text: str) -> date:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-import math
 import os
 import sys
 import time
@@ -24,6 +23,7 @@ from typing import Any, TextIO, TypeVar
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.names import RAW_STREAM, SUMMARY_STREAM
+from producer.arguments import positive, whole
 from producer.aws import Fatal, kinesis_client
 from producer.tail.lines import json_line, readable_line, shard_label
 from producer.tail.shards import LATEST, START_FORMS, Shard, ShardPlan, Start, parse_start
@@ -162,11 +162,11 @@ def _parser() -> argparse.ArgumentParser:
         "bytes that are not UTF-8 escaped)",
     )
     parser.add_argument(
-        "--count", type=_whole, metavar="N", help="stop after N records (default: no limit)"
+        "--count", type=whole(1), metavar="N", help="stop after N records (default: no limit)"
     )
     parser.add_argument(
         "--duration",
-        type=_positive,
+        type=positive,
         metavar="SECONDS",
         help="stop after SECONDS (default: run until Ctrl-C)",
     )
@@ -191,33 +191,13 @@ def _start(text: str) -> Start:
         raise argparse.ArgumentTypeError(f"expected {START_FORMS}; got {text!r}") from None
 
 
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"must be a number more than 0, got {text!r}")
-    return value
-
-
 def _poll(text: str) -> float:
-    value = _positive(text)
+    value = positive(text)
     if value < MIN_POLL:
         raise argparse.ArgumentTypeError(
             f"must be at least {MIN_POLL:g} (Kinesis allows five reads a second per shard), "
             f"got {text!r}"
         )
-    return value
-
-
-def _whole(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, got {text!r}")
     return value
 
 
