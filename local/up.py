@@ -42,16 +42,27 @@ def _child(command: list[str], log: Path, env: dict[str, str]) -> subprocess.Pop
     return spawn(command, log=log, env=env, cwd=PROJECT_DIR)
 
 
-def _wait_for_api(url: str, api: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+def start_api(
+    stage: str, port: int, log: Path, env: dict[str, str], timeout: float = 30.0
+) -> subprocess.Popen[bytes]:
+    """`chalice local` for `stage` on 127.0.0.1:`port`, once it answers `/health`.
+
+    EndpointError if it exits or stays silent; the process is stopped then.
+    """
+    chalice = str(Path(sys.executable).with_name("chalice"))
+    command = [chalice, "local", "--stage", stage, "--host", HOST, "--port", str(port)]
+    api = _child([*command, "--no-autoreload"], log, env)
+    url = f"http://{HOST}:{port}"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if api.poll() is not None:
-            raise EndpointError(f"chalice local exited (code {api.returncode}); see its log")
+            raise EndpointError(f"chalice local exited (code {api.returncode}); see {log}")
         try:
             with urllib.request.urlopen(f"{url}/health", timeout=1):
-                return
+                return api
         except (urllib.error.URLError, OSError):
             time.sleep(0.2)
+    stop_process(api)
     raise EndpointError(f"chalice local did not answer on {url} within {timeout:.0f} s")
 
 
@@ -74,23 +85,7 @@ def run_up(options: UpOptions, *, out: TextIO = sys.stdout) -> int:
         say(f"starting the embedded AWS endpoint on {stack.url} ...")
         stack.start()
         env = {**os.environ, **client_environment(stack.url)}
-        chalice = str(Path(sys.executable).with_name("chalice"))
-        api = _child(
-            [
-                chalice,
-                "local",
-                "--stage",
-                options.stack.stage,
-                "--host",
-                HOST,
-                "--port",
-                str(options.api_port),
-                "--no-autoreload",
-            ],
-            stack.logs / "api.log",
-            env,
-        )
-        _wait_for_api(api_url, api)
+        api = start_api(options.stack.stage, options.api_port, stack.logs / "api.log", env)
         if options.produce:
             producer = _child(
                 [sys.executable, "-m", "producer", "--unicorns", str(options.unicorns)],

@@ -34,6 +34,7 @@ from infra.stages import PROJECT_DIR
 from local.child import spawn, stop_process
 from local.endpoint import HOST, client_environment, free_port
 from local.stack import LocalStack, StackOptions
+from local.up import start_api
 from producer.fleet import Fleet, fleet_names
 from tests.stages import config_with_window
 
@@ -64,14 +65,6 @@ CHROMIUM_ARGS = [
 ]
 
 
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1):
-            return True
-    except (urllib.error.URLError, OSError):
-        return False
-
-
 @dataclass
 class ApiServer:
     """`chalice local` on a fixed port, as `make up` runs it; stop and start at will."""
@@ -86,20 +79,7 @@ class ApiServer:
         return f"http://{HOST}:{self.port}"
 
     def start(self, timeout: float = 60.0) -> None:
-        chalice = str(Path(sys.executable).with_name("chalice"))
-        command = [chalice, "local", "--stage", "local", "--host", HOST, "--port", str(self.port)]
-        self.process = spawn(
-            [*command, "--no-autoreload"], log=self.log, env=self.env, cwd=PROJECT_DIR
-        )
-        deadline = time.monotonic() + timeout
-        while not _answers(f"{self.url}/health"):
-            if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"chalice local exited ({self.process.returncode}); see {self.log}"
-                )
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"chalice local did not answer within {timeout:.0f} s")
-            time.sleep(0.2)
+        self.process = start_api("local", self.port, self.log, self.env, timeout)
 
     def stop(self) -> None:
         stop_process(self.process, signal.SIGTERM)

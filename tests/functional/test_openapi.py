@@ -27,9 +27,7 @@ import copy
 import json
 import os
 import subprocess
-import sys
 import threading
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -62,8 +60,9 @@ from chalicelib.summaries import Summary
 from chalicelib.timestamps import format_status_time
 from infra.resources import TABLE_KEYS, table_keys
 from infra.stages import PROJECT_DIR
-from local.child import spawn, stop_process
+from local.child import stop_process
 from local.endpoint import HOST, client_environment, free_port
+from local.up import start_api
 from tests.functional.conftest import Aws
 from tests.lambda_events import kinesis_event, kinesis_record
 
@@ -432,14 +431,6 @@ def test_an_unreachable_store_is_a_documented_503(local_api: str, aws: Aws) -> N
 # --- slow: `chalice local --stage local` as make up runs it, on a moto server ---
 
 
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1):
-            return True
-    except (urllib.error.URLError, OSError):
-        return False
-
-
 @pytest.fixture
 def chalice_local(aws_env: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
     endpoint_port = free_port()
@@ -455,20 +446,9 @@ def chalice_local(aws_env: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
         with Client(app, stage_name="local") as client:
             seed(client)
         port = free_port()
-        chalice = str(Path(sys.executable).with_name("chalice"))
-        command = [chalice, "local", "--stage", "local", "--host", HOST, "--port", str(port)]
-        process = spawn(
-            [*command, "--no-autoreload"],
-            log=tmp_path / "api.log",
-            env={**os.environ, **env},
-            cwd=PROJECT_DIR,
-        )
+        log = tmp_path / "api.log"
+        process = start_api("local", port, log, {**os.environ, **env}, timeout=60)
         api = f"http://{HOST}:{port}"
-        deadline = time.monotonic() + 60
-        while not _answers(f"{api}/health"):
-            assert process.poll() is None, (tmp_path / "api.log").read_text()
-            assert time.monotonic() < deadline, "chalice local did not answer within 60 s"
-            time.sleep(0.2)
         yield api
     finally:
         stop_process(process)
