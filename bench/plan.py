@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.plan_inputs import INPUTS_PATH, Inputs, load, measure
+from chalicelib.vitals_monitor import VitalsMonitor
 from infra import monitoring, resources
 from infra.event_sources import event_source_settings
 from infra.stages import CONFIG_PATH, load_stage, read_config
@@ -106,8 +107,6 @@ class Design:
 
     @classmethod
     def of_stage(cls, stage: str = "dev", config_path: Path = CONFIG_PATH) -> Design:
-        from chalicelib.vitals_monitor import VitalsMonitor
-
         triggers = kinesis_triggers()
         config = read_config(config_path)
         functions = config.get("lambda_functions", {})
@@ -128,7 +127,7 @@ class Design:
             # Distinct (metric, function) pairs the functions emit: aggregate 5,
             # persist 6, vitals 6, report 3 (tests/functional/test_metrics.py).
             emf_metrics=20,
-            vitals_writers=getattr(VitalsMonitor, "WRITERS", 1),
+            vitals_writers=VitalsMonitor.WRITERS,
         )
 
 

@@ -31,7 +31,9 @@ import boto3
 from bench import calls, hotpath
 from bench.batches import fleet_records
 from chalicelib.records import parse_reading
+from chalicelib.store import _status_to_item, _summary_to_item
 from chalicelib.summaries import encode_row
+from chalicelib.vitals import advance
 from chalicelib.windows import Window, WindowState
 
 INPUTS_PATH = Path(__file__).with_name("capacity_inputs.json")
@@ -115,9 +117,6 @@ def window_of_records() -> tuple[list[Any], WindowState]:
 
 def measure_sizes() -> dict[str, float]:
     """Bytes of what the pipeline moves and keeps (deterministic)."""
-    from chalicelib.store import _status_to_item, _summary_to_item
-    from chalicelib.vitals import advance
-
     arrived, state = window_of_records()
     window = Window.from_event({"start": _iso(START), "end": _iso(START + WINDOW_SECONDS)})
     summaries = state.summaries(window, "shardId-000000000000")

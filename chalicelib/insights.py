@@ -172,10 +172,10 @@ def parse_partial(data: bytes) -> ZoneWindow:
 
 
 def partial_from_json(row: Mapping[str, object]) -> ZoneWindow:
-    start = jsonrecords.field(dict(row), "WindowStart")
+    start = jsonrecords.field(row, "WindowStart")
     if type(start) is not str or not is_status_time(start) or window_start(start) != start:
         bad("WindowStart", start, "the start of a 15-minute window as a StatusTime")
-    parts = jsonrecords.field(dict(row), "Parts")
+    parts = jsonrecords.field(row, "Parts")
     if (
         type(parts) is not list
         or not parts
@@ -183,11 +183,11 @@ def partial_from_json(row: Mapping[str, object]) -> ZoneWindow:
     ):
         bad("Parts", parts, "a list of 1 or more ids")
     counts = {
-        a: integer(name, jsonrecords.field(dict(row), name), 0, 10**15)
+        a: integer(name, jsonrecords.field(row, name), 0, 10**15)
         for name, a in zip(_COUNTS, _ATTRIBUTES, strict=True)
     }
     return ZoneWindow(
-        zone=integer("Zone", jsonrecords.field(dict(row), "Zone"), MIN_ZONE, MAX_ZONE),
+        zone=integer("Zone", jsonrecords.field(row, "Zone"), MIN_ZONE, MAX_ZONE),
         window_start=start,
         parts=frozenset(parts),
         **counts,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from typing import Any, NoReturn
 
 
@@ -54,7 +54,7 @@ def decode_text(text: str) -> Any:
         raise InvalidRecord("not JSON (nested too deeply)") from None
 
 
-def field(obj: dict[str, Any], name: str) -> Any:
+def field(obj: Mapping[str, Any], name: str) -> Any:
     try:
         return obj[name]
     except KeyError:
