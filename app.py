@@ -63,6 +63,28 @@ def vitals(event: KinesisEvent) -> dict[str, Any]:
     return services().vitals.handle(event.to_dict(), remaining_ms(event.context))
 
 
+@app.on_kinesis_record(
+    stream=names.TRIP_STREAM,
+    name="aggregate_trips",
+    batch_size=1000,
+    starting_position="TRIM_HORIZON",
+    maximum_batching_window_in_seconds=5,
+)
+def aggregate_trips(event: KinesisEvent) -> dict[str, Any]:
+    return services().trip_aggregator.handle(event.to_dict())
+
+
+@app.on_kinesis_record(
+    stream=names.INSIGHT_STREAM,
+    name="persist_insights",
+    batch_size=100,
+    starting_position="TRIM_HORIZON",
+    maximum_batching_window_in_seconds=1,
+)
+def persist_insights(event: KinesisEvent) -> dict[str, Any]:
+    return services().insight_persister.handle(event.to_dict())
+
+
 @app.schedule(Rate(15, unit=Rate.MINUTES), name="report")
 def report(event: CloudWatchEvent) -> dict[str, Any]:
     return services().reporter.handle(event.to_dict())

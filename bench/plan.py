@@ -103,6 +103,9 @@ class Design:
     alarm_metrics: int
     emf_metrics: int
     vitals_writers: int
+    # Shards of the other data sets' streams (taxi trips and insights): a
+    # fixed cost of every deployment, whatever the fleet.
+    other_shards: int = 0
     status_interval: float = 0.0  # STATUS_INTERVAL: 0 writes each unicorn every batch
 
     @classmethod
@@ -125,9 +128,11 @@ class Design:
             firehose_buffer_bytes=resources.ARCHIVE_BUFFER_MIB * MIB,
             alarm_metrics=sum(max(1, sum("MetricStat" in m for m in a.metrics)) for a in alarms),
             # Distinct (metric, function) pairs the functions emit: aggregate 5,
-            # persist 6, vitals 6, report 3 (tests/functional/test_metrics.py).
-            emf_metrics=20,
+            # persist 6, vitals 6, report 3, and the taxi data set's
+            # aggregate_trips 5 and persist_insights 6 (tests/functional/test_metrics.py).
+            emf_metrics=31,
             vitals_writers=VitalsMonitor.WRITERS,
+            other_shards=2 * resources.TAXI_SHARDS,
         )
 
 
@@ -299,7 +304,8 @@ def plan(unicorns: int, inputs: Inputs, design: Design) -> Plan:
 def _costs(p: Plan, inputs: Inputs, design: Design) -> dict[str, float]:
     price = PRICES
     month = SECONDS_PER_MONTH
-    shard_hours = (p.raw_shards + p.summary_shards) * HOURS_PER_MONTH
+    shards = p.raw_shards + p.summary_shards + design.other_shards
+    shard_hours = shards * HOURS_PER_MONTH
     put_units = (p.records_per_second + p.unicorns / design.window_seconds) * month
     invocations = sum(p.invocations_per_second.values()) * month
     gb_seconds = 0.0
@@ -318,7 +324,7 @@ def _costs(p: Plan, inputs: Inputs, design: Design) -> dict[str, float]:
     status_gb = p.unicorns * inputs.status_item_bytes / GIB
     # A month's average table size: the summaries grow through it.
     table_gb = status_gb + p.summary_table_growth_gb_month / 2
-    kms_calls = (p.raw_shards + p.summary_shards) * KMS_CALLS_PER_SHARD_HOUR * HOURS_PER_MONTH
+    kms_calls = shards * KMS_CALLS_PER_SHARD_HOUR * HOURS_PER_MONTH
     costs = {
         "Kinesis (shards + PUT units)": shard_hours * price["kinesis_shard_hour"]
         + put_units / 1e6 * price["kinesis_put_units_million"],

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from chalicelib.aggregator import Aggregator
     from chalicelib.deadletter import DeadLetters
     from chalicelib.fleet import FleetView
+    from chalicelib.insight_store import ZoneWindowStore
     from chalicelib.persister import Persister
     from chalicelib.report import Reporter
     from chalicelib.store import StatusStore, SummaryStore
@@ -89,6 +90,42 @@ class Services:
         from chalicelib.persister import Persister
 
         return Persister(self.summary_store, self.dead_letters, metrics=self.metrics)
+
+    @cached_property
+    def insight_store(self) -> ZoneWindowStore:
+        from chalicelib.insight_store import ZoneWindowStore
+
+        return ZoneWindowStore(self.clients.get("dynamodb"), names.INSIGHT_TABLE, sleep=self.sleep)
+
+    @cached_property
+    def trip_aggregator(self) -> Aggregator:
+        from chalicelib.aggregator import Aggregator
+        from chalicelib.streams import KinesisWriter
+        from chalicelib.trip_windows import TAXI_TRIPS
+
+        emitter = KinesisWriter(
+            self.clients.get("kinesis"), names.INSIGHT_STREAM, sleep=self.sleep
+        )
+        return Aggregator(
+            emitter,
+            self.dead_letters,
+            metrics=self.metrics,
+            data_set=TAXI_TRIPS,
+            function="aggregate_trips",
+        )
+
+    @cached_property
+    def insight_persister(self) -> Persister:
+        from chalicelib.insights import ZONE_WINDOWS
+        from chalicelib.persister import Persister
+
+        return Persister(
+            self.insight_store,
+            self.dead_letters,
+            metrics=self.metrics,
+            data_set=ZONE_WINDOWS,
+            function="persist_insights",
+        )
 
     @cached_property
     def vitals(self) -> VitalsMonitor:

@@ -27,6 +27,7 @@ from datetime import timedelta
 from chalicelib import jsonrecords
 from chalicelib.jsonrecords import InvalidRecord as InvalidRecord  # parse_partial raises it
 from chalicelib.jsonrecords import bad, decode_object, integer
+from chalicelib.persister import MergedRows
 from chalicelib.timestamps import format_status_time, is_status_time, parse_status_time
 from chalicelib.trips import MAX_ZONE, MIN_ZONE, Trip
 
@@ -131,6 +132,20 @@ class ZoneWindow:
         }
 
 
+def merge_partials(
+    existing: ZoneWindow | None, incoming: Iterable[ZoneWindow]
+) -> ZoneWindow | None:
+    """`existing` with every incoming partial it does not hold yet; None when nothing is new."""
+    result = existing
+    changed = False
+    for partial in incoming:
+        if result is not None and partial.parts <= result.parts:
+            continue
+        result = partial if result is None else result.merge(partial)
+        changed = True
+    return result if changed else None
+
+
 def partials(trips: Iterable[Trip], part: str) -> dict[tuple[int, str], ZoneWindow]:
     """The trips' sums by (pickup zone, window of pickup), each a partial called `part`."""
     found: dict[tuple[int, str], ZoneWindow] = {}
@@ -192,3 +207,7 @@ def partial_from_json(row: Mapping[str, object]) -> ZoneWindow:
         parts=frozenset(parts),
         **counts,
     )
+
+
+# The taxi data set's part of `persist_insights` (see chalicelib.persister).
+ZONE_WINDOWS = MergedRows(parse_partial, merge_partials, "zone windows")

@@ -11,8 +11,11 @@ SUMMARY_TABLE = "UnicornSensorData"
 STATUS_TABLE = "UnicornStatus"
 ALERT_TOPIC = "wildrydes-vitals-alerts"
 
-# The taxi data set (see chalicelib/trips.py).
+# The taxi data set (see chalicelib/trips.py and chalicelib/insights.py).
 TRIP_STREAM = "taxi-trips"
+INSIGHT_STREAM = "taxi-insights"
+INSIGHT_TABLE = "TaxiZoneWindows"
+TRIP_ID_TABLE = "TaxiTripIds"  # trips accepted by POST /trips, for idempotence
 
 # Key prefixes in the archive bucket.
 ARCHIVE_PREFIX = "raw/"

@@ -1,67 +1,117 @@
-"""`persist`: summaries from `wildrydes-summary` into `UnicornSensorData`."""
+"""`persist`: rows of a summary stream merged into their table, per data set.
+
+The envelope is the same for every data set: read the batch's rows, dead-letter
+the ones that are not rows of the data set, read what is stored under their
+keys, merge, write what changed, and answer a partial batch response naming
+the rows whose writes failed (Lambda retries from the first). Merging is
+idempotent — every row carries the id of the part it is — so a retried batch
+writes nothing twice. What a data set adds is a `MergedRows`: how a row is
+read off its stream and how the parts of one key combine; its store reads
+and writes them. Unicorn summaries are the first (`UNICORN_SUMMARIES`, into
+`UnicornSensorData`); taxi zone windows (`chalicelib.insights.ZONE_WINDOWS`,
+into `TaxiZoneWindows`) the second.
+
+One key has one writer at a time, which makes read-merge-write safe: each
+summary stream is partitioned by the key's first part and Lambda keeps one
+batch in flight per shard.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
 
 from chalicelib.deadletter import DeadLetters
 from chalicelib.events import read_batch
+from chalicelib.jsonrecords import InvalidRecord
 from chalicelib.observability import MetricsFactory, no_metrics
 from chalicelib.pipeline import batch_item_failures, keep_rejected, rejected_record
-from chalicelib.store import SummaryStore
-from chalicelib.summaries import InvalidSummary, Summary, SummaryKey, merge, parse_row
+from chalicelib.summaries import merge, parse_row
 
 log = logging.getLogger(__name__)
 
 
+class Keyed(Protocol):
+    @property
+    def key(self) -> Hashable: ...
+
+
+Row = TypeVar("Row", bound=Keyed)
+
+
+@dataclass(frozen=True)
+class MergedRows(Generic[Row]):
+    """A data set's part of `persist`."""
+
+    parse: Callable[[bytes], Row]  # a row off the stream, or InvalidRecord saying why not
+    merge: Callable[[Row | None, Iterable[Row]], Row | None]  # None: nothing new
+    noun: str = "rows"  # what the log calls them
+
+
+class RowStore(Protocol[Row]):
+    def get_many(self, keys: Iterable[Any]) -> Mapping[Any, Row]: ...
+
+    def put_many(self, rows: Sequence[Row]) -> list[Any]:
+        """Write the rows; the keys of those not written."""
+
+
+UNICORN_SUMMARIES = MergedRows(parse_row, merge, "summaries")
+
+
 class Persister:
-    """`persist`: summaries from `wildrydes-summary` into `UnicornSensorData`."""
+    """A summary stream's rows into their table (`persist` for the unicorns)."""
 
     def __init__(
         self,
-        store: SummaryStore,
+        store: RowStore[Any],
         dead_letters: DeadLetters,
         *,
         metrics: MetricsFactory = no_metrics,
+        data_set: MergedRows[Any] = UNICORN_SUMMARIES,
+        function: str = "persist",
     ) -> None:
         self.store = store
         self.dead_letters = dead_letters
         self.metrics = metrics
+        self.data_set = data_set
+        self.function = function
 
     def handle(self, event: Mapping[str, Any]) -> dict[str, Any]:
         batch = read_batch(event)
-        parts: dict[SummaryKey, list[Summary]] = defaultdict(list)
-        sequences: dict[SummaryKey, set[str]] = defaultdict(set)
+        parts: dict[Any, list[Any]] = defaultdict(list)
+        sequences: dict[Any, set[str]] = defaultdict(set)
         rejected = []
+        parse = self.data_set.parse
         for record in batch.records:
             try:
-                summary = parse_row(record.data)
-            except InvalidSummary as err:
+                row = parse(record.data)
+            except InvalidRecord as err:
                 rejected.append(rejected_record(record, err.reason))
                 continue
-            parts[summary.key].append(summary)
-            sequences[summary.key].add(record.sequence_number)
+            parts[row.key].append(row)
+            sequences[row.key].add(record.sequence_number)
         if rejected:
-            keep_rejected(self.dead_letters, "persist", batch, rejected)
+            keep_rejected(self.dead_letters, self.function, batch, rejected)
         stored = self.store.get_many(parts)
         changed = []
         for key, incoming in parts.items():
-            merged = merge(stored.get(key), incoming)
+            merged = self.data_set.merge(stored.get(key), incoming)
             if merged is not None:
                 changed.append(merged)
         failed = self.store.put_many(changed)
         log.info(
-            "persisted %d of %d summaries (%d unchanged, %d failed, %d rejected)",
+            "persisted %d of %d %s (%d unchanged, %d failed, %d rejected)",
             len(changed) - len(failed),
             len(parts),
+            self.data_set.noun,
             len(parts) - len(changed),
             len(failed),
             len(rejected),
         )
-        metrics = self.metrics("persist")
+        metrics = self.metrics(self.function)
         metrics.count("SummariesIn", len(batch.records))
         metrics.count("SummariesWritten", len(changed) - len(failed))
         metrics.count("SummariesUnchanged", len(parts) - len(changed))

@@ -71,7 +71,7 @@ def _from_dynamo(value: Any) -> Any:
     return value
 
 
-class _Table:
+class Table:
     """Batched reads and writes with retries of what DynamoDB leaves unprocessed."""
 
     def __init__(
@@ -155,7 +155,7 @@ class _Table:
         return failed
 
 
-class SummaryStore(_Table):
+class SummaryStore(Table):
     """Per-unicorn, per-minute summaries keyed by (Name, StatusTime)."""
 
     def get_many(self, keys: Iterable[SummaryKey]) -> dict[SummaryKey, Summary]:
@@ -238,7 +238,7 @@ class StatusRecord:
     outbox: dict[str, Pending] = field(default_factory=dict)
 
 
-class StatusStore(_Table):
+class StatusStore(Table):
     """Each unicorn's latest status, alert state and undelivered notifications."""
 
     def get_many(self, names: Iterable[str]) -> dict[str, StatusRecord]:

@@ -26,12 +26,8 @@ MAX_SAMPLES = 1_000_000
 MAX_SUMMARY_ID_LENGTH = 256  # shard id, ":", sequence number
 
 
-class InvalidSummary(ValueError):
+class InvalidSummary(InvalidRecord):
     """A record on the summary stream that is not a summary row; `reason` says why."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 @dataclass(frozen=True)

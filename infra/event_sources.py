@@ -38,21 +38,27 @@ REPORT_BATCH_ITEM_FAILURES = "ReportBatchItemFailures"
 #   or throttling incident.
 # - vitals is about now: alerts older than ten minutes are noise, so it gives
 #   up quickly and lets the next readings speak.
+# - aggregate_trips and persist_insights are the taxi data set's aggregate
+#   and persist, for the same reasons.
+_WINDOWED = {
+    "TumblingWindowInSeconds": 60,
+    "BisectBatchOnFunctionError": False,
+    "MaximumRetryAttempts": 50,
+    "MaximumRecordAgeInSeconds": 21600,
+    "ParallelizationFactor": 1,
+}
+_MERGING = {
+    "BisectBatchOnFunctionError": True,
+    "MaximumRetryAttempts": 10,
+    "MaximumRecordAgeInSeconds": 86400,
+    "FunctionResponseTypes": [REPORT_BATCH_ITEM_FAILURES],
+    "ParallelizationFactor": 1,
+}
 DEFAULTS: dict[str, dict[str, Any]] = {
-    "aggregate": {
-        "TumblingWindowInSeconds": 60,
-        "BisectBatchOnFunctionError": False,
-        "MaximumRetryAttempts": 50,
-        "MaximumRecordAgeInSeconds": 21600,
-        "ParallelizationFactor": 1,
-    },
-    "persist": {
-        "BisectBatchOnFunctionError": True,
-        "MaximumRetryAttempts": 10,
-        "MaximumRecordAgeInSeconds": 86400,
-        "FunctionResponseTypes": [REPORT_BATCH_ITEM_FAILURES],
-        "ParallelizationFactor": 1,
-    },
+    "aggregate": _WINDOWED,
+    "persist": _MERGING,
+    "aggregate_trips": _WINDOWED,
+    "persist_insights": _MERGING,
     "vitals": {
         "BisectBatchOnFunctionError": True,
         "MaximumRetryAttempts": 5,

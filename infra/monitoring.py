@@ -54,11 +54,22 @@ COUNT_PERIOD_SECONDS = 300
 # Function -> the embedded metric counting what it wrote to `dead-letter/`.
 # vitals rejects the same raw records as aggregate; counting both would
 # double every bad record, so aggregate speaks for the raw stream.
-DEAD_LETTER_METRICS = {"aggregate": "InvalidRecords", "persist": "SummariesRejected"}
+DEAD_LETTER_METRICS = {
+    "aggregate": "InvalidRecords",
+    "persist": "SummariesRejected",
+    "aggregate_trips": "InvalidRecords",
+    "persist_insights": "SummariesRejected",
+}
 # How alarm names call a function whose own name does not say what it is.
 ALARM_LABELS = {infra_names.API_HANDLER_FUNCTION: "api"}
 # Function -> the embedded metric counting what it read.
-READ_METRICS = {"aggregate": "RecordsIn", "vitals": "RecordsIn", "persist": "SummariesIn"}
+READ_METRICS = {
+    "aggregate": "RecordsIn",
+    "vitals": "RecordsIn",
+    "persist": "SummariesIn",
+    "aggregate_trips": "RecordsIn",
+    "persist_insights": "SummariesIn",
+}
 
 
 @dataclass(frozen=True)
@@ -370,6 +381,13 @@ def dashboard_body(stage: Stage) -> dict[str, Any]:
                     names.RAW_STREAM,
                     {"label": f"{names.RAW_STREAM} (produced)"},
                 ],
+                [
+                    "AWS/Kinesis",
+                    "IncomingRecords",
+                    "StreamName",
+                    names.TRIP_STREAM,
+                    {"label": f"{names.TRIP_STREAM} (produced)"},
+                ],
                 *[emf(metric, f, f"{f} read") for f, metric in READ_METRICS.items()],
             ],
         ),
@@ -384,6 +402,8 @@ def dashboard_body(stage: Stage) -> dict[str, Any]:
             [
                 emf("SummariesEmitted", "aggregate", "summaries emitted"),
                 emf("SummariesWritten", "persist", "summaries written"),
+                emf("SummariesEmitted", "aggregate_trips", "taxi partials emitted"),
+                emf("SummariesWritten", "persist_insights", "taxi zone windows written"),
                 emf("AlertsSent", "vitals", "alerts sent"),
                 emf("RecoveriesSent", "vitals", "recoveries sent"),
             ],
@@ -414,7 +434,7 @@ def dashboard_body(stage: Stage) -> dict[str, Any]:
                     table,
                     {"label": table},
                 ]
-                for table in (names.SUMMARY_TABLE, names.STATUS_TABLE)
+                for table in (names.SUMMARY_TABLE, names.STATUS_TABLE, names.INSIGHT_TABLE)
             ],
         ),
         {

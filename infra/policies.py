@@ -186,6 +186,30 @@ def statements(arns: Arns) -> dict[str, list[Statement]]:
             _on_failure(arns),
             _use_key(arns, read_write),
         ],
+        "aggregate_trips": [
+            _logs(arns, "aggregate_trips"),
+            *_read_stream(arns, names.TRIP_STREAM),
+            _allow(
+                "EmitInsights",
+                ["kinesis:PutRecords"],
+                arns.arn("kinesis", f"stream/{names.INSIGHT_STREAM}"),
+            ),
+            _keep_rejected(arns, "aggregate_trips"),
+            _on_failure(arns),
+            _use_key(arns, read_write),
+        ],
+        "persist_insights": [
+            _logs(arns, "persist_insights"),
+            *_read_stream(arns, names.INSIGHT_STREAM),
+            _allow(
+                "WriteInsights",
+                ["dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"],
+                _table(arns, names.INSIGHT_TABLE),
+            ),
+            _keep_rejected(arns, "persist_insights"),
+            _on_failure(arns),
+            _use_key(arns, read_write),
+        ],
         "report": [
             _logs(arns, "report"),
             _allow("ReadFleet", ["dynamodb:Scan"], _table(arns, names.STATUS_TABLE)),

@@ -32,6 +32,10 @@ RAW_STREAM_ID = "RawStream"
 SUMMARY_STREAM_ID = "SummaryStream"
 SUMMARY_TABLE_ID = "SummaryTable"
 STATUS_TABLE_ID = "StatusTable"
+TRIP_STREAM_ID = "TripStream"
+INSIGHT_STREAM_ID = "InsightStream"
+INSIGHT_TABLE_ID = "InsightTable"
+TRIP_ID_TABLE_ID = "TripIdTable"
 ALERT_TOPIC_ID = "AlertTopic"
 ALERT_SUBSCRIPTION_ID = "AlertEmailSubscription"
 ARCHIVE_BUCKET_ID = "ArchiveBucket"
@@ -61,6 +65,7 @@ DATA_KEY_OUTPUT = "DataKeyArn"
 STREAM_RETENTION_HOURS = 24
 LOG_RETENTION_DAYS = 30  # the functions' logs are for operating them; the archive keeps the data
 SUMMARY_SHARDS = 1  # one summary row per unicorn per minute fits one shard
+TAXI_SHARDS = 1
 FAILURE_RETENTION_SECONDS = 14 * 24 * 3600  # SQS's maximum: time to investigate
 ARCHIVE_BUFFER_SECONDS = 60  # the workshop's buffer
 ARCHIVE_BUFFER_MIB = 5
@@ -282,42 +287,82 @@ def _streams() -> dict[str, Any]:
     return {
         RAW_STREAM_ID: stream(names.RAW_STREAM, ref(SHARD_COUNT)),
         SUMMARY_STREAM_ID: stream(names.SUMMARY_STREAM, SUMMARY_SHARDS),
+        # The taxi data set's: a city's trips (tens of thousands a day) and its
+        # partial insights each fit one shard.
+        TRIP_STREAM_ID: stream(names.TRIP_STREAM, TAXI_SHARDS),
+        INSIGHT_STREAM_ID: stream(names.INSIGHT_STREAM, TAXI_SHARDS),
     }
 
 
-# Each table's key: the partition key, then the sort key if it has one.
-TABLE_KEYS = {names.SUMMARY_TABLE: ("Name", "StatusTime"), names.STATUS_TABLE: ("Name",)}
+Key = tuple[tuple[str, str], ...]  # (attribute, type S or N): the partition key, then the sort key
+
+TABLE_KEYS: dict[str, Key] = {
+    names.SUMMARY_TABLE: (("Name", "S"), ("StatusTime", "S")),
+    names.STATUS_TABLE: (("Name", "S"),),
+    names.INSIGHT_TABLE: (("Zone", "N"), ("WindowStart", "S")),
+    names.TRIP_ID_TABLE: (("TripId", "S"),),
+}
+# Table -> its global secondary indexes (all attributes projected).
+TABLE_INDEXES: dict[str, dict[str, Key]] = {
+    names.INSIGHT_TABLE: {"ByDay": (("Day", "S"), ("WindowStart", "S"))},
+}
+# Table -> the attribute holding when an item expires (epoch seconds).
+TABLE_EXPIRY = {names.TRIP_ID_TABLE: "ExpiresAt"}
 
 
 def table_keys(name: str) -> dict[str, Any]:
-    """A table's `KeySchema` and `AttributeDefinitions`, as CreateTable takes them."""
-    keys = list(zip(TABLE_KEYS[name], ("HASH", "RANGE"), strict=False))
-    return {
-        "KeySchema": [{"AttributeName": key, "KeyType": kind} for key, kind in keys],
-        "AttributeDefinitions": [{"AttributeName": key, "AttributeType": "S"} for key, _ in keys],
+    """A table's `KeySchema`, `AttributeDefinitions` and indexes, as CreateTable takes them."""
+
+    def schema(key: Key) -> list[dict[str, str]]:
+        return [
+            {"AttributeName": attribute, "KeyType": kind}
+            for (attribute, _), kind in zip(key, ("HASH", "RANGE"), strict=False)
+        ]
+
+    indexes = TABLE_INDEXES.get(name, {})
+    types = dict(TABLE_KEYS[name])
+    for key in indexes.values():
+        types.update(key)
+    definition: dict[str, Any] = {
+        "KeySchema": schema(TABLE_KEYS[name]),
+        "AttributeDefinitions": [
+            {"AttributeName": attribute, "AttributeType": kind}
+            for attribute, kind in types.items()
+        ],
     }
+    if indexes:
+        definition["GlobalSecondaryIndexes"] = [
+            {"IndexName": index, "KeySchema": schema(key), "Projection": {"ProjectionType": "ALL"}}
+            for index, key in indexes.items()
+        ]
+    return definition
 
 
 def _tables() -> dict[str, Any]:
     def table(name: str) -> dict[str, Any]:
-        return {
-            "Type": "AWS::DynamoDB::Table",
-            "Properties": {
-                "TableName": name,
-                **table_keys(name),
-                "BillingMode": "PAY_PER_REQUEST",
-                "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
-                "SSESpecification": {
-                    "SSEEnabled": True,
-                    "SSEType": "KMS",
-                    "KMSMasterKeyId": _key_arn(),
-                },
+        properties = {
+            "TableName": name,
+            **table_keys(name),
+            "BillingMode": "PAY_PER_REQUEST",
+            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+            "SSESpecification": {
+                "SSEEnabled": True,
+                "SSEType": "KMS",
+                "KMSMasterKeyId": _key_arn(),
             },
         }
+        if name in TABLE_EXPIRY:
+            properties["TimeToLiveSpecification"] = {
+                "AttributeName": TABLE_EXPIRY[name],
+                "Enabled": True,
+            }
+        return {"Type": "AWS::DynamoDB::Table", "Properties": properties}
 
     return {
         SUMMARY_TABLE_ID: table(names.SUMMARY_TABLE),
         STATUS_TABLE_ID: table(names.STATUS_TABLE),
+        INSIGHT_TABLE_ID: table(names.INSIGHT_TABLE),
+        TRIP_ID_TABLE_ID: table(names.TRIP_ID_TABLE),
     }
 
 
@@ -676,6 +721,12 @@ def _outputs() -> dict[str, Any]:
         "SummaryStreamName": output("Stream of per-minute summaries", ref(SUMMARY_STREAM_ID)),
         "SummaryTableName": output("Table of per-minute summaries", ref(SUMMARY_TABLE_ID)),
         "StatusTableName": output("Table of each unicorn's latest status", ref(STATUS_TABLE_ID)),
+        "TripStreamName": output(
+            "Stream of taxi trips (POST /trips writes to it)", ref(TRIP_STREAM_ID)
+        ),
+        "InsightTableName": output(
+            "Table of taxi insights per pickup zone and 15 minutes", ref(INSIGHT_TABLE_ID)
+        ),
         # Names, not Refs, for what the `chalice deploy` path cannot always
         # resolve (emulators skip these types); they are fixed names anyway.
         "DeliveryStreamName": output(

@@ -77,13 +77,16 @@ class Aws:
         return lines
 
 
+STREAMS = (names.RAW_STREAM, names.SUMMARY_STREAM, names.TRIP_STREAM, names.INSIGHT_STREAM)
+
+
 @pytest.fixture
 def aws(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
     """A moto account with the pipeline's streams, tables, topic and bucket."""
     with mock_aws():
         session = boto3.session.Session(region_name=REGION)
         kinesis = session.client("kinesis")
-        for stream in (names.RAW_STREAM, names.SUMMARY_STREAM):
+        for stream in STREAMS:
             kinesis.create_stream(StreamName=stream, ShardCount=1)
         dynamodb = session.client("dynamodb")
         for table in TABLE_KEYS:

@@ -20,6 +20,7 @@ from infra.stages import load_stage
 from tests.functional.conftest import Aws
 from tests.lambda_events import kinesis_event, kinesis_record, window_event
 from tests.readings import SUMMARY, reading
+from tests.taxi_events import day_trips, trip_records
 
 ARRIVAL = datetime(2026, 11, 22, 14, 10, tzinfo=UTC).timestamp()
 NOW = ARRIVAL + 10  # the functions' clock: 10 s after the first record arrived
@@ -188,6 +189,23 @@ def test_every_metric_the_alarms_and_the_dashboard_read_is_one_the_functions_emi
     client.lambda_.invoke("vitals", kinesis_event(unicorn_reports(99, garbage=1)))
     bad_summary = kinesis_record(b"{not json", "1", "k", ARRIVAL, stream=names.SUMMARY_STREAM)
     client.lambda_.invoke("persist", kinesis_event([bad_summary]))
+    trips = trip_records(day_trips(8 * 3600, 8 * 3600 + 60), arrival=ARRIVAL, garbage=1)
+    state = client.lambda_.invoke(
+        "aggregate_trips", window_event(trips, start=START, end=END, stream=names.TRIP_STREAM)
+    )
+    client.lambda_.invoke(
+        "aggregate_trips",
+        window_event(
+            [],
+            start=START,
+            end=END,
+            state=state.payload["state"],
+            final=True,
+            stream=names.TRIP_STREAM,
+        ),
+    )
+    bad_partial = kinesis_record(b"[]", "1", "161", ARRIVAL, stream=names.INSIGHT_STREAM)
+    client.lambda_.invoke("persist_insights", kinesis_event([bad_partial]))
     emitted = {
         (document["Function"], metric)
         for document in emf_lines(capsys)

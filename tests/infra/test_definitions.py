@@ -52,5 +52,5 @@ def test_the_functions_read_the_variables_infra_sets() -> None:
 def test_the_supporting_template_fits_in_a_create_stack_call() -> None:
     # CreateStack takes a TemplateBody of at most 51,200 bytes; beyond that the
     # deploy path would need to upload the template to S3 first. Sent compact,
-    # with room to grow.
-    assert len(stack_body(supporting_template("dev")).encode()) < 40_000
+    # with some room to grow (two data sets' resources: 44 KB).
+    assert len(stack_body(supporting_template("dev")).encode()) < 48_000

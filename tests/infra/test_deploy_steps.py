@@ -211,10 +211,14 @@ def test_supporting_stack_creates_the_resources_and_reports_their_outputs(
     assert set(boto3.client("kinesis").list_streams()["StreamNames"]) == {
         names.RAW_STREAM,
         names.SUMMARY_STREAM,
+        names.TRIP_STREAM,
+        names.INSIGHT_STREAM,
     }
     assert set(boto3.client("dynamodb").list_tables()["TableNames"]) == {
         names.SUMMARY_TABLE,
         names.STATUS_TABLE,
+        names.INSIGHT_TABLE,
+        names.TRIP_ID_TABLE,
     }
     queue = boto3.client("sqs").get_queue_attributes(
         QueueUrl=outputs["FailureQueueUrl"], AttributeNames=["MessageRetentionPeriod"]

@@ -132,12 +132,14 @@ def test_no_allow_statement_in_the_packaged_template_has_a_wildcard(
     sam: dict[str, Any],
 ) -> None:
     documents = dict(policy_documents(sam["Resources"]))
-    # The check sees every role and policy: five functions' roles, Firehose's,
+    # The check sees every role and policy: seven functions' roles, Firehose's,
     # the key policy and the three resource policies.
     roles = {where.split("/")[0] for where in documents if "/Policies/" in where}
     assert roles == {
         "AggregateRole",
         "PersistRole",
+        "AggregateTripsRole",
+        "PersistInsightsRole",
         "VitalsRole",
         "ReportRole",
         "ApiHandlerRole",

@@ -19,7 +19,7 @@ from infra.stages import load_stage
 pytestmark = pytest.mark.slow
 
 OPERATIONS_TOPIC = {"Ref": "OperationsTopic"}
-STREAM_FUNCTIONS = {"Aggregate", "Persist", "Vitals"}
+STREAM_FUNCTIONS = {"Aggregate", "Persist", "Vitals", "AggregateTrips", "PersistInsights"}
 
 
 def of_type(resources: dict[str, Any], kind: str) -> dict[str, Any]:
@@ -75,7 +75,7 @@ def test_every_function_has_an_alarm_on_its_first_error_and_throttle(
 ) -> None:
     on_metric = watched(alarms, "AWS/Lambda", metric)
     assert set(on_metric) == set(function_names(resources).values())
-    assert len(on_metric) == 5
+    assert len(on_metric) == 7
     for properties in on_metric.values():
         assert (properties["Statistic"], properties["Threshold"]) == ("Sum", 1)
 
@@ -101,6 +101,8 @@ def test_a_batch_given_up_on_and_a_dead_lettered_record_each_raise_an_alarm(
     assert read == {
         ("WildRydes", "InvalidRecords", "wildrydes-dev-aggregate"),
         ("WildRydes", "SummariesRejected", "wildrydes-dev-persist"),
+        ("WildRydes", "InvalidRecords", "wildrydes-dev-aggregate_trips"),
+        ("WildRydes", "SummariesRejected", "wildrydes-dev-persist_insights"),
     }
     (total,) = [q for q in dead["Metrics"] if q.get("ReturnData")]
     # A period with no rejects from one function must not hide the other's.
@@ -111,7 +113,7 @@ def test_a_batch_given_up_on_and_a_dead_lettered_record_each_raise_an_alarm(
 def test_every_alarm_tells_the_operations_topic_when_it_fires_and_when_it_clears(
     alarms: dict[str, Any],
 ) -> None:
-    assert len(alarms) == 3 + 2 * 5 + 2
+    assert len(alarms) == len(STREAM_FUNCTIONS) + 2 * 7 + 2
     names = set()
     for alarm in alarms.values():
         properties = alarm["Properties"]

@@ -44,14 +44,19 @@ def test_parameters_alert_email_and_shard_count(sam: dict[str, Any]) -> None:
     }
 
 
-def test_both_streams_encrypted_with_the_key_and_a_day_of_retention(
+def test_every_stream_encrypted_with_the_key_and_a_day_of_retention(
     resources: dict[str, Any],
 ) -> None:
     streams = {
         r["Properties"]["Name"]: r["Properties"]
         for r in of_type(resources, "AWS::Kinesis::Stream").values()
     }
-    assert set(streams) == {names.RAW_STREAM, names.SUMMARY_STREAM}
+    assert set(streams) == {
+        names.RAW_STREAM,
+        names.SUMMARY_STREAM,
+        names.TRIP_STREAM,
+        names.INSIGHT_STREAM,
+    }
     for stream in streams.values():
         assert stream["RetentionPeriodHours"] == 24
         assert stream["StreamEncryption"] == {"EncryptionType": "KMS", "KeyId": DATA_KEY}

@@ -20,6 +20,8 @@ def test_committed_policy_files_match_the_rendered_ones() -> None:
         "policy-aggregate.json",
         "policy-persist.json",
         "policy-vitals.json",
+        "policy-aggregate-trips.json",
+        "policy-persist-insights.json",
         "policy-api.json",
         "policy-report.json",
     }

@@ -22,6 +22,8 @@ FUNCTIONS = {
     "Aggregate": "wildrydes-dev-aggregate",
     "Persist": "wildrydes-dev-persist",
     "Vitals": "wildrydes-dev-vitals",
+    "AggregateTrips": "wildrydes-dev-aggregate_trips",
+    "PersistInsights": "wildrydes-dev-persist_insights",
     "Report": "wildrydes-dev-report",
     "APIHandler": "wildrydes-dev",  # Chalice's name for the API's function
 }
@@ -29,6 +31,8 @@ ROLES = {
     "Aggregate": "AggregateRole",
     "Persist": "PersistRole",
     "Vitals": "VitalsRole",
+    "AggregateTrips": "AggregateTripsRole",
+    "PersistInsights": "PersistInsightsRole",
     "Report": "ReportRole",
     "APIHandler": "ApiHandlerRole",
 }

@@ -59,9 +59,11 @@ def test_sam_makes_one_mapping_per_kinesis_function_with_infra_settings(
         for r in translated["Resources"].values()
         if r["Type"] == "AWS::Lambda::EventSourceMapping"
     }
-    assert set(mappings) == {"Aggregate", "Persist", "Vitals"}
+    assert set(mappings) == {"Aggregate", "Persist", "Vitals", "AggregateTrips", "PersistInsights"}
     assert mappings["Aggregate"]["TumblingWindowInSeconds"] == 60
+    assert mappings["AggregateTrips"]["TumblingWindowInSeconds"] == 60
     assert mappings["Persist"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mappings["PersistInsights"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     for mapping in mappings.values():
         assert mapping["DestinationConfig"] == {
             "OnFailure": {"Destination": {"Fn::GetAtt": ["FailureQueue", "Arn"]}}

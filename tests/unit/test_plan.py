@@ -30,11 +30,18 @@ DESIGN = Design.of_stage("dev")
 
 def test_the_design_is_read_from_the_code() -> None:
     assert DESIGN.window_seconds == 60  # dev's tumbling window
-    assert DESIGN.batch_size == {"aggregate": 1000, "persist": 100, "vitals": 500}
+    assert DESIGN.batch_size == {
+        "aggregate": 1000,
+        "persist": 100,
+        "vitals": 500,
+        "aggregate_trips": 1000,
+        "persist_insights": 100,
+    }
     assert DESIGN.memory_mb["vitals"] == 1024  # .chalice/config.json
     assert DESIGN.memory_mb["persist"] == 128  # Chalice's default
     assert DESIGN.vitals_writers == 16
-    assert DESIGN.alarm_metrics == 16  # 15 alarms, one of them on two metrics
+    assert DESIGN.alarm_metrics == 24  # 21 alarms, one of them on four metrics
+    assert DESIGN.other_shards == 2  # the taxi data set's streams
 
 
 def test_ten_unicorns_need_one_of_everything() -> None:
