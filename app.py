@@ -111,6 +111,13 @@ def open_alerts() -> dict[str, Any]:
     return services().fleet.alerts()
 
 
+@app.route("/trips", methods=["POST"], api_key_required=True)
+def post_trips() -> Response:
+    request = app.current_request
+    status, body = services().intake.post(request.raw_body if request else None)
+    return Response(body, status_code=status)
+
+
 @app.route("/health")
 def health() -> dict[str, str]:
     return {"status": "ok"}
@@ -128,3 +135,24 @@ def console_asset(name: str) -> Response:
     from chalicelib import console
 
     return console.asset(name, app.current_request, services().settings)
+
+
+# The taxi data set's read API.
+
+
+@app.route("/taxi/peaks", api_key_required=True)
+def taxi_peaks() -> dict[str, Any]:
+    request = app.current_request
+    return services().taxi.peaks(request.query_params if request else None)
+
+
+@app.route("/taxi/fares", api_key_required=True)
+def taxi_fares() -> dict[str, Any]:
+    request = app.current_request
+    return services().taxi.fares(request.query_params if request else None)
+
+
+@app.route("/taxi/zones", api_key_required=True)
+def taxi_zones() -> dict[str, Any]:
+    request = app.current_request
+    return services().taxi.zones(request.query_params if request else None)

@@ -128,9 +128,12 @@ def run(*, quick: bool = False) -> dict[str, Any]:
     return _report(arrived, counter, batches, seconds)
 
 
+UNICORN_STREAMS = (names.RAW_STREAM, names.SUMMARY_STREAM)
+
+
 def _create_resources(session: Any) -> str:
     kinesis = session.client("kinesis")
-    for stream in (names.RAW_STREAM, names.SUMMARY_STREAM):
+    for stream in UNICORN_STREAMS:
         kinesis.create_stream(StreamName=stream, ShardCount=1)
     dynamodb = session.client("dynamodb")
     for table in TABLE_KEYS:
@@ -150,6 +153,8 @@ def _drive(arrived: list[Arrived], session: Any, counter: CallCounter) -> Counte
     pollers = []
     unicorn_batches: Counter[str] = Counter()
     for trigger in kinesis_triggers():
+        if trigger.stream not in UNICORN_STREAMS:
+            continue  # another data set's function: it would never be invoked here
         mapping = MappingSettings.from_definitions(
             trigger,
             {**settings[trigger.function], "DestinationConfig": {}},

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib import names
+from infra.event_sources import window_stage
 from infra.stages import CONFIG_PATH
 from local.child import spawn
 from local.endpoint import client_environment, free_port
@@ -33,10 +34,7 @@ STAGE = "bench"
 
 def _config(directory: Path, window: int) -> Path:
     config = json.loads(CONFIG_PATH.read_text())
-    config["stages"][STAGE] = {
-        **config["stages"].get("local", {}),
-        "lambda_functions": {"aggregate": {"event_source": {"TumblingWindowInSeconds": window}}},
-    }
+    config["stages"][STAGE] = {**config["stages"].get("local", {}), **window_stage(window)}
     path = directory / "config.json"
     path.write_text(json.dumps(config))
     return path

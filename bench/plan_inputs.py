@@ -31,7 +31,7 @@ import boto3
 from bench import calls, hotpath
 from bench.batches import fleet_records
 from chalicelib.records import parse_reading
-from chalicelib.store import _status_to_item, _summary_to_item
+from chalicelib.store import StatusStore, _summary_to_item
 from chalicelib.summaries import encode_row
 from chalicelib.vitals import advance
 from chalicelib.windows import Window, WindowState
@@ -127,7 +127,7 @@ def measure_sizes() -> dict[str, float]:
         "raw_record_bytes": _mean(len(a.record.data) for a in arrived),
         "summary_row_bytes": _mean(len(encode_row(s)) for s in summaries),
         "status_item_bytes": _mean(
-            item_bytes(_status_to_item(s, {}, 1)) for s in statuses if s is not None
+            item_bytes(StatusStore(None, "").item(s, {}, 1)) for s in statuses if s is not None
         ),
         "summary_item_bytes": _mean(item_bytes(_summary_to_item(s)) for s in summaries),
         "window_state_bytes_per_unicorn": round(state_bytes / UNICORNS, 1),

@@ -9,30 +9,15 @@ subscriber filter with an SNS filter policy.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import quote
 
+from chalicelib.incidents import Notification
 from chalicelib.timestamps import parse_status_time, to_iso
 from chalicelib.vitals import Transition
 
 SUBJECT_LIMIT = 100  # SNS rejects longer subjects
 HISTORY_MINUTES = 30
-
-
-@dataclass(frozen=True)
-class Notification:
-    """One message due on the alert topic."""
-
-    id: str
-    subject: str
-    message: str
-    attributes: dict[str, str]  # SNS string attributes; `vital` is a JSON array
-    at: str  # StatusTime of the report that caused it; orders delivery
-
-    @property
-    def kind(self) -> str:
-        return self.attributes["kind"]
 
 
 def render(transition: Transition, threshold: int, api_url: str | None) -> Notification:

@@ -26,9 +26,11 @@ if TYPE_CHECKING:
     from chalicelib.deadletter import DeadLetters
     from chalicelib.fleet import FleetView
     from chalicelib.insight_store import ZoneWindowStore
+    from chalicelib.intake import TripIntake
     from chalicelib.persister import Persister
     from chalicelib.report import Reporter
     from chalicelib.store import StatusStore, SummaryStore
+    from chalicelib.taxi_view import TaxiView
     from chalicelib.vitals_monitor import VitalsMonitor
 
 
@@ -128,6 +130,23 @@ class Services:
         )
 
     @cached_property
+    def intake(self) -> TripIntake:
+        from chalicelib.intake import TripIntake, TripLedger
+        from chalicelib.streams import KinesisWriter
+
+        # A request has API Gateway's 29 s: a few quick retries, then the
+        # client is told which trips to send again.
+        stream = KinesisWriter(
+            self.clients.get("kinesis"),
+            names.TRIP_STREAM,
+            attempts=4,
+            max_delay=1.0,
+            sleep=self.sleep,
+        )
+        ledger = TripLedger(self.clients.get("dynamodb"), names.TRIP_ID_TABLE, sleep=self.sleep)
+        return TripIntake(ledger, stream, self.clock)
+
+    @cached_property
     def vitals(self) -> VitalsMonitor:
         if not self.settings.alert_topic_arn:
             # Fail before any status is written, rather than at the first alert.
@@ -168,6 +187,12 @@ class Services:
         from chalicelib.fleet import FleetView
 
         return FleetView(self.status_store, self.summary_store)
+
+    @cached_property
+    def taxi(self) -> TaxiView:
+        from chalicelib.taxi_view import TaxiView
+
+        return TaxiView(self.insight_store, self.clock)
 
 
 _services: Services | None = None

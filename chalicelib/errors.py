@@ -6,7 +6,12 @@ body `{"Code": ..., "Message": ...}` with their status code and never a trace.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from chalice.app import BadRequestError, ChaliceViewError, NotFoundError
+
+T = TypeVar("T")
 
 
 class ConfigurationError(Exception):
@@ -26,11 +31,22 @@ class StoreError(AwsError):
 
 
 class DeliveryError(AwsError):
-    """Records could not be put on a stream; `failed` counts those not delivered."""
+    """Records could not be put on a stream; `failed` counts those not delivered.
 
-    def __init__(self, message: str, failed: int, code: str | None = None) -> None:
+    `undelivered` holds them (data, partition key) when the writer knows which
+    they are; the others of the same `put` are on the stream.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        failed: int,
+        code: str | None = None,
+        undelivered: list[tuple[bytes, str]] | None = None,
+    ) -> None:
         super().__init__(message, code)
         self.failed = failed
+        self.undelivered = undelivered if undelivered is not None else []
 
 
 class PublishError(AwsError):
@@ -64,3 +80,12 @@ class ServiceUnavailable(ChaliceViewError):
     """A backing store is not reachable right now (HTTP 503)."""
 
     STATUS_CODE = 503
+
+
+def available(read: Callable[[], T], data: str) -> T:
+    """What `read()` returns; a StoreError from it becomes ServiceUnavailable naming `data`."""
+    try:
+        return read()
+    except StoreError as err:
+        reason = f" ({err.code})" if err.code else ""
+        raise ServiceUnavailable(f"{data} is not reachable right now{reason}") from None

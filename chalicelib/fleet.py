@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 from urllib.parse import unquote
 
-from chalicelib.errors import InvalidParameter, ServiceUnavailable, StoreError, UnicornNotFound
+from chalicelib.errors import InvalidParameter, UnicornNotFound, available
 from chalicelib.params import encode_page_token, summary_query
 from chalicelib.records import MAX_NAME_LENGTH
 from chalicelib.store import StatusStore, SummaryStore
@@ -35,7 +35,7 @@ class FleetView:
         record = _available(lambda: self.statuses.get(name))
         if record is None:
             raise UnicornNotFound(name)
-        return record.status.to_row()
+        return record.state.to_row()
 
     def summaries(self, name: str, params: Mapping[str, str] | None) -> dict[str, Any]:
         name = _name(name)
@@ -69,8 +69,4 @@ def _name(path_parameter: str) -> str:
 
 
 def _available(read: Callable[[], T]) -> T:
-    try:
-        return read()
-    except StoreError as err:
-        reason = f" ({err.code})" if err.code else ""
-        raise ServiceUnavailable(f"the fleet data is not reachable right now{reason}") from None
+    return available(read, "the fleet data")

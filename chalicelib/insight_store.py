@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from chalicelib.dynamo import Table, from_attributes, to_attributes
 from chalicelib.insights import ZoneWindow
-from chalicelib.store import Table, from_attributes, to_attributes
 
 BY_DAY_INDEX = "ByDay"
 # A query's longest answer: 96 windows a day of every one of 265 zones.

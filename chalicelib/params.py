@@ -9,9 +9,10 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from chalicelib.errors import InvalidParameter
 from chalicelib.timestamps import format_status_time, is_status_time, parse_instant
@@ -19,6 +20,7 @@ from chalicelib.timestamps import format_status_time, is_status_time, parse_inst
 DEFAULT_LIMIT = 60  # an hour of per-minute rows
 MAX_LIMIT = 1000
 SUMMARY_PARAMETERS = ("from", "to", "limit", "next")
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 @dataclass(frozen=True)
@@ -37,28 +39,19 @@ def summary_query(name: str, params: Mapping[str, str] | None) -> SummaryQuery:
 
     `from` is inclusive and `to` exclusive; both take StatusTime or ISO 8601.
     """
-    params = params or {}
-    unknown = sorted(set(params) - set(SUMMARY_PARAMETERS))
-    if unknown:
-        raise InvalidParameter(
-            unknown[0], f"unknown parameter; expected {', '.join(SUMMARY_PARAMETERS)}"
-        )
+    params = known(params, SUMMARY_PARAMETERS)
     start = end = None
     if "from" in params:
-        start = format_status_time(_instant("from", params["from"]))
+        start = format_status_time(instant("from", params["from"]))
     if "to" in params:
-        to = _instant("to", params["to"])
-        try:
-            end = format_status_time(to - timedelta(milliseconds=1))
-        except OverflowError:
-            raise InvalidParameter("to", "must be later than 0001-01-01") from None
+        end = last_before("to", instant("to", params["to"]))
     if start is not None and end is not None and start > end:
         raise InvalidParameter("to", "must be later than 'from'")
     return SummaryQuery(
         name=name,
         start=start,
         end=end,
-        limit=_limit(params.get("limit")),
+        limit=whole_number("limit", params.get("limit"), 1, MAX_LIMIT, DEFAULT_LIMIT),
         after=decode_page_token(name, params["next"]) if "next" in params else None,
     )
 
@@ -87,20 +80,60 @@ def decode_page_token(name: str, token: str) -> str:
     return str(content["t"])
 
 
-def _instant(parameter: str, text: str) -> datetime:
+def known(params: Mapping[str, str] | None, expected: Sequence[str]) -> Mapping[str, str]:
+    """The parameters, or InvalidParameter naming the first one not `expected`.
+
+    Refusing unknown ones means a typo (`form=`) is not silently ignored.
+    """
+    params = params or {}
+    unknown = sorted(set(params) - set(expected))
+    if unknown:
+        raise InvalidParameter(unknown[0], f"unknown parameter; expected {', '.join(expected)}")
+    return params
+
+
+def instant(parameter: str, text: str) -> datetime:
+    """A UTC instant from StatusTime or ISO 8601 (see `parse_instant`)."""
     try:
         return parse_instant(text)
     except ValueError as err:
         raise InvalidParameter(parameter, str(err)) from None
 
 
-def _limit(text: str | None) -> int:
-    if text is None:
-        return DEFAULT_LIMIT
+def last_before(parameter: str, moment: datetime) -> str:
+    """The StatusTime of the last millisecond before `moment`: an exclusive end made inclusive."""
     try:
-        limit = int(text)
-    except ValueError:
-        limit = 0
-    if not 1 <= limit <= MAX_LIMIT:
-        raise InvalidParameter("limit", f"must be a whole number from 1 to {MAX_LIMIT}")
-    return limit
+        return format_status_time(moment - timedelta(milliseconds=1))
+    except OverflowError:
+        raise InvalidParameter(parameter, "must be later than 0001-01-01") from None
+
+
+def whole_number(
+    parameter: str, text: str | None, low: int, high: int, default: int | None = None
+) -> int:
+    """`text` as a whole number from `low` to `high`; `default` if absent (None: required)."""
+    expected = f"a whole number from {low} to {high}"
+    if text is None:
+        if default is None:
+            raise InvalidParameter(parameter, f"required: {expected}")
+        return default
+    try:
+        number = int(text)
+    except ValueError:  # also a string of more digits than int() reads (over 4300)
+        number = low - 1
+    if not low <= number <= high:
+        raise InvalidParameter(parameter, f"must be {expected}")
+    return number
+
+
+def day(parameter: str, text: str | None, default: date) -> str:
+    """`text` as a day, `YYYY-MM-DD` (`default` if absent), in that form."""
+    if text is None:
+        return default.isoformat()
+    # fromisoformat alone would take "20261123" and week dates ("2026-W48-1") too.
+    if _DAY.fullmatch(text):
+        try:
+            return date.fromisoformat(text).isoformat()
+        except ValueError:  # 2026-13-01, 2026-02-30, 0000-01-01
+            pass
+    raise InvalidParameter(parameter, "must be a day as YYYY-MM-DD")

@@ -6,8 +6,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib.alerts import Notification
 from chalicelib.errors import ConfigurationError, PublishError
+from chalicelib.incidents import Notification
 
 
 class AlertPublisher:

@@ -87,11 +87,16 @@ class KinesisWriter:
     def put(self, entries: Sequence[Entry]) -> PutStats:
         """Put every entry, in order; DeliveryError if any is still refused."""
         stats = PutStats()
+        chunks = list(self._chunks(entries))
         try:
-            for chunk in self._chunks(entries):
-                self._put_chunk(chunk, stats)
+            for number, chunk in enumerate(chunks):
+                try:
+                    self._put_chunk(chunk, stats)
+                except DeliveryError as err:
+                    # Later chunks were never tried: they are not delivered either.
+                    err.undelivered += [e for later in chunks[number + 1 :] for e in later]
+                    raise
         except DeliveryError as err:
-            # Later chunks were never tried: they count as not delivered too.
             err.failed = len(entries) - stats.sent
             raise
         finally:
@@ -108,6 +113,7 @@ class KinesisWriter:
                     f"a record of {entry_size} bytes (partition key {key[:40]!r}) "
                     f"exceeds the Kinesis limit of {MAX_RECORD_BYTES} bytes",
                     failed=1,
+                    undelivered=list(entries),  # none is put
                 )
             if chunk and (
                 len(chunk) == MAX_RECORDS_PER_CALL or size + entry_size > MAX_BYTES_PER_CALL
@@ -140,6 +146,7 @@ class KinesisWriter:
                         f"{err.response.get('Error', {}).get('Message', '')}",
                         failed=len(pending),
                         code=code,
+                        undelivered=list(pending),
                     ) from None
                 last_error = code
                 continue
@@ -149,6 +156,7 @@ class KinesisWriter:
                     f"PutRecords to stream {self.stream_name!r} failed: {err}",
                     failed=len(pending),
                     code=type(err).__name__,
+                    undelivered=list(pending),
                 ) from None
             refused = [
                 entry
@@ -172,6 +180,7 @@ class KinesisWriter:
             f"after {self.attempts} attempts (last error {last_error})",
             failed=len(pending),
             code=last_error,
+            undelivered=list(pending),
         )
 
 

@@ -30,6 +30,28 @@ MAX_DISTANCE_MILES = 500.0
 MAX_FARE = 10_000.0
 MAX_PASSENGERS = 9
 MAX_TRIP_SECONDS = 24 * 3600
+# Names of the zones the producer's city model uses (the city's zone map has
+# 265; the API calls any other "Zone <n>").
+ZONE_NAMES = {
+    161: "Midtown Center",
+    237: "Upper East Side South",
+    236: "Upper East Side North",
+    162: "Midtown East",
+    230: "Times Sq/Theatre District",
+    186: "Penn Station/Madison Sq West",
+    170: "Murray Hill",
+    234: "Union Sq",
+    79: "East Village",
+    239: "Upper West Side South",
+    132: "JFK Airport",
+    138: "LaGuardia Airport",
+}
+
+
+def zone_name(zone: int) -> str:
+    return ZONE_NAMES.get(zone, f"Zone {zone}")
+
+
 PAYMENT_TYPES = frozenset({"card", "cash", "no_charge", "dispute", "unknown"})
 FIELDS = (
     "TripId",

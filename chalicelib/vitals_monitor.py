@@ -12,13 +12,14 @@ from typing import Any
 
 from chalicelib.alerts import render
 from chalicelib.clients import CONCURRENT_CALLS
-from chalicelib.errors import PublishError, StoreError
+from chalicelib.errors import StoreError
 from chalicelib.events import read_batch
+from chalicelib.incidents import Kept, Notification, Outbox
 from chalicelib.observability import Metrics, MetricsFactory, no_metrics
 from chalicelib.pipeline import batch_item_failures, count_records
 from chalicelib.publisher import AlertPublisher
 from chalicelib.records import ArrivalCheck, InvalidRecord, Reading, parse_reading
-from chalicelib.store import Pending, StatusRecord, StatusStore
+from chalicelib.store import StatusStore
 from chalicelib.timestamps import parse_status_time
 from chalicelib.vitals import Status, advance
 
@@ -29,15 +30,11 @@ class VitalsMonitor:
     """`vitals`: latest status per unicorn, and one message per incident change.
 
     Who sends a message is decided by a conditional write of the unicorn's
-    status: the notification is written into the status item's outbox in the
-    same write that opens or closes the incident, then published, then removed
-    from the outbox. A writer that loses the race re-reads and finds the
-    incident already changed. A notification whose publish failed stays in the
-    outbox; once its claim is older than twice an invocation's time (at least
-    `claim_seconds`), the next write for that unicorn claims and sends it.
+    status, with the notification in the item's outbox (`chalicelib.incidents`).
+    A notification whose publish failed is claimed again once its claim is
+    older than twice an invocation's time (at least `claim_seconds`).
     """
 
-    RACE_ATTEMPTS = 5
     # Unicorns whose status is written at the same time. One PutItem is a
     # round trip of a few milliseconds; one after another, a shard of 1,000
     # unicorns a second would need more than a second per second of records
@@ -58,7 +55,7 @@ class VitalsMonitor:
         status_interval: float = 0.0,
     ) -> None:
         self.store = store
-        self.publisher = publisher
+        self.outbox = Outbox(store, publisher, clock=clock)
         self.writers = writers
         self.status_interval = status_interval
         self.threshold = threshold
@@ -129,56 +126,24 @@ class VitalsMonitor:
         name: str,
         readings: list[Reading],
         seen_at: float,
-        record: StatusRecord | None,
+        kept: Kept[Status] | None,
         claim: float,
         metrics: Metrics,
     ) -> None:
-        for _ in range(self.RACE_ATTEMPTS):
-            now = self.clock()
-            previous = record.status if record else None
+        def decide(previous: Status | None) -> tuple[Status | None, list[Notification]]:
             status, transitions = advance(previous, readings, self.threshold, seen_at)
-            outbox = dict(record.outbox) if record else {}
-            owned = []
-            for pending_id, pending in outbox.items():
-                if pending.claimed_at + claim <= now:
-                    outbox[pending_id] = Pending(pending.notification, now)
-                    owned.append(pending_id)
-            for transition in transitions:
-                notification = render(transition, self.threshold, self.api_url)
-                outbox[notification.id] = Pending(notification, now)
-                owned.append(notification.id)
-            new_status = status or previous
-            if new_status is None or (status is None and not owned):
-                return  # nothing newer than what is stored, nothing to send
-            if not owned and self._recent(previous, status):
-                return  # no incident change, and the stored status is recent enough
-            if self.store.save(new_status, outbox, record.version if record else None):
-                metrics.count("StatusWrites")
-                self._deliver(name, [outbox[i] for i in owned], metrics)
-                return
-            record = self.store.get(name)  # another writer won: decide again
-        raise StoreError(f"status of {name!r} kept changing during {self.RACE_ATTEMPTS} attempts")
+            return status, [render(t, self.threshold, self.api_url) for t in transitions]
 
-    def _recent(self, previous: Status | None, status: Status | None) -> bool:
+        if self.outbox.update(
+            name, kept, decide, claim=claim, metrics=metrics, may_wait=self._recent
+        ):
+            metrics.count("StatusWrites")
+
+    def _recent(self, previous: Status | None, status: Status) -> bool:
         """Whether `status` may wait: less than STATUS_INTERVAL newer than what is stored."""
-        if self.status_interval <= 0 or previous is None or status is None:
+        if self.status_interval <= 0 or previous is None:
             return False
         if status.alerting != previous.alerting or status.low_vitals != previous.low_vitals:
             return False
         gap = parse_status_time(status.status_time) - parse_status_time(previous.status_time)
         return gap.total_seconds() < self.status_interval
-
-    def _deliver(self, name: str, pending: list[Pending], metrics: Metrics) -> None:
-        delivered = []
-        for item in sorted(pending, key=lambda p: (p.notification.at, p.notification.kind)):
-            notification = item.notification
-            try:
-                self.publisher.publish(notification)
-            except PublishError as err:
-                log.error("%s not sent, will retry later: %s", notification.id, err)
-                continue
-            log.info("sent %s: %s", notification.kind, notification.subject)
-            metrics.count("AlertsSent" if notification.kind == "alert" else "RecoveriesSent")
-            delivered.append(notification.id)
-        if delivered:
-            self.store.remove_from_outbox(name, delivered)

@@ -68,6 +68,15 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     },
 }
 
+WINDOWED_FUNCTIONS = tuple(f for f, d in DEFAULTS.items() if "TumblingWindowInSeconds" in d)
+
+
+def window_stage(seconds: int) -> dict[str, Any]:
+    """A stage's config whose windowed functions (every data set's aggregate) last `seconds`."""
+    window = {"event_source": {"TumblingWindowInSeconds": seconds}}
+    return {"lambda_functions": dict.fromkeys(WINDOWED_FUNCTIONS, window)}
+
+
 # In CloudFormation the destination is the stack's failure queue; through the
 # API it is the queue's ARN, passed in by whoever knows it.
 FAILURE_QUEUE_ARN = {"Fn::GetAtt": [FAILURE_QUEUE_ID, "Arn"]}

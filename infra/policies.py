@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib import names
+from chalicelib.insight_store import BY_DAY_INDEX
 from infra import names as infra_names
 from infra.errors import InfraError
 from infra.resources import DATA_KEY_ID, KEY_DATA_ACTIONS
@@ -228,7 +229,26 @@ def statements(arns: Arns) -> dict[str, list[Statement]]:
                 _table(arns, names.STATUS_TABLE),
             ),
             _allow("ReadSummaries", ["dynamodb:Query"], _table(arns, names.SUMMARY_TABLE)),
-            _use_key(arns, ["kms:Decrypt"]),
+            _allow(
+                "ReadTaxiInsights",
+                ["dynamodb:Query"],
+                [
+                    _table(arns, names.INSIGHT_TABLE),
+                    _table(arns, f"{names.INSIGHT_TABLE}/index/{BY_DAY_INDEX}"),
+                ],
+            ),
+            # POST /trips: the trips accepted before (idempotence) and the stream.
+            _allow(
+                "RememberTrips",
+                ["dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"],
+                _table(arns, names.TRIP_ID_TABLE),
+            ),
+            _allow(
+                "IngestTrips",
+                ["kinesis:PutRecords"],
+                arns.arn("kinesis", f"stream/{names.TRIP_STREAM}"),
+            ),
+            _use_key(arns, KEY_DATA_ACTIONS),
         ],
     }
 

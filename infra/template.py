@@ -26,10 +26,14 @@ from infra.resources import (
     ALERT_TOPIC_ID,
     ARCHIVE_BUCKET_ID,
     FAILURE_QUEUE_ID,
+    INSIGHT_STREAM_ID,
+    INSIGHT_TABLE_ID,
     RAW_STREAM_ID,
     STATUS_TABLE_ID,
     SUMMARY_STREAM_ID,
     SUMMARY_TABLE_ID,
+    TRIP_ID_TABLE_ID,
+    TRIP_STREAM_ID,
     log_group_logical_id,
     supporting_resources,
 )
@@ -53,6 +57,10 @@ FUNCTION_DEPENDENCIES = (
     SUMMARY_STREAM_ID,
     SUMMARY_TABLE_ID,
     STATUS_TABLE_ID,
+    TRIP_STREAM_ID,
+    INSIGHT_STREAM_ID,
+    INSIGHT_TABLE_ID,
+    TRIP_ID_TABLE_ID,
     FAILURE_QUEUE_ID,
 )
 
@@ -67,6 +75,8 @@ def function_environment(stage: Stage) -> dict[str, dict[str, Any]]:
     return {
         "aggregate": archive,
         "persist": archive,
+        "aggregate_trips": archive,
+        "persist_insights": archive,
         "report": archive,
         "vitals": {
             infra_names.ALERT_TOPIC_VARIABLE: {"Ref": ALERT_TOPIC_ID},

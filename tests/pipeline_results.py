@@ -19,9 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib import names
+from chalicelib.dynamo import from_attributes
+from chalicelib.insight_store import from_item
+from chalicelib.insights import ZoneWindow
 from chalicelib.records import InvalidRecord, Reading, parse_reading
-from chalicelib.store import from_attributes
 from chalicelib.timestamps import format_status_time, from_epoch
+from chalicelib.trips import Trip, parse_trip
 from tests.streams import read_stream
 
 
@@ -70,19 +73,38 @@ def incident_changes(stream: list[Arrived], threshold: int = 100) -> dict[str, l
     return changes
 
 
-def summaries(session: Any) -> dict[tuple[str, str], dict[str, Any]]:
-    """The summary table, by unicorn and window start."""
+def trips_on_stream(session: Any) -> tuple[list[Trip], int]:
+    """The valid trips on `taxi-trips`, and how many records were not trips."""
+    trips, invalid = [], 0
+    for record in read_stream(session.client("kinesis"), names.TRIP_STREAM):
+        try:
+            trips.append(parse_trip(record["Data"]))
+        except InvalidRecord:
+            invalid += 1
+    return trips, invalid
+
+
+def zone_windows(session: Any) -> dict[tuple[int, str], ZoneWindow]:
+    """The taxi insights table, by zone and window start."""
+    return {w.key: w for w in (from_item(i) for i in _scan(session, names.INSIGHT_TABLE))}
+
+
+def _scan(session: Any, table: str) -> list[dict[str, Any]]:
     dynamodb = session.client("dynamodb")
-    found = {}
-    kwargs: dict[str, Any] = {"TableName": names.SUMMARY_TABLE}
+    items: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"TableName": table}
     while True:
         page = dynamodb.scan(**kwargs)
-        for item in page["Items"]:
-            row = from_attributes(item)
-            found[(row["Name"], row["StatusTime"])] = row
+        items.extend(page["Items"])
         if "LastEvaluatedKey" not in page:
-            return found
+            return items
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def summaries(session: Any) -> dict[tuple[str, str], dict[str, Any]]:
+    """The summary table, by unicorn and window start."""
+    rows = (from_attributes(item) for item in _scan(session, names.SUMMARY_TABLE))
+    return {(row["Name"], row["StatusTime"]): row for row in rows}
 
 
 def archive_objects(session: Any, bucket: str, prefix: str = names.ARCHIVE_PREFIX) -> list[bytes]:

@@ -24,7 +24,9 @@ from typing import Any
 import pytest
 
 from chalicelib import names
+from chalicelib.insights import ZoneWindow, partials
 from chalicelib.timestamps import format_status_time, from_epoch, parse_instant, parse_status_time
+from chalicelib.trips import Trip
 from local.endpoint import client_environment, free_port
 from local.sql import Sources, run_named
 from local.stack import LocalStack, StackOptions
@@ -36,6 +38,10 @@ WINDOW = 5
 SECONDS = 30
 UNICORNS = 4
 INVALID = b'{"Name": "Glitch", "StatusTime": "yesterday"}\n'
+INVALID_TRIP = b'{"TripId": "glitch-1", "PickupZone": 0}\n'
+# The taxi data set alongside: 40 minutes of a morning peak in SECONDS.
+TAXI = ["--dataset", "taxi", "--day", "2026-11-23", "--start", "08:00", "--speed", "80"]
+TAXI += ["--trips-per-day", "20000", "--progress", "0"]
 
 pytestmark = pytest.mark.slow
 
@@ -53,6 +59,9 @@ class Run:
     drained: bool
     alarms: list[dict[str, Any]]
     dashboards: list[str]
+    trips: list[Trip]
+    invalid_trips: int
+    zone_windows: dict[tuple[int, str], ZoneWindow]
 
 
 @pytest.fixture(scope="module")
@@ -68,6 +77,14 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     stack = LocalStack(options)
     stack.start()
     try:
+        environment = {**os.environ, **client_environment(stack.url)}
+        taxi = subprocess.Popen(
+            [sys.executable, "-m", "producer", *TAXI, "--duration", str(SECONDS), "--seed", "7"],
+            env=environment,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         producer = subprocess.run(
             [
                 sys.executable,
@@ -86,16 +103,21 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
                 "--progress",
                 "0",
             ],
-            env={**os.environ, **client_environment(stack.url)},
+            env=environment,
             capture_output=True,
             text=True,
             timeout=SECONDS + 60,
             check=False,
         )
         assert producer.returncode == 0, producer.stderr
+        _, taxi_errors = taxi.communicate(timeout=60)
+        assert taxi.returncode == 0, taxi_errors
         session = stack.session()
         session.client("kinesis").put_record(
             StreamName=names.RAW_STREAM, Data=INVALID, PartitionKey="Glitch"
+        )
+        session.client("kinesis").put_record(
+            StreamName=names.TRIP_STREAM, Data=INVALID_TRIP, PartitionKey="0"
         )
         drained = stack.drain(WINDOW + 30)
         s3 = session.client("s3")
@@ -108,6 +130,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
         ]
         emails = results.emails(stack.mail / options.alert_email)
         stream = results.stream_records(session)
+        trips, invalid_trips = results.trips_on_stream(session)
         cloudwatch = session.client("cloudwatch")
         alarms = cloudwatch.describe_alarms()["MetricAlarms"]
         dashboards = [d["DashboardName"] for d in cloudwatch.list_dashboards()["DashboardEntries"]]
@@ -133,6 +156,9 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
             drained,
             alarms,
             dashboards,
+            trips,
+            invalid_trips,
+            results.zone_windows(session),
         )
     finally:
         stack.stop()
@@ -162,7 +188,7 @@ def test_summaries_match_the_records_grouped_by_unicorn_and_arrival_window(run: 
 
 
 def test_the_invalid_record_is_kept_aside_not_counted(run: Run) -> None:
-    (kept,) = run.dead_letters
+    (kept,) = [d for d in run.dead_letters if d["function"] == "aggregate"]
     assert base64.b64decode(kept["data"]) == INVALID
     assert kept["reason"] == "missing field Latitude"
     assert sum(row["SampleCount"] for row in run.summaries.values()) == len(valid(run))
@@ -216,11 +242,30 @@ def test_the_alarms_and_the_dashboard_exist_on_the_endpoint_notifying_the_operat
 ) -> None:
     # moto keeps alarms and dashboards but evaluates nothing: what is checked
     # here is that the template's alarms are accepted by CloudWatch's API.
-    assert len(run.alarms) == 15
+    assert len(run.alarms) == 21  # 5 iterator ages, errors and throttles of 7 functions, 2
     topics = {a for alarm in run.alarms for a in alarm["AlarmActions"] + alarm["OKActions"]}
     assert topics == {"arn:aws:sns:us-east-1:123456789012:wildrydes-e2e-operations"}
     ages = sorted(a["AlarmName"] for a in run.alarms if a.get("MetricName") == "IteratorAge")
-    assert ages == [f"wildrydes-e2e-{f}-iterator-age" for f in ("aggregate", "persist", "vitals")]
+    assert ages == [
+        f"wildrydes-e2e-{f}-iterator-age"
+        for f in ("aggregate", "aggregate_trips", "persist", "persist_insights", "vitals")
+    ]
     (dead,) = [a for a in run.alarms if a["AlarmName"].endswith("dead-lettered-records")]
-    assert [m["Id"] for m in dead["Metrics"]] == ["m0", "m1", "deadlettered"]
+    assert [m["Id"] for m in dead["Metrics"]] == ["m0", "m1", "m2", "m3", "deadlettered"]
     assert run.dashboards == ["wildrydes-e2e"]
+
+
+def test_every_trip_is_counted_once_in_the_taxi_insights(run: Run) -> None:
+    assert len(run.trips) > 100
+    assert run.invalid_trips == 1
+    expected = partials(run.trips, "all")
+    assert set(run.zone_windows) == set(expected)
+    for key, window in expected.items():
+        assert run.zone_windows[key].insight() == window.insight(), key
+    assert sum(w.trips for w in run.zone_windows.values()) == len(run.trips)
+
+
+def test_the_invalid_trip_is_dead_lettered_once_with_its_reason(run: Run) -> None:
+    (kept,) = [d for d in run.dead_letters if d["function"] == "aggregate_trips"]
+    assert base64.b64decode(kept["data"]) == INVALID_TRIP
+    assert kept["reason"] == "missing field PickupTime"

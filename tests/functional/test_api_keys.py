@@ -15,7 +15,16 @@ from chalice.test import Client
 
 from app import app
 
-DATA_ROUTES = {"/unicorns", "/unicorns/{name}", "/unicorns/{name}/summaries", "/alerts"}
+DATA_ROUTES = {
+    "/unicorns",
+    "/unicorns/{name}",
+    "/unicorns/{name}/summaries",
+    "/alerts",
+    "/taxi/peaks",
+    "/taxi/fares",
+    "/taxi/zones",
+    "/trips",
+}
 OPEN_ROUTES = {"/", "/static/{name}", "/health"}
 
 

@@ -2,7 +2,8 @@
 
 Property-based (hypothesis) through `chalice.test.Client` on moto. The fleet
 is a few unicorns with awkward names and an hour and a half of one unicorn's
-summaries; each property draws about 100 requests. Errors must be the API's
+summaries; the taxi routes read a morning of the taxi model's day. Each
+property draws about 100 requests. Errors must be the API's
 JSON `{"Code", "Message"}` with the parameter's name first in the message.
 """
 
@@ -10,9 +11,10 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import string
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote
 
@@ -22,13 +24,16 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from chalicelib import bootstrap
+from chalicelib.insights import partials
 from chalicelib.params import MAX_LIMIT, encode_page_token
 from chalicelib.records import MAX_NAME_LENGTH, Reading, encode_reading, is_valid_name
 from chalicelib.summaries import Summary
 from chalicelib.timestamps import format_status_time
+from chalicelib.trips import MAX_ZONE, MIN_ZONE
 from tests.functional.conftest import Aws
 from tests.lambda_events import kinesis_event, kinesis_record
 from tests.readings import minute_summary
+from tests.taxi_events import day_trips
 
 PROPERTY = settings(
     max_examples=100,
@@ -335,3 +340,139 @@ def test_any_query_is_answered_and_a_400_names_one_of_its_parameters(
     assert status in (200, 400)
     if status == 400:
         assert names_parameter(body, *params), (params, body)
+
+
+# --- the taxi routes ---
+
+TAXI_DAY = "2026-11-23"
+MORNING = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+TAXI_ROUTES = {
+    "/taxi/peaks": ("date", "top"),
+    "/taxi/fares": ("zone", "from", "to", "average"),
+    "/taxi/zones": ("date",),
+}
+
+
+@pytest.fixture
+def taxi(client: Client, aws: Aws) -> Client:
+    """The taxi model's 2026-11-23 from 06:00 to 10:00 (by the trips' end)."""
+    trips = day_trips(6 * 3600, 10 * 3600, per_day=2000)
+    store = bootstrap.services().insight_store
+    assert store.put_many(list(partials(trips, "part-1").values())) == []
+    return client
+
+
+def taxi_path(path: str, /, **params: str) -> str:
+    query = "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in params.items())
+    return path + (f"?{query}" if query else "")
+
+
+@PROPERTY
+@given(text=st.one_of(st.text(max_size=12), st.integers().map(str)))
+@example(text="161")
+@example(text=" 161 ")
+@example(text="1_6_1")
+@example(text="١٦١")
+@example(text="9" * 5000)
+@example(text="")
+def test_any_zone_is_read_as_a_whole_number_or_refused_by_name(taxi: Client, text: str) -> None:
+    status, body = get(taxi, taxi_path("/taxi/fares", zone=text, to=f"{TAXI_DAY}T12:00Z"))
+    try:
+        zone: int | None = int(text)
+    except ValueError:
+        zone = None
+    if zone is not None and MIN_ZONE <= zone <= MAX_ZONE:
+        assert status == 200
+        assert body["zone"] == zone
+    else:
+        assert status == 400
+        assert body["Message"] == f"zone: must be a whole number from {MIN_ZONE} to {MAX_ZONE}"
+
+
+@PROPERTY
+@given(
+    path=st.sampled_from(["/taxi/peaks", "/taxi/zones"]),
+    text=st.one_of(st.text(max_size=12), st.dates().map(str)),
+)
+@example(path="/taxi/peaks", text=TAXI_DAY)
+@example(path="/taxi/zones", text="2026-02-29")
+@example(path="/taxi/zones", text="20261123")
+@example(path="/taxi/peaks", text="2026-W48-1")
+@example(path="/taxi/peaks", text=f"{TAXI_DAY}\n")
+def test_any_date_is_a_day_or_refused_by_name(taxi: Client, path: str, text: str) -> None:
+    status, body = get(taxi, taxi_path(path, date=text))
+    try:
+        valid = bool(re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text)) and bool(
+            date.fromisoformat(text)
+        )
+    except ValueError:
+        valid = False
+    if valid:
+        assert status == 200
+        assert body["date"] == text
+        if text == TAXI_DAY:
+            assert body["zones" if path == "/taxi/zones" else "demand"] != []
+    else:
+        assert (status, body["Message"]) == (400, "date: must be a day as YYYY-MM-DD")
+
+
+TAXI_INSTANTS = st.integers(min_value=0, max_value=5 * 60).map(
+    lambda minute: MORNING + timedelta(minutes=minute)
+)
+
+
+@FEW
+@given(
+    start=TAXI_INSTANTS,
+    end=TAXI_INSTANTS,
+    zone=st.sampled_from([161, 132, 7]),
+    average=st.integers(min_value=1, max_value=8),
+)
+def test_fares_give_exactly_the_zones_windows_from_from_to_to(
+    taxi: Client, start: datetime, end: datetime, zone: int, average: int
+) -> None:
+    path = taxi_path(
+        "/taxi/fares",
+        zone=str(zone),
+        average=str(average),
+        **{"from": start.isoformat(), "to": format_status_time(end)},
+    )
+    status, body = get(taxi, path)
+    if start >= end:
+        assert (status, body["Message"]) == (400, "to: must be later than 'from'")
+        return
+    assert status == 200
+    windows = bootstrap.services().insight_store.zone(zone, format_status_time(start), "9999")
+    expected = [w.window_start for w in windows if w.window_start < format_status_time(end)]
+    assert [p["windowStart"] for p in body["points"]] == expected
+    fares = [p["averageFare"] for p in body["points"]]
+    for n, point in enumerate(body["points"]):
+        last = fares[max(0, n - average + 1) : n + 1]
+        assert point["movingAverageFare"] == pytest.approx(sum(last) / len(last), abs=0.005)
+
+
+TAXI_PARAMETER_NAMES = st.one_of(
+    st.sampled_from(["date", "top", "zone", "from", "to", "average"]), st.text(max_size=8)
+)
+
+
+@PROPERTY
+@given(
+    path=st.sampled_from(sorted(TAXI_ROUTES)),
+    params=st.dictionaries(TAXI_PARAMETER_NAMES, st.text(max_size=30), max_size=5),
+)
+@example(path="/taxi/fares", params={})
+@example(path="/taxi/fares", params={"zone": "161", "from": "0001-01-01"})
+@example(path="/taxi/fares", params={"zone": "161", "to": "0001-01-01T00:00:00.001"})
+@example(path="/taxi/fares", params={"zone": "161", "from": "9999-12-31T23:59:59.999"})
+@example(path="/taxi/peaks", params={"date": "9999-12-31", "top": "96"})
+def test_any_taxi_query_is_answered_and_a_400_names_one_of_its_parameters(
+    taxi: Client, path: str, params: dict[str, str]
+) -> None:
+    status, body = get(taxi, taxi_path(path, **params))
+    assert status in (200, 400)
+    if status == 400:
+        required = ["zone"] if path == "/taxi/fares" else []
+        assert names_parameter(body, *params, *required), (params, body)
+    else:
+        assert set(params) <= set(TAXI_ROUTES[path])

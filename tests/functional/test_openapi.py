@@ -4,8 +4,9 @@ The description is the one `chalice generate-models` prints, made from the
 app here (nothing generated is kept in the repository), then completed with
 what Chalice cannot say about a route:
 
-- the summaries route's query parameters (`from`, `to`, `limit`, `next`) and
-  the limits of the path's `name`;
+- the query parameters (the summaries' `from`, `to`, `limit`, `next`; the
+  taxi routes' `date`, `top`, `zone`, `average`, `from`, `to`) and the limits
+  of the path's `name`;
 - each route's response bodies, and the error statuses it may answer with
   (400, 404, 503: always `{"Code", "Message"}`);
 - the console's routes (`/`, `/static/{name}`) are left out: they serve a page
@@ -53,11 +54,15 @@ from app import app
 from chalicelib import bootstrap, names
 from chalicelib.bootstrap import Services
 from chalicelib.clients import Clients
+from chalicelib.insights import partials
+from chalicelib.intake import MAX_TRIPS
 from chalicelib.params import MAX_LIMIT
 from chalicelib.records import MAX_NAME_LENGTH, Reading, encode_reading
 from chalicelib.settings import load_settings
 from chalicelib.summaries import Summary
+from chalicelib.taxi_params import WINDOWS_A_DAY
 from chalicelib.timestamps import format_status_time
+from chalicelib.trips import MAX_ZONE, MIN_ZONE
 from infra.resources import TABLE_KEYS, table_keys
 from infra.stages import PROJECT_DIR
 from local.child import stop_process
@@ -65,8 +70,10 @@ from local.endpoint import HOST, client_environment, free_port
 from local.up import start_api
 from tests.functional.conftest import Aws
 from tests.lambda_events import kinesis_event, kinesis_record
+from tests.taxi_events import day_trips
 
 KNOWN = "Shadowfax"
+TAXI_DAY = "2026-11-23"
 UNWELL = "Rocinante"
 AWKWARD = "100% Ünïcörn 🦄/#?"
 FIRST_MINUTE = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -158,6 +165,34 @@ SUMMARY = {
 }
 
 
+DAY = {"type": "string", "pattern": r"^\d{4}-\d\d-\d\d$"}
+COUNT = {"type": "integer", "minimum": 0}
+TRIPS = {"type": "integer", "minimum": 1}
+DOLLARS = {"type": "number", "minimum": 0}
+MAYBE_DOLLARS = {"type": "number", "minimum": 0, "x-nullable": True}
+ZONE_NUMBER = {"type": "integer", "minimum": MIN_ZONE, "maximum": MAX_ZONE}
+TAXI_WINDOW = {
+    "windowStart": STATUS_TIME,
+    "windowEnd": STATUS_TIME,
+    "trips": TRIPS,
+    "revenue": DOLLARS,
+}
+
+
+def strict(properties: dict[str, Any]) -> dict[str, Any]:
+    """An object with exactly these properties."""
+    return {
+        "type": "object",
+        "required": list(properties),
+        "properties": properties,
+        "additionalProperties": False,
+    }
+
+
+def array(definition: str) -> dict[str, Any]:
+    return {"type": "array", "items": {"$ref": f"#/definitions/{definition}"}}
+
+
 def listing(key: str) -> dict[str, Any]:
     return {
         "type": "object",
@@ -194,6 +229,88 @@ DEFINITIONS = {
         "properties": {"status": {"enum": ["ok"]}},
         "additionalProperties": False,
     },
+    "TaxiWindow": strict(TAXI_WINDOW),
+    "BusiestWindow": strict(
+        {
+            **TAXI_WINDOW,
+            "busiestZone": strict(
+                {"zone": ZONE_NUMBER, "name": {"type": "string", "minLength": 1}, "trips": TRIPS}
+            ),
+        }
+    ),
+    "TaxiZoneDay": strict(
+        {
+            "zone": ZONE_NUMBER,
+            "name": {"type": "string", "minLength": 1},
+            "trips": TRIPS,
+            "revenue": DOLLARS,
+            "averageFare": DOLLARS,
+            "farePerMile": MAYBE_DOLLARS,
+            "tipPercent": {"type": "number", "minimum": 0, "x-nullable": True},
+            "peakWindow": STATUS_TIME,
+        }
+    ),
+    "FarePoint": strict(
+        {
+            "windowStart": STATUS_TIME,
+            "windowEnd": STATUS_TIME,
+            "trips": TRIPS,
+            "averageFare": DOLLARS,
+            "farePerMile": MAYBE_DOLLARS,
+            "tipPercent": {"type": "number", "minimum": 0, "x-nullable": True},
+            "movingAverageFare": DOLLARS,
+            "movingAverageFarePerMile": MAYBE_DOLLARS,
+        }
+    ),
+    "TaxiPeaks": strict(
+        {
+            "date": DAY,
+            "trips": COUNT,
+            "revenue": DOLLARS,
+            "demand": array("TaxiWindow"),
+            "busiestWindows": array("BusiestWindow"),
+            "busiestZones": array("TaxiZoneDay"),
+        }
+    ),
+    "TaxiFares": strict(
+        {
+            "zone": ZONE_NUMBER,
+            "name": {"type": "string", "minLength": 1},
+            "from": STATUS_TIME,
+            "to": STATUS_TIME,
+            "averageOver": {"type": "integer", "minimum": 1, "maximum": WINDOWS_A_DAY},
+            "points": array("FarePoint"),
+        }
+    ),
+    "TaxiZones": strict({"date": DAY, "zones": array("TaxiZoneDay"), "count": COUNT}),
+    # POST /trips takes any JSON values as trips and answers each one: a
+    # malformed trip is a result, not a malformed request.
+    "TripBatch": {
+        "type": "object",
+        "required": ["trips"],
+        "properties": {"trips": {"type": "array", "minItems": 1, "maxItems": MAX_TRIPS}},
+        "additionalProperties": False,
+    },
+    "TripResult": {
+        "type": "object",
+        "required": ["index", "tripId", "status"],
+        "properties": {
+            "index": COUNT,
+            "tripId": {"type": "string", "x-nullable": True},
+            "status": {"enum": ["accepted", "duplicate", "rejected", "failed"]},
+            "reason": {"type": "string", "minLength": 1},
+        },
+        "additionalProperties": False,
+    },
+    "TripResults": strict(
+        {
+            "accepted": COUNT,
+            "duplicate": COUNT,
+            "rejected": COUNT,
+            "failed": COUNT,
+            "results": array("TripResult"),
+        }
+    ),
 }
 NAME = {
     "name": "name",
@@ -204,19 +321,74 @@ NAME = {
     "maxLength": MAX_NAME_LENGTH,
 }
 TIME_FORMATS = "StatusTime ('2026-11-22 14:05:00.000') or ISO 8601 ('2026-11-22T14:05:00Z')"
-SUMMARY_PARAMETERS = [
-    {"name": "from", "in": "query", "type": "string", "description": f"inclusive; {TIME_FORMATS}"},
-    {"name": "to", "in": "query", "type": "string", "description": f"exclusive; {TIME_FORMATS}"},
-    {"name": "limit", "in": "query", "type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
-    {"name": "next", "in": "query", "type": "string", "description": "the previous page's next"},
-]
+FROM = {
+    "name": "from",
+    "in": "query",
+    "type": "string",
+    "description": f"inclusive; {TIME_FORMATS}",
+}
+TO = {"name": "to", "in": "query", "type": "string", "description": f"exclusive; {TIME_FORMATS}"}
+DATE = {"name": "date", "in": "query", "type": "string", "description": "YYYY-MM-DD"}
+
+
+def whole_number(name: str, high: int, low: int = 1, required: bool = False) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "type": "integer",
+        "minimum": low,
+        "maximum": high,
+        **({"required": True} if required else {}),
+    }
+
+
+QUERY_PARAMETERS: dict[str, list[dict[str, Any]]] = {
+    "/unicorns/{name}/summaries": [
+        FROM,
+        TO,
+        whole_number("limit", MAX_LIMIT),
+        {
+            "name": "next",
+            "in": "query",
+            "type": "string",
+            "description": "the previous page's next",
+        },
+    ],
+    "/taxi/peaks": [DATE, whole_number("top", WINDOWS_A_DAY)],
+    "/taxi/fares": [
+        whole_number("zone", MAX_ZONE, MIN_ZONE, required=True),
+        FROM,
+        TO,
+        whole_number("average", WINDOWS_A_DAY),
+    ],
+    "/taxi/zones": [DATE],
+}
+BODY_PARAMETERS: dict[str, dict[str, Any]] = {
+    "/trips": {
+        "name": "body",
+        "in": "body",
+        "required": True,
+        "schema": {"$ref": "#/definitions/TripBatch"},
+    },
+}
+METHODS = {"/trips": "post"}  # the others are GET
 ROUTES: dict[str, tuple[str, list[int]]] = {  # path: (200 body, error statuses)
     "/health": ("Health", []),
     "/unicorns": ("Fleet", [503]),
     "/alerts": ("Alerts", [503]),
     "/unicorns/{name}": ("Status", [400, 404, 503]),
     "/unicorns/{name}/summaries": ("SummaryPage", [400, 404, 503]),
+    "/taxi/peaks": ("TaxiPeaks", [400, 503]),
+    "/taxi/fares": ("TaxiFares", [400, 503]),
+    "/taxi/zones": ("TaxiZones", [400, 503]),
+    "/trips": ("TripResults", [400, 503]),
 }
+
+
+def parameters(path: str) -> list[dict[str, Any]]:
+    """The path's parameters, path and query, as the description lists them."""
+    body = [BODY_PARAMETERS[path]] if path in BODY_PARAMETERS else []
+    return ([NAME] if "{name}" in path else []) + QUERY_PARAMETERS.get(path, []) + body
 
 
 def openapi_document() -> dict[str, Any]:
@@ -230,16 +402,16 @@ def openapi_document() -> dict[str, Any]:
     document["definitions"] = copy.deepcopy(DEFINITIONS)
     document["paths"] = {path: document["paths"][path] for path in ROUTES}
     for path, (body, errors) in ROUTES.items():
-        operation = document["paths"][path]["get"]
+        operation = document["paths"][path][METHODS.get(path, "get")]
         for key in [k for k in operation if k.startswith("x-amazon-")]:
             del operation[key]
         operation.pop("security", None)
         operation.pop("consumes", None)
+        if path in BODY_PARAMETERS:
+            operation["consumes"] = ["application/json"]
         operation["produces"] = ["application/json"]
-        if "{name}" in path:
-            operation["parameters"] = [dict(NAME)]
-        if path.endswith("/summaries"):
-            operation["parameters"] += copy.deepcopy(SUMMARY_PARAMETERS)
+        if parameters(path):
+            operation["parameters"] = copy.deepcopy(parameters(path))
         operation["responses"] = {
             "200": {"description": "OK", "schema": {"$ref": f"#/definitions/{body}"}},
             **{
@@ -257,26 +429,38 @@ def test_the_description_is_chalices_with_what_it_cannot_say() -> None:
     assert [p["name"] for p in summaries["parameters"]] == ["name", "from", "to", "limit", "next"]
     assert set(summaries["responses"]) == {"200", "400", "404", "503"}
     assert "security" not in summaries and "securityDefinitions" not in document
+    fares = document["paths"]["/taxi/fares"]["get"]
+    assert [(p["name"], p.get("required", False)) for p in fares["parameters"]] == [
+        ("zone", True),
+        ("from", False),
+        ("to", False),
+        ("average", False),
+    ]
 
 
 # --- checks beyond schemathesis' own ---
 
 
 def error_names_the_parameter(response: schemathesis.Response, case: schemathesis.Case) -> None:
-    """A 400 is `{"Code": "InvalidParameter", "Message": "<parameter>: ..."}`."""
+    """A 400 is `{"Code": "InvalidParameter", "Message": "<parameter>: ..."}`.
+
+    The parameter is one sent, or a required one left out.
+    """
     if response.status_code != 400:
         return
     body = json.loads(response.content)
-    sent = ["name", *(case.query or {})]
+    required = [p["name"] for p in parameters(case.operation.path) if p.get("required")]
+    sent = [*required, *(case.query or {})]
     assert body["Code"] == "InvalidParameter", body
     assert any(body["Message"].startswith(f"{p}: ") for p in sent), (body, case.query)
 
 
-# A schema cannot say which strings are times or page tokens: a request with
-# `from`, `to` or `next` may be valid by the description and still a 400, so
-# schemathesis' "valid data is accepted" check is skipped for those (`limit`
-# and `name` are fully described and keep it).
-INTERPRETED = {"from", "to", "next"}
+# A schema cannot say which strings are times, days or page tokens: a request
+# with `from`, `to`, `next` or `date` may be valid by the description and
+# still a 400, so schemathesis' "valid data is accepted" check is skipped for
+# those (`limit`, `top`, `zone`, `average` and `name` are fully described and
+# keep it).
+INTERPRETED = {"from", "to", "next", "date"}
 
 
 def answers_as_documented(case: schemathesis.Case, response: schemathesis.Response) -> None:
@@ -301,7 +485,7 @@ def documented(
 
 
 def seed(client: Client) -> None:
-    """Three unicorns (one unwell) and an hour and a half of one's summaries."""
+    """Three unicorns (one unwell), an hour and a half of one's summaries, a morning's taxis."""
     readings = [
         Reading(KNOWN, "2026-11-22 14:05:00.000", 40.75, -73.98, 30.0, 150, 150),
         Reading(UNWELL, "2026-11-22 14:05:00.000", 40.75, -73.98, 30.0, 150, 90),
@@ -336,6 +520,9 @@ def seed(client: Client) -> None:
             )
         )
     assert bootstrap.services().summary_store.put_many(rows) == []
+    # And the taxi model's 2026-11-23 morning rush.
+    windows = partials(day_trips(7 * 3600, 9 * 3600, per_day=4000), "part-1")
+    assert bootstrap.services().insight_store.put_many(list(windows.values())) == []
 
 
 # --- running schemathesis ---
@@ -348,9 +535,9 @@ def run_schemathesis(base_url: str, examples: int, subtests: pytest.Subtests) ->
     schema = schemathesis.openapi.from_dict(openapi_document())
     sent = 0
     for path in ROUTES:
-        operation = schema[path]["GET"]
+        operation = schema[path][METHODS.get(path, "get").upper()]
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-            if mode is GenerationMode.NEGATIVE and "{name}" not in path:
+            if mode is GenerationMode.NEGATIVE and not parameters(path):
                 continue  # nothing to get wrong: no parameters
 
             @settings(
@@ -370,7 +557,9 @@ def run_schemathesis(base_url: str, examples: int, subtests: pytest.Subtests) ->
                 each()
         for query in known_queries(path):
             with subtests.test(msg=f"{path} {query}"):
-                case = operation.Case(path_parameters={"name": KNOWN}, query=query)
+                path_parameters = {"name": KNOWN} if "{name}" in path else None
+                body = {"body": query.pop("body")} if "body" in query else {}
+                case = operation.Case(path_parameters=path_parameters, query=query, **body)
                 response = case.call(base_url=base_url)
                 sent += 1
                 answers_as_documented(case, response)
@@ -388,6 +577,13 @@ def known_queries(path: str) -> list[dict[str, Any]]:
             {"limit": 5},
             {"from": "2026-11-22T12:30:00Z", "to": "2026-11-22 13:00:00.000"},
         ]
+    if path in ("/taxi/peaks", "/taxi/zones"):
+        return [{"date": TAXI_DAY}]
+    if path == "/taxi/fares":
+        return [{"zone": 161, "from": "2026-11-23T07:00:00Z", "to": f"{TAXI_DAY} 09:00:00.000"}]
+    if path == "/trips":
+        trips = [t.to_json() for t in day_trips(8 * 3600, 8 * 3600 + 60)[:3]]
+        return [{"body": {"trips": trips}}]
     return []
 
 
@@ -420,9 +616,14 @@ def test_the_api_answers_every_generated_request_as_documented(
 
 def test_an_unreachable_store_is_a_documented_503(local_api: str, aws: Aws) -> None:
     aws.client("dynamodb").delete_table(TableName=names.STATUS_TABLE)
+    aws.client("dynamodb").delete_table(TableName=names.INSIGHT_TABLE)
     schema = schemathesis.openapi.from_dict(openapi_document())
-    for path, parameters in (("/unicorns", {}), ("/unicorns/{name}", {"name": KNOWN})):
-        case = schema[path]["GET"].Case(path_parameters=parameters)
+    for path, path_parameters in (
+        ("/unicorns", {}),
+        ("/unicorns/{name}", {"name": KNOWN}),
+        ("/taxi/peaks", {}),
+    ):
+        case = schema[path]["GET"].Case(path_parameters=path_parameters)
         response = case.call(base_url=local_api)
         assert response.status_code == 503
         documented(case, response, excluded=[not_a_server_error])
@@ -458,6 +659,7 @@ def chalice_local(aws_env: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 
 def create_resources(session: boto3.session.Session) -> str:
     """The tables the API reads and the topic `vitals` needs to seed them; the topic ARN."""
+    session.client("kinesis").create_stream(StreamName=names.TRIP_STREAM, ShardCount=1)
     dynamodb = session.client("dynamodb")
     for table in TABLE_KEYS:
         dynamodb.create_table(TableName=table, BillingMode="PAY_PER_REQUEST", **table_keys(table))

@@ -9,7 +9,7 @@ from dataclasses import replace
 from chalice.test import Client
 
 from chalicelib import bootstrap, names
-from chalicelib.store import from_attributes
+from chalicelib.dynamo import from_attributes
 from chalicelib.summaries import Summary, encode_row
 from tests.faults import leave_items_unprocessed
 from tests.functional.conftest import Aws

@@ -16,9 +16,11 @@ from app import app
 from chalicelib import bootstrap, names
 from chalicelib.bootstrap import Services
 from chalicelib.errors import ConfigurationError, PublishError
+from chalicelib.incidents import Kept
 from chalicelib.records import encode_reading
 from chalicelib.settings import load_settings
-from chalicelib.store import StatusRecord, StatusStore
+from chalicelib.store import StatusStore
+from chalicelib.vitals import Status
 from chalicelib.vitals_monitor import VitalsMonitor
 from tests.faults import fail_calls
 from tests.functional.conftest import API_URL, Aws
@@ -135,7 +137,7 @@ class RacingStore(StatusStore):
         super().__init__(inner.client, inner.table_name, sleep=inner.sleep)
         self.rival = rival
 
-    def get_many(self, names: Any) -> dict[str, StatusRecord]:
+    def get_many(self, names: Any) -> dict[str, Kept[Status]]:
         found = super().get_many(names)
         rival, self.rival = self.rival, None
         if rival is not None:
@@ -227,14 +229,14 @@ def test_a_writer_that_read_before_a_delivery_cannot_put_the_alert_back(
     client.lambda_.invoke("vitals", reports(("Shadowfax", 150, 150)))
     # A rival reads while the alert is written but not yet delivered ...
     monitor = bootstrap.services().vitals
-    monitor.publisher = Unreachable()
+    monitor.outbox.publisher = Unreachable()
     client.lambda_.invoke("vitals", later(reports(("Shadowfax", 99, 150)), 1))
     stale = store.get("Shadowfax")
     assert stale is not None and list(stale.outbox) == ["Shadowfax@2026-11-22 14:06:00.000/alert"]
     # ... then the alert is delivered and removed from the outbox ...
     store.remove_from_outbox("Shadowfax", list(stale.outbox))
     # ... so the rival's write, based on what it read, must fail and read again.
-    assert store.save(stale.status, stale.outbox, stale.version) is False
+    assert store.save(stale.state, stale.outbox, stale.version) is False
     assert store.get("Shadowfax").outbox == {}  # type: ignore[union-attr]
 
 

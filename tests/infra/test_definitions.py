@@ -11,6 +11,7 @@ from chalicelib.settings import load_settings
 from infra import names as infra_names
 from infra.event_sources import DEFAULTS
 from infra.named_queries import named_queries
+from infra.policies import policies, template_arns
 from infra.stages import load_stage
 from infra.template import function_environment, stack_body, supporting_template
 from infra.triggers import function_logical_ids, kinesis_triggers
@@ -34,6 +35,20 @@ def test_the_queries_take_the_values_the_user_supplies() -> None:
 def test_every_kinesis_function_of_the_app_has_infra_defaults() -> None:
     assert set(DEFAULTS) == {t.function for t in kinesis_triggers()}
     assert set(function_environment(load_stage("dev"))) <= set(function_logical_ids())
+
+
+def test_every_function_that_dead_letters_is_told_where_the_bucket_is() -> None:
+    # A function allowed to keep rejected records needs ARCHIVE_BUCKET to do it,
+    # or every batch with a bad record fails and its shard stops.
+    environment = function_environment(load_stage("dev"))
+    keepers = {
+        function
+        for function, policy in policies(template_arns("wildrydes", "dev")).items()
+        if any(s["Sid"] == "KeepRejectedRecords" for s in policy["Statement"])
+    }
+    assert keepers >= {"aggregate", "persist", "aggregate_trips", "persist_insights"}
+    for function in keepers:
+        assert "ARCHIVE_BUCKET" in environment.get(function, {}), function
 
 
 def test_the_functions_read_the_variables_infra_sets() -> None:

@@ -389,6 +389,8 @@ def test_deploy_then_destroy_a_stage(aws: None, config_path: Path) -> None:
     assert recorded == {
         "aggregate": {"ARCHIVE_BUCKET": BUCKET},
         "persist": {"ARCHIVE_BUCKET": BUCKET},
+        "aggregate_trips": {"ARCHIVE_BUCKET": BUCKET},
+        "persist_insights": {"ARCHIVE_BUCKET": BUCKET},
         "vitals": {"ALERT_TOPIC_ARN": TOPIC_ARN, "API_URL": API_URL},
         "report": {"ARCHIVE_BUCKET": BUCKET},
     }

@@ -7,8 +7,8 @@ from datetime import date, datetime
 
 import pytest
 
-from chalicelib.trips import encode_trip, parse_trip
-from producer.taxi import SURGE, ZONE_NAMES, TaxiDay, demand, is_peak, meter
+from chalicelib.trips import ZONE_NAMES, encode_trip, parse_trip
+from producer.taxi import SURGE, ZONES, TaxiDay, demand, is_peak, meter
 
 DAY = date(2026, 11, 23)
 
@@ -26,6 +26,7 @@ def test_every_trip_is_a_valid_record_with_its_own_id(trips: list) -> None:
     assert all(parse_trip(encode_trip(t)) == t for t in trips)
     assert len({t.trip_id for t in trips}) == len(trips)
     assert {t.pickup_zone for t in trips} | {t.dropoff_zone for t in trips} <= set(ZONE_NAMES)
+    assert {z.number for z in ZONES} == set(ZONE_NAMES)
 
 
 def test_the_day_has_about_the_trips_asked_for_in_order_of_their_end(trips: list) -> None:
