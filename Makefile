@@ -90,8 +90,8 @@ scan: package $(SCAN_VENV)/.installed  ## checkov on the packaged template: no f
 	  print("scan: checkov %(checkov_version)s: %(passed)d passed, %(failed)d failed," % s, \
 	  "%(skipped)d skipped (each with its reason in the template)" % s)' $(SCAN_RESULTS)
 
-deploy: venv  ## deploy STAGE with chalice deploy (ALERT_EMAIL=, OPS_EMAIL= for alert and alarm emails)
-	$(BIN)/python -m infra deploy --stage $(STAGE) $(if $(ALERT_EMAIL),--alert-email $(ALERT_EMAIL)) $(if $(OPS_EMAIL),--operations-email $(OPS_EMAIL))
+deploy: venv  ## deploy STAGE with chalice deploy (ALERT_EMAIL=, OPS_EMAIL=, FARE_EMAIL= for alert, alarm and fare emails)
+	$(BIN)/python -m infra deploy --stage $(STAGE) $(if $(ALERT_EMAIL),--alert-email $(ALERT_EMAIL)) $(if $(OPS_EMAIL),--operations-email $(OPS_EMAIL)) $(if $(FARE_EMAIL),--fare-email $(FARE_EMAIL))
 
 destroy: venv  ## delete STAGE: chalice delete, then the supporting stack (the archive bucket is kept)
 	$(BIN)/python -m infra destroy --stage $(STAGE)

@@ -118,15 +118,34 @@ class Services:
 
     @cached_property
     def insight_persister(self) -> Persister:
+        if not self.settings.fare_topic_arn:
+            raise ConfigurationError(
+                "FARE_TOPIC_ARN is not set: the fare watch has no topic to publish alerts to"
+            )
+        from chalicelib.fare_watch import FareWatch
+        from chalicelib.fares import ZoneFares, zone_fares_from_row
+        from chalicelib.incidents import VersionedStore
         from chalicelib.insights import ZONE_WINDOWS
         from chalicelib.persister import Persister
+        from chalicelib.publisher import AlertPublisher
 
+        alerts = VersionedStore(
+            self.clients.get("dynamodb"),
+            names.FARE_ALERT_TABLE,
+            key="Zone",
+            to_row=ZoneFares.to_row,
+            from_row=zone_fares_from_row,
+            sleep=self.sleep,
+        )
+        publisher = AlertPublisher(self.clients.get("sns"), self.settings.fare_topic_arn)
+        watch = FareWatch(self.insight_store, alerts, publisher, api_url=self.settings.api_url)
         return Persister(
             self.insight_store,
             self.dead_letters,
             metrics=self.metrics,
             data_set=ZONE_WINDOWS,
             function="persist_insights",
+            watch=watch,
         )
 
     @cached_property

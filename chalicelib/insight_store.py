@@ -74,6 +74,7 @@ class ZoneWindowStore(Table):
     def zone(self, zone: int, start: str, end: str) -> list[ZoneWindow]:
         """A zone's windows starting from `start` up to `end` (inclusive), in time order."""
         return self._query(
+            ConsistentRead=True,  # the fare watch reads what persist_insights just wrote
             KeyConditionExpression="#z = :z AND #t BETWEEN :low AND :high",
             ExpressionAttributeNames={"#z": "Zone", "#t": "WindowStart"},
             ExpressionAttributeValues={

@@ -16,6 +16,8 @@ TRIP_STREAM = "taxi-trips"
 INSIGHT_STREAM = "taxi-insights"
 INSIGHT_TABLE = "TaxiZoneWindows"
 TRIP_ID_TABLE = "TaxiTripIds"  # trips accepted by POST /trips, for idempotence
+FARE_ALERT_TABLE = "TaxiZoneAlerts"  # each zone's fare watch state and outbox
+FARE_TOPIC = "taxi-fare-alerts"
 
 # Key prefixes in the archive bucket.
 ARCHIVE_PREFIX = "raw/"

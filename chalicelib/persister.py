@@ -9,7 +9,9 @@ writes nothing twice. What a data set adds is a `MergedRows`: how a row is
 read off its stream and how the parts of one key combine; its store reads
 and writes them. Unicorn summaries are the first (`UNICORN_SUMMARIES`, into
 `UnicornSensorData`); taxi zone windows (`chalicelib.insights.ZONE_WINDOWS`,
-into `TaxiZoneWindows`) the second.
+into `TaxiZoneWindows`) the second. A data set may also bring a `Watch`,
+which sees the batch's rows as stored after the writes (the taxi fare watch
+raises alerts from them); the rows it could not finish are retried too.
 
 One key has one writer at a time, which makes read-merge-write safe: each
 summary stream is partitioned by the key's first part and Lambda keeps one
@@ -27,7 +29,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from chalicelib.deadletter import DeadLetters
 from chalicelib.events import read_batch
 from chalicelib.jsonrecords import InvalidRecord
-from chalicelib.observability import MetricsFactory, no_metrics
+from chalicelib.observability import Metrics, MetricsFactory, no_metrics
 from chalicelib.pipeline import batch_item_failures, keep_rejected, rejected_record
 from chalicelib.summaries import merge, parse_row
 
@@ -51,6 +53,11 @@ class MergedRows(Generic[Row]):
     noun: str = "rows"  # what the log calls them
 
 
+class Watch(Protocol):
+    def observe(self, current: Iterable[Any], metrics: Metrics) -> set[Any]:
+        """Look at the rows as stored now; the keys of those it must see again (a retry)."""
+
+
 class RowStore(Protocol[Row]):
     def get_many(self, keys: Iterable[Any]) -> Mapping[Any, Row]: ...
 
@@ -72,12 +79,14 @@ class Persister:
         metrics: MetricsFactory = no_metrics,
         data_set: MergedRows[Any] = UNICORN_SUMMARIES,
         function: str = "persist",
+        watch: Watch | None = None,
     ) -> None:
         self.store = store
         self.dead_letters = dead_letters
         self.metrics = metrics
         self.data_set = data_set
         self.function = function
+        self.watch = watch
 
     def handle(self, event: Mapping[str, Any]) -> dict[str, Any]:
         batch = read_batch(event)
@@ -102,6 +111,13 @@ class Persister:
             if merged is not None:
                 changed.append(merged)
         failed = self.store.put_many(changed)
+        metrics = self.metrics(self.function)
+        unseen: set[Any] = set()
+        if self.watch is not None:
+            # Every key of the batch as it stands now, written this time or before.
+            current = {**stored, **{row.key: row for row in changed}}
+            written = [row for key, row in current.items() if key in parts and key not in failed]
+            unseen = self.watch.observe(written, metrics)
         log.info(
             "persisted %d of %d %s (%d unchanged, %d failed, %d rejected)",
             len(changed) - len(failed),
@@ -111,7 +127,6 @@ class Persister:
             len(failed),
             len(rejected),
         )
-        metrics = self.metrics(self.function)
         metrics.count("SummariesIn", len(batch.records))
         metrics.count("SummariesWritten", len(changed) - len(failed))
         metrics.count("SummariesUnchanged", len(parts) - len(changed))
@@ -120,4 +135,5 @@ class Persister:
         if batch.records:
             metrics.iterator_lag(batch.records[-1].arrival)
         metrics.flush()
-        return batch_item_failures({s for key in failed for s in sequences[key]})
+        retry = set(failed) | unseen
+        return batch_item_failures({s for key in retry for s in sequences[key]})

@@ -18,9 +18,10 @@ from chalicelib.observability import DEFAULT_NAMESPACE
 
 DEFAULT_THRESHOLD = 100
 
-# The environment variables read here; infra sets the first three from the
+# The environment variables read here; infra sets the first four from the
 # resources it creates (a Ref in the packaged template, recorded by `make deploy`).
 ALERT_TOPIC_VARIABLE = "ALERT_TOPIC_ARN"
+FARE_TOPIC_VARIABLE = "FARE_TOPIC_ARN"  # the taxi fare watch's topic
 ARCHIVE_BUCKET_VARIABLE = "ARCHIVE_BUCKET"
 API_URL_VARIABLE = "API_URL"
 THRESHOLD_VARIABLE = "VITALS_THRESHOLD"
@@ -57,6 +58,7 @@ class Settings:
     map_tiles_url: str | None = None  # MAP_TILES_URL: {z}/{x}/{y} tiles under the console's map
     map_tiles_attribution: str | None = None  # MAP_TILES_ATTRIBUTION: their credit line
     status_interval: float = 0.0  # STATUS_INTERVAL: seconds between unchanged status writes
+    fare_topic_arn: str | None = None  # FARE_TOPIC_ARN: where the taxi fare watch publishes
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -74,6 +76,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         map_tiles_url=_tiles_url(env.get(MAP_TILES_URL_VARIABLE)),
         map_tiles_attribution=env.get(MAP_TILES_ATTRIBUTION_VARIABLE) or None,
         status_interval=_status_interval(env.get(STATUS_INTERVAL_VARIABLE)),
+        fare_topic_arn=env.get(FARE_TOPIC_VARIABLE) or None,
     )
 
 

@@ -78,6 +78,10 @@ def _parser() -> argparse.ArgumentParser:
         "--operations-email",
         help="subscribe this address to the pipeline's alarms (kept on later deploys)",
     )
+    deploy_.add_argument(
+        "--fare-email",
+        help="subscribe this address to taxi fare alerts (kept on later deploys)",
+    )
     deploy_.set_defaults(run=_deploy)
 
     destroy = command("destroy", "delete a stage: chalice delete, then the supporting stack")
@@ -135,6 +139,7 @@ def _deploy(args: argparse.Namespace) -> None:
         chalice=chalice_runner(PROJECT_DIR),
         alert_email=args.alert_email,
         operations_email=args.operations_email,
+        fare_email=args.fare_email,
         config_path=CONFIG_PATH,
         echo=echo,
     )

@@ -40,6 +40,9 @@ from infra.resources import (
     ARCHIVE_BUCKET_OUTPUT,
     DATA_KEY_OUTPUT,
     FAILURE_QUEUE_ARN_OUTPUT,
+    FARE_EMAIL,
+    FARE_TOPIC_ID,
+    FARE_TOPIC_OUTPUT,
 )
 from infra.stages import CONFIG_PATH, load_stage
 from infra.template import function_environment, stack_body, supporting_template
@@ -52,6 +55,7 @@ Sleep = Callable[[float], None]
 OUTPUT_OF_RESOURCE = {
     ARCHIVE_BUCKET_ID: ARCHIVE_BUCKET_OUTPUT,
     ALERT_TOPIC_ID: ALERT_TOPIC_OUTPUT,
+    FARE_TOPIC_ID: FARE_TOPIC_OUTPUT,
 }
 
 POLL_SECONDS = 5.0
@@ -416,6 +420,7 @@ def deploy(
     chalice: ChaliceRunner,
     alert_email: str | None = None,
     operations_email: str | None = None,
+    fare_email: str | None = None,
     config_path: Path = CONFIG_PATH,
     echo: Echo,
     sleep: Sleep = time.sleep,
@@ -426,7 +431,7 @@ def deploy(
     settings_of_stage = load_stage(stage, config_path)
     stack = settings_of_stage.resources_stack
     # Given ones only: a later deploy without them keeps the stack's values.
-    given = {ALERT_EMAIL: alert_email, OPERATIONS_EMAIL: operations_email}
+    given = {ALERT_EMAIL: alert_email, OPERATIONS_EMAIL: operations_email, FARE_EMAIL: fare_email}
     parameters = {name: value for name, value in given.items() if value is not None}
 
     echo(f"[1/5] supporting resources: stack {stack}")

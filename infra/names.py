@@ -9,6 +9,7 @@ from chalicelib import settings
 
 # The environment variables through which functions receive generated names.
 ALERT_TOPIC_VARIABLE = settings.ALERT_TOPIC_VARIABLE
+FARE_TOPIC_VARIABLE = settings.FARE_TOPIC_VARIABLE
 API_URL_VARIABLE = settings.API_URL_VARIABLE
 ARCHIVE_BUCKET_VARIABLE = settings.ARCHIVE_BUCKET_VARIABLE
 

@@ -204,9 +204,20 @@ def statements(arns: Arns) -> dict[str, list[Statement]]:
             *_read_stream(arns, names.INSIGHT_STREAM),
             _allow(
                 "WriteInsights",
-                ["dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"],
+                ["dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:Query"],
                 _table(arns, names.INSIGHT_TABLE),
             ),
+            _allow(
+                "KeepFareAlerts",
+                [
+                    "dynamodb:BatchGetItem",
+                    "dynamodb:GetItem",
+                    "dynamodb:PutItem",
+                    "dynamodb:UpdateItem",
+                ],
+                _table(arns, names.FARE_ALERT_TABLE),
+            ),
+            _allow("SendFareAlerts", ["sns:Publish"], arns.arn("sns", names.FARE_TOPIC)),
             _keep_rejected(arns, "persist_insights"),
             _on_failure(arns),
             _use_key(arns, read_write),

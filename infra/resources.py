@@ -36,6 +36,13 @@ TRIP_STREAM_ID = "TripStream"
 INSIGHT_STREAM_ID = "InsightStream"
 INSIGHT_TABLE_ID = "InsightTable"
 TRIP_ID_TABLE_ID = "TripIdTable"
+FARE_ALERT_TABLE_ID = "FareAlertTable"
+FARE_TOPIC_ID = "FareTopic"
+FARE_TOPIC_POLICY_ID = "FareTopicPolicy"
+FARE_SUBSCRIPTION_ID = "FareEmailSubscription"
+FARE_EMAIL = "FareAlertEmail"
+HAS_FARE_EMAIL = "HasFareAlertEmail"
+FARE_TOPIC_OUTPUT = "FareTopicArn"
 ALERT_TOPIC_ID = "AlertTopic"
 ALERT_SUBSCRIPTION_ID = "AlertEmailSubscription"
 ARCHIVE_BUCKET_ID = "ArchiveBucket"
@@ -153,6 +160,7 @@ def supporting_resources(stage: str, config_path: Path = CONFIG_PATH) -> dict[st
         "Parameters": {**_parameters(), **monitoring["Parameters"]},
         "Conditions": {
             HAS_ALERT_EMAIL: {"Fn::Not": [{"Fn::Equals": [ref(ALERT_EMAIL), ""]}]},
+            HAS_FARE_EMAIL: {"Fn::Not": [{"Fn::Equals": [ref(FARE_EMAIL), ""]}]},
             **monitoring["Conditions"],
         },
         "Resources": {
@@ -180,6 +188,16 @@ def _parameters() -> dict[str, Any]:
             "ConstraintDescription": "an email address, or empty for no email alerts",
             "Description": (
                 "Email address subscribed to vitals alerts (AWS sends a confirmation "
+                "email first); empty for none"
+            ),
+        },
+        FARE_EMAIL: {
+            "Type": "String",
+            "Default": "",
+            "AllowedPattern": r"^$|^[^@\s]+@[^@\s]+$",
+            "ConstraintDescription": "an email address, or empty for no email alerts",
+            "Description": (
+                "Email address subscribed to taxi fare alerts (AWS sends a confirmation "
                 "email first); empty for none"
             ),
         },
@@ -301,6 +319,7 @@ TABLE_KEYS: dict[str, Key] = {
     names.STATUS_TABLE: (("Name", "S"),),
     names.INSIGHT_TABLE: (("Zone", "N"), ("WindowStart", "S")),
     names.TRIP_ID_TABLE: (("TripId", "S"),),
+    names.FARE_ALERT_TABLE: (("Zone", "N"),),
 }
 # Table -> its global secondary indexes (all attributes projected).
 TABLE_INDEXES: dict[str, dict[str, Key]] = {
@@ -363,39 +382,59 @@ def _tables() -> dict[str, Any]:
         STATUS_TABLE_ID: table(names.STATUS_TABLE),
         INSIGHT_TABLE_ID: table(names.INSIGHT_TABLE),
         TRIP_ID_TABLE_ID: table(names.TRIP_ID_TABLE),
+        FARE_ALERT_TABLE_ID: table(names.FARE_ALERT_TABLE),
     }
 
 
 def _alerts() -> dict[str, Any]:
+    """The alert topics: the unicorns' vitals and the taxi fare watch, each with an email."""
     return {
-        ALERT_TOPIC_ID: {
+        **_topic(
+            (ALERT_TOPIC_ID, ALERT_TOPIC_POLICY_ID, ALERT_SUBSCRIPTION_ID),
+            names.ALERT_TOPIC,
+            "Wild Rydes vitals",
+            ALERT_EMAIL,
+            HAS_ALERT_EMAIL,
+        ),
+        **_topic(
+            (FARE_TOPIC_ID, FARE_TOPIC_POLICY_ID, FARE_SUBSCRIPTION_ID),
+            names.FARE_TOPIC,
+            "Wild Rydes taxi fares",
+            FARE_EMAIL,
+            HAS_FARE_EMAIL,
+        ),
+    }
+
+
+def _topic(
+    ids: tuple[str, str, str], name: str, display_name: str, email: str, has_email: str
+) -> dict[str, Any]:
+    topic_id, policy_id, subscription_id = ids
+    return {
+        topic_id: {
             "Type": "AWS::SNS::Topic",
             "Properties": {
-                "TopicName": names.ALERT_TOPIC,
-                "DisplayName": "Wild Rydes vitals",
+                "TopicName": name,
+                "DisplayName": display_name,
                 "KmsMasterKeyId": ref(DATA_KEY_ID),
             },
         },
-        # Same-account publishers (vitals) are allowed by IAM; this policy
-        # only refuses plain-HTTP publishing, as AWS recommends for topics.
-        ALERT_TOPIC_POLICY_ID: {
+        # Same-account publishers (the functions) are allowed by IAM; this
+        # policy only refuses plain-HTTP publishing, as AWS recommends for topics.
+        policy_id: {
             "Type": "AWS::SNS::TopicPolicy",
             "Properties": {
-                "Topics": [ref(ALERT_TOPIC_ID)],
+                "Topics": [ref(topic_id)],
                 "PolicyDocument": {
                     "Version": "2012-10-17",
-                    "Statement": [deny_without_tls("sns:Publish", ref(ALERT_TOPIC_ID))],
+                    "Statement": [deny_without_tls("sns:Publish", ref(topic_id))],
                 },
             },
         },
-        ALERT_SUBSCRIPTION_ID: {
+        subscription_id: {
             "Type": "AWS::SNS::Subscription",
-            "Condition": HAS_ALERT_EMAIL,
-            "Properties": {
-                "TopicArn": ref(ALERT_TOPIC_ID),
-                "Protocol": "email",
-                "Endpoint": ref(ALERT_EMAIL),
-            },
+            "Condition": has_email,
+            "Properties": {"TopicArn": ref(topic_id), "Protocol": "email", "Endpoint": ref(email)},
         },
     }
 
@@ -706,6 +745,7 @@ def _outputs() -> dict[str, Any]:
             "Archive bucket (retained on delete)", ref(ARCHIVE_BUCKET_ID)
         ),
         ALERT_TOPIC_OUTPUT: output("Topic of the vitals alerts", ref(ALERT_TOPIC_ID)),
+        FARE_TOPIC_OUTPUT: output("Topic of the taxi fare alerts", ref(FARE_TOPIC_ID)),
         DATA_KEY_OUTPUT: output(
             "KMS key encrypting every store; producers need kms:GenerateDataKey on it, "
             "readers of the streams kms:Decrypt",

@@ -26,6 +26,8 @@ from infra.resources import (
     ALERT_TOPIC_ID,
     ARCHIVE_BUCKET_ID,
     FAILURE_QUEUE_ID,
+    FARE_ALERT_TABLE_ID,
+    FARE_TOPIC_ID,
     INSIGHT_STREAM_ID,
     INSIGHT_TABLE_ID,
     RAW_STREAM_ID,
@@ -61,6 +63,7 @@ FUNCTION_DEPENDENCIES = (
     INSIGHT_STREAM_ID,
     INSIGHT_TABLE_ID,
     TRIP_ID_TABLE_ID,
+    FARE_ALERT_TABLE_ID,
     FAILURE_QUEUE_ID,
 )
 
@@ -76,10 +79,14 @@ def function_environment(stage: Stage) -> dict[str, dict[str, Any]]:
         "aggregate": archive,
         "persist": archive,
         "aggregate_trips": archive,
-        "persist_insights": archive,
         "report": archive,
         "vitals": {
             infra_names.ALERT_TOPIC_VARIABLE: {"Ref": ALERT_TOPIC_ID},
+            infra_names.API_URL_VARIABLE: {"Fn::Sub": api_url},
+        },
+        "persist_insights": {
+            **archive,
+            infra_names.FARE_TOPIC_VARIABLE: {"Ref": FARE_TOPIC_ID},
             infra_names.API_URL_VARIABLE: {"Fn::Sub": api_url},
         },
     }

@@ -44,6 +44,7 @@ from local.sql import ArchiveTable
 WORK_DIR = PROJECT_DIR / ".wildrydes"
 LOCAL_STAGE = "local"
 ALERT_EMAIL = "ops@wildrydes.local"
+FARE_EMAIL = "fares@wildrydes.local"
 API_PORT = 8000
 SCHEDULE_INTERVAL = 60.0  # seconds between scheduled runs locally (the report's rate is 15 min)
 LOGGERS = ("chalicelib", "local", "wildrydes", "app")
@@ -57,6 +58,7 @@ class StackOptions:
     port: int = DEFAULT_PORT
     work_dir: Path = WORK_DIR
     alert_email: str = ALERT_EMAIL
+    fare_email: str = FARE_EMAIL
     api_url: str = f"http://127.0.0.1:{API_PORT}"
     config_path: Path = CONFIG_PATH
     parameters: dict[str, str] = field(default_factory=dict)  # template parameters
@@ -115,7 +117,11 @@ class LocalStack:
                 clients = Clients(configure=self.options.faults.attach)
                 bootstrap.install(bootstrap.Services(load_settings(), clients))
             session = self.session()
-            parameters = {"AlertEmail": self.options.alert_email, **self.options.parameters}
+            parameters = {
+                "AlertEmail": self.options.alert_email,
+                "FareAlertEmail": self.options.fare_email,
+                **self.options.parameters,
+            }
             self.provisioned = provision(
                 session, self.options.stage, parameters, config_path=self.options.config_path
             )

@@ -13,6 +13,11 @@ the trips that end in that span of the day, the same ones every time.
 - Speed: slower at the peaks.
 - Fares, as a meter: base + per mile + per minute, times a surge at the
   peaks, in whole cents; card payments tip 10–25 %, cash ones nothing.
+- Peaks come and go over an hour and a half (`peak_level`), as traffic and surge
+  pricing do: no fare steps from one 15-minute window to the next that
+  the fare watch would take for an anomaly.
+- A fare spike (`FareSpike`) can be injected: a zone's meters charging a
+  multiple for a span of the day, which the fare watch should catch.
 """
 
 from __future__ import annotations
@@ -68,31 +73,62 @@ def demand(hour: float) -> float:
     return night + morning + evening + daytime
 
 
+RAMP_HOURS = 1.5  # a peak builds up (and ebbs away) over this long around its edges
+
+
+def peak_level(hour: float) -> float:
+    """How much of a peak `hour` is in: 0 off-peak, 1 in full, in between at the edges."""
+    level = 0.0
+    for start, end in PEAK_HOURS:
+        rising = (hour - start) / RAMP_HOURS + 0.5
+        falling = (end - hour) / RAMP_HOURS + 0.5
+        level = max(level, min(1.0, rising, falling))
+    return max(0.0, level)
+
+
 def is_peak(hour: float) -> bool:
-    return any(start <= hour < end for start, end in PEAK_HOURS)
+    return peak_level(hour) >= 0.5
 
 
 def speed_mph(hour: float) -> float:
-    return 9.0 if is_peak(hour) else 14.0
+    return 14.0 - 5.0 * peak_level(hour)
 
 
 def meter(miles: float, minutes: float, hour: float) -> float:
     """The fare, in dollars and whole cents."""
     fare = BASE_FARE + PER_MILE * miles + PER_MINUTE * minutes
-    if is_peak(hour):
-        fare *= SURGE
-    return round(fare, 2)
+    return round(fare * (1 + (SURGE - 1) * peak_level(hour)), 2)
+
+
+@dataclass(frozen=True)
+class FareSpike:
+    """Meters of one pickup zone charging `factor` times the fare from `start` to `end` (hours)."""
+
+    zone: int
+    start: float
+    end: float
+    factor: float = 2.0
+
+    def applies(self, zone: int, hour: float) -> bool:
+        return zone == self.zone and self.start <= hour < self.end
 
 
 class TaxiDay:
     """The trips of one day in a city with `trips_per_day` of them (on average)."""
 
-    def __init__(self, day: date, trips_per_day: int, seed: int = 2026) -> None:
+    def __init__(
+        self,
+        day: date,
+        trips_per_day: int,
+        seed: int = 2026,
+        spikes: tuple[FareSpike, ...] = (),
+    ) -> None:
         if trips_per_day < 1:
             raise ValueError("a taxi day needs at least one trip")
         self.day = day
         self.trips_per_day = trips_per_day
         self.seed = seed
+        self.spikes = spikes
         self._midnight = datetime(day.year, day.month, day.day, tzinfo=UTC)
         self._average = sum(demand(m / 60) for m in range(24 * 60)) / (24 * 60)
 
@@ -133,7 +169,11 @@ class TaxiDay:
         hour = (ended_at - self._midnight).total_seconds() / 3600
         minutes = miles / speed_mph(hour) * 60 * rng.uniform(0.85, 1.25)
         started_at = ended_at - timedelta(minutes=minutes)
-        fare = meter(miles, minutes, started_at.hour + started_at.minute / 60)
+        started = started_at.hour + started_at.minute / 60
+        fare = meter(miles, minutes, started)
+        for spike in self.spikes:
+            if spike.applies(pickup.number, started):
+                fare = round(fare * spike.factor, 2)
         payment = rng.choices([p for p, _ in PAYMENTS], [w for _, w in PAYMENTS])[0]
         if payment == "no_charge":
             fare = 0.0

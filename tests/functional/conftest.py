@@ -31,6 +31,7 @@ class Aws:
 
     session: boto3.session.Session
     alert_queue_url: str
+    fare_queue_url: str = ""
 
     def client(self, service: str) -> Any:
         return self.session.client(service)
@@ -39,22 +40,25 @@ class Aws:
         """Every record on every shard of `stream`, shard by shard, in order."""
         return read_stream(self.client("kinesis"), stream)
 
-    def emails(self) -> list[dict[str, Any]]:
+    def emails(self, queue_url: str | None = None) -> list[dict[str, Any]]:
         """Every message published to the alert topic so far (via its SQS subscriber)."""
         sqs = self.client("sqs")
+        queue_url = queue_url or self.alert_queue_url
         found = []
         while True:
             page = sqs.receive_message(
-                QueueUrl=self.alert_queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
+                QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
             )
             messages = page.get("Messages", [])
             if not messages:
                 return found
             for message in messages:
                 found.append(json.loads(message["Body"]))
-                sqs.delete_message(
-                    QueueUrl=self.alert_queue_url, ReceiptHandle=message["ReceiptHandle"]
-                )
+                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+    def fare_emails(self) -> list[dict[str, Any]]:
+        """Every message published to the taxi fare topic so far."""
+        return self.emails(self.fare_queue_url)
 
     def table_items(self, table: str) -> list[dict[str, Any]]:
         dynamodb = self.client("dynamodb")
@@ -77,6 +81,18 @@ class Aws:
         return lines
 
 
+def inbox(session: boto3.session.Session, topic: str, queue: str) -> tuple[str, str]:
+    """A topic and an SQS queue subscribed to it (standing in for email); their ARN and URL."""
+    sns, sqs = session.client("sns"), session.client("sqs")
+    topic_arn: str = sns.create_topic(Name=topic)["TopicArn"]
+    queue_url: str = sqs.create_queue(QueueName=queue)["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
+    return topic_arn, queue_url
+
+
 STREAMS = (names.RAW_STREAM, names.SUMMARY_STREAM, names.TRIP_STREAM, names.INSIGHT_STREAM)
 
 
@@ -94,20 +110,15 @@ def aws(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
                 TableName=table, BillingMode="PAY_PER_REQUEST", **table_keys(table)
             )
         session.client("s3").create_bucket(Bucket=ARCHIVE_BUCKET)
-        sns = session.client("sns")
-        topic_arn = sns.create_topic(Name=names.ALERT_TOPIC)["TopicArn"]
-        sqs = session.client("sqs")
-        queue_url = sqs.create_queue(QueueName="alert-inbox")["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
-            "Attributes"
-        ]["QueueArn"]
-        sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
+        topic_arn, queue_url = inbox(session, names.ALERT_TOPIC, "alert-inbox")
+        fare_topic_arn, fare_queue_url = inbox(session, names.FARE_TOPIC, "fare-inbox")
 
         monkeypatch.setenv("ARCHIVE_BUCKET", ARCHIVE_BUCKET)
         monkeypatch.setenv("ALERT_TOPIC_ARN", topic_arn)
+        monkeypatch.setenv("FARE_TOPIC_ARN", fare_topic_arn)
         monkeypatch.setenv("API_URL", API_URL)
         bootstrap.install(Services(load_settings(), Clients(), sleep=lambda seconds: None))
-        yield Aws(session, queue_url)
+        yield Aws(session, queue_url, fare_queue_url)
         bootstrap.reset()
 
 

@@ -219,6 +219,7 @@ def test_supporting_stack_creates_the_resources_and_reports_their_outputs(
         names.STATUS_TABLE,
         names.INSIGHT_TABLE,
         names.TRIP_ID_TABLE,
+        names.FARE_ALERT_TABLE,
     }
     queue = boto3.client("sqs").get_queue_attributes(
         QueueUrl=outputs["FailureQueueUrl"], AttributeNames=["MessageRetentionPeriod"]
@@ -374,6 +375,7 @@ def test_deploy_then_destroy_a_stage(aws: None, config_path: Path) -> None:
         chalice=chalice,
         alert_email="ops@example.com",
         operations_email="oncall@example.com",
+        fare_email="fares@example.com",
         config_path=config_path,
         echo=progress.append,
         sleep=no_sleep,
@@ -390,7 +392,11 @@ def test_deploy_then_destroy_a_stage(aws: None, config_path: Path) -> None:
         "aggregate": {"ARCHIVE_BUCKET": BUCKET},
         "persist": {"ARCHIVE_BUCKET": BUCKET},
         "aggregate_trips": {"ARCHIVE_BUCKET": BUCKET},
-        "persist_insights": {"ARCHIVE_BUCKET": BUCKET},
+        "persist_insights": {
+            "ARCHIVE_BUCKET": BUCKET,
+            "FARE_TOPIC_ARN": f"arn:aws:sns:us-east-1:{ACCOUNT}:{names.FARE_TOPIC}",
+            "API_URL": API_URL,
+        },
         "vitals": {"ALERT_TOPIC_ARN": TOPIC_ARN, "API_URL": API_URL},
         "report": {"ARCHIVE_BUCKET": BUCKET},
     }
@@ -412,7 +418,7 @@ def test_deploy_then_destroy_a_stage(aws: None, config_path: Path) -> None:
     assert mapping["DestinationConfig"] == {"OnFailure": {"Destination": QUEUE_ARN}}
     assert [line for line in progress if line.startswith("[")] == [
         f"[1/5] supporting resources: stack {STACK}",
-        f"[2/5] recording ALERT_TOPIC_ARN, ARCHIVE_BUCKET in {config_path}",
+        f"[2/5] recording ALERT_TOPIC_ARN, ARCHIVE_BUCKET, FARE_TOPIC_ARN in {config_path}",
         "[3/5] chalice deploy --stage dev",
         "[4/5] event-source settings and the API's URL",
         "[5/5] the API key of the data routes: wildrydes-dev",
@@ -431,10 +437,11 @@ def test_deploy_then_destroy_a_stage(aws: None, config_path: Path) -> None:
         p["ParameterKey"]: p["ParameterValue"]
         for p in cloudformation.describe_stacks(StackName=STACK)["Stacks"][0]["Parameters"]
     }
-    assert (parameters["AlertEmail"], parameters["OperationsEmail"]) == (
-        "ops@example.com",
-        "oncall@example.com",
-    )
+    assert (
+        parameters["AlertEmail"],
+        parameters["OperationsEmail"],
+        parameters["FareAlertEmail"],
+    ) == ("ops@example.com", "oncall@example.com", "fares@example.com")
     topic = "arn:aws:sns:us-east-1:123456789012:wildrydes-dev-operations"
     assert f"  alarms notify {topic}" in progress
     assert any(

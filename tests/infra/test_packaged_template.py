@@ -64,14 +64,17 @@ def test_every_stream_encrypted_with_the_key_and_a_day_of_retention(
 
 
 @pytest.mark.parametrize(
-    ("table", "keys"),
+    ("table", "keys", "types"),
     [
-        (names.SUMMARY_TABLE, [("Name", "HASH"), ("StatusTime", "RANGE")]),
-        (names.STATUS_TABLE, [("Name", "HASH")]),
+        (names.SUMMARY_TABLE, [("Name", "HASH"), ("StatusTime", "RANGE")], "SS"),
+        (names.STATUS_TABLE, [("Name", "HASH")], "S"),
+        (names.INSIGHT_TABLE, [("Zone", "HASH"), ("WindowStart", "RANGE")], "NS"),
+        (names.TRIP_ID_TABLE, [("TripId", "HASH")], "S"),
+        (names.FARE_ALERT_TABLE, [("Zone", "HASH")], "N"),
     ],
 )
 def test_tables_keys_on_demand_encrypted_with_point_in_time_recovery(
-    resources: dict[str, Any], table: str, keys: list[tuple[str, str]]
+    resources: dict[str, Any], table: str, keys: list[tuple[str, str]], types: str
 ) -> None:
     (props,) = [
         r["Properties"]
@@ -79,9 +82,8 @@ def test_tables_keys_on_demand_encrypted_with_point_in_time_recovery(
         if r["Properties"]["TableName"] == table
     ]
     assert [(k["AttributeName"], k["KeyType"]) for k in props["KeySchema"]] == keys
-    assert {a["AttributeName"]: a["AttributeType"] for a in props["AttributeDefinitions"]} == {
-        name: "S" for name, _ in keys
-    }
+    defined = {a["AttributeName"]: a["AttributeType"] for a in props["AttributeDefinitions"]}
+    assert "".join(defined[name] for name, _ in keys) == types
     assert props["BillingMode"] == "PAY_PER_REQUEST"
     assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert props["SSESpecification"] == {
@@ -91,17 +93,40 @@ def test_tables_keys_on_demand_encrypted_with_point_in_time_recovery(
     }
 
 
-def test_alert_topic_and_email_subscription_only_with_an_address(
-    resources: dict[str, Any],
+def test_insights_have_a_by_day_index_and_trip_ids_expire(resources: dict[str, Any]) -> None:
+    tables = {
+        r["Properties"]["TableName"]: r["Properties"]
+        for r in of_type(resources, "AWS::DynamoDB::Table").values()
+    }
+    (index,) = tables[names.INSIGHT_TABLE]["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == "ByDay"
+    assert [(k["AttributeName"], k["KeyType"]) for k in index["KeySchema"]] == [
+        ("Day", "HASH"),
+        ("WindowStart", "RANGE"),
+    ]
+    assert tables[names.TRIP_ID_TABLE]["TimeToLiveSpecification"] == {
+        "AttributeName": "ExpiresAt",
+        "Enabled": True,
+    }
+
+
+@pytest.mark.parametrize(
+    ("topic", "name", "subscription", "email"),
+    [
+        ("AlertTopic", names.ALERT_TOPIC, "AlertEmailSubscription", "AlertEmail"),
+        ("FareTopic", names.FARE_TOPIC, "FareEmailSubscription", "FareAlertEmail"),
+    ],
+)
+def test_each_alert_topic_has_an_email_subscription_only_with_an_address(
+    resources: dict[str, Any], topic: str, name: str, subscription: str, email: str
 ) -> None:
-    assert resources["AlertTopic"]["Properties"]["TopicName"] == names.ALERT_TOPIC
-    assert resources["AlertTopic"]["Properties"]["KmsMasterKeyId"] == DATA_KEY
-    subscription = resources["AlertEmailSubscription"]
-    assert subscription["Condition"] == "HasAlertEmail"
-    assert subscription["Properties"] == {
-        "TopicArn": {"Ref": "AlertTopic"},
+    assert resources[topic]["Properties"]["TopicName"] == name
+    assert resources[topic]["Properties"]["KmsMasterKeyId"] == DATA_KEY
+    assert resources[subscription]["Condition"] == f"Has{email}"
+    assert resources[subscription]["Properties"] == {
+        "TopicArn": {"Ref": topic},
         "Protocol": "email",
-        "Endpoint": {"Ref": "AlertEmail"},
+        "Endpoint": {"Ref": email},
     }
 
 

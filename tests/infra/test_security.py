@@ -156,6 +156,12 @@ def test_each_role_writes_only_its_own_log_group_and_uses_only_the_key(
             "sns:Publish",
             {"Ref": "AlertTopic"},
         ),
+        (
+            "FareTopicPolicy",
+            ("Topics", [{"Ref": "FareTopic"}]),
+            "sns:Publish",
+            {"Ref": "FareTopic"},
+        ),
     ],
 )
 def test_bucket_queue_and_topic_refuse_requests_without_tls(

@@ -1,0 +1,101 @@
+"""The fare watch in `persist_insights` under moto: a spike is one alert and one recovery email."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice.test import Client
+
+from chalicelib import names
+from chalicelib.dynamo import from_attributes
+from chalicelib.trips import Trip
+from producer.taxi import FareSpike, TaxiDay
+from tests.functional.conftest import Aws
+from tests.lambda_events import kinesis_event, kinesis_record, window_event
+from tests.taxi_events import DAY, trip_records
+
+ARRIVAL = 1_795_000_000.0
+SPIKE = FareSpike(zone=161, start=11.0, end=12.0)
+
+
+class Replay:
+    """Trips through aggregate_trips, a quarter of an hour an arrival window, then persist."""
+
+    def __init__(self, client: Client, aws: Aws) -> None:
+        self.client = client
+        self.aws = aws
+        self.windows = 0
+        self.persisted = 0
+        self.batches: list[dict[str, Any]] = []
+
+    def quarter(self, trips: list[Trip]) -> None:
+        start = f"2026-11-23T12:{self.windows:02d}:00Z"
+        end = f"2026-11-23T12:{self.windows + 1:02d}:00Z"
+        first = 1 + 100_000 * self.windows
+        records = trip_records(trips, first=first, arrival=ARRIVAL + 60 * self.windows)
+        self.windows += 1
+        trips_stream = {"start": start, "end": end, "stream": names.TRIP_STREAM}
+        state = self.invoke("aggregate_trips", window_event(records, **trips_stream))
+        self.invoke(
+            "aggregate_trips", window_event([], state=state["state"], final=True, **trips_stream)
+        )
+        rows = self.aws.stream_records(names.INSIGHT_STREAM)[self.persisted :]
+        self.persisted += len(rows)
+        batch = kinesis_event(
+            [
+                kinesis_record(
+                    r["Data"],
+                    r["SequenceNumber"],
+                    r["PartitionKey"],
+                    ARRIVAL,
+                    stream=names.INSIGHT_STREAM,
+                )
+                for r in rows
+            ]
+        )
+        self.batches.append(batch)
+        assert self.invoke("persist_insights", batch) == {"batchItemFailures": []}
+
+    def invoke(self, function: str, event: dict[str, Any]) -> dict[str, Any]:
+        payload: dict[str, Any] = self.client.lambda_.invoke(function, event).payload
+        return payload
+
+
+def replay(client: Client, aws: Aws, spikes: tuple[FareSpike, ...]) -> Replay:
+    run = Replay(client, aws)
+    day = TaxiDay(DAY, 20_000, seed=7, spikes=spikes)
+    for quarter in range(10 * 4, 13 * 4):  # 10:00 to 13:00, by when the trips ended
+        run.quarter(day.trips(quarter * 900, (quarter + 1) * 900))
+    return run
+
+
+def test_a_spike_in_one_zone_is_one_alert_then_one_recovery(client: Client, aws: Aws) -> None:
+    run = replay(client, aws, (SPIKE,))
+
+    emails = aws.fare_emails()
+    assert [e["Subject"] for e in emails] == [
+        "[Wild Rydes taxi] Midtown Center (zone 161): fare per mile 105% above its last hour",
+        "[Wild Rydes taxi] Midtown Center (zone 161): fares back in line",
+    ]
+    assert [e["MessageAttributes"]["kind"]["Value"] for e in emails] == ["alert", "recovery"]
+    assert emails[0]["MessageAttributes"]["zone"]["Value"] == "161"
+    assert aws.emails() == []  # the unicorns' topic hears nothing of it
+
+    # Lambda handing persist_insights the same batches again sends nothing more.
+    for batch in run.batches:
+        assert run.invoke("persist_insights", batch) == {"batchItemFailures": []}
+    assert aws.fare_emails() == []
+
+    states = {
+        row["Zone"]: row
+        for row in (from_attributes(i) for i in aws.table_items(names.FARE_ALERT_TABLE))
+    }
+    assert states[161]["AlertState"] == "ok"
+    assert states[161]["Outbox"] == {}
+    assert all(row["AlertState"] == "ok" for row in states.values())
+
+
+def test_an_ordinary_morning_sends_nothing(client: Client, aws: Aws) -> None:
+    replay(client, aws, ())
+
+    assert aws.fare_emails() == []

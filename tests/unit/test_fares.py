@@ -1,0 +1,151 @@
+"""The fare watch's rule: quiet on ordinary days, one alert and one recovery for a spike."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+
+import pytest
+
+from chalicelib.fares import (
+    Assessment,
+    FareRule,
+    Transition,
+    ZoneFares,
+    advance,
+    assess,
+    render,
+    zone_fares_from_row,
+)
+from chalicelib.insights import ZoneWindow, partials
+from chalicelib.trips import Trip
+from producer.taxi import FareSpike, TaxiDay
+
+RULE = FareRule()
+DAY = date(2026, 11, 23)
+
+
+def watch(trips: list[Trip], rule: FareRule = RULE) -> dict[int, list[Transition]]:
+    """Each zone's transitions, its windows assessed one after another as they complete."""
+    by_zone: dict[int, list[ZoneWindow]] = defaultdict(list)
+    for window in sorted(partials(trips, "p").values(), key=lambda w: w.key):
+        by_zone[window.zone].append(window)
+    found: dict[int, list[Transition]] = {}
+    for zone, windows in by_zone.items():
+        state: ZoneFares | None = None
+        for window in windows:
+            new, transitions = advance(state, [assess(window, windows, rule)], rule)
+            state = new or state
+            found.setdefault(zone, []).extend(transitions)
+    return found
+
+
+@pytest.mark.parametrize(("per_day", "seed"), [(50_000, 3), (20_000, 7), (10_000, 5), (5_000, 1)])
+def test_an_ordinary_day_peaks_and_surges_included_raises_no_alert(
+    per_day: int, seed: int
+) -> None:
+    trips = TaxiDay(DAY, per_day, seed=seed).trips(0, 24 * 3600)
+
+    assert {zone: t for zone, t in watch(trips).items() if t} == {}
+
+
+def test_a_meter_charging_double_for_an_hour_is_one_alert_and_one_recovery() -> None:
+    spike = FareSpike(zone=161, start=11.0, end=12.0)
+    trips = TaxiDay(DAY, 20_000, seed=7, spikes=(spike,)).trips(0, 24 * 3600)
+
+    found = {zone: t for zone, t in watch(trips).items() if t}
+
+    assert set(found) == {161}
+    alert, recovery = found[161]
+    assert (alert.kind, recovery.kind) == ("alert", "recovery")
+    assert alert.state.window_start == "2026-11-23 11:00:00.000"
+    assert recovery.state.window_start == "2026-11-23 12:00:00.000"
+    assert alert.incident == recovery.incident  # the incident kept its baseline throughout
+    assert alert.state.deviation is not None and alert.state.deviation > 0.8
+
+
+def window(start: str, trips: int, dollars_a_mile: float, zone: int = 161) -> ZoneWindow:
+    miles = 2 * trips
+    fares = round(dollars_a_mile * miles * 100)
+    return ZoneWindow(zone, start, trips, fares, fares, miles * 1000, 0, 0, frozenset({start}))
+
+
+def hour_before(fpm: float = 4.0, trips: int = 20) -> list[ZoneWindow]:
+    return [window(f"2026-11-23 10:{m:02d}:00.000", trips, fpm) for m in (0, 15, 30, 45)]
+
+
+def test_the_baseline_is_the_hour_before_weighted_by_miles() -> None:
+    history = [*hour_before(4.0), window("2026-11-23 09:45:00.000", 20, 100.0)]
+    current = window("2026-11-23 11:00:00.000", 20, 8.0)
+
+    assert assess(current, history, RULE) == Assessment(current, 4.0)
+    # Too few trips in the hour before: no baseline, nothing judged.
+    thin = hour_before(4.0, trips=5)
+    assert assess(current, thin, RULE).baseline is None
+    assert advance(None, [assess(current, thin, RULE)], RULE)[1] == []
+
+
+def test_a_window_with_few_trips_is_not_judged() -> None:
+    few = window("2026-11-23 11:00:00.000", RULE.min_trips - 1, 9.0)
+
+    state, transitions = advance(None, [assess(few, hour_before(), RULE)], RULE)
+
+    assert transitions == []
+    assert state is not None and not state.alerting
+
+
+def test_an_older_window_changes_nothing_and_the_same_one_is_assessed_anew() -> None:
+    history = hour_before()
+    now = window("2026-11-23 11:00:00.000", 20, 4.1)
+    state, _ = advance(None, [assess(now, history, RULE)], RULE)
+
+    older = window("2026-11-23 10:45:00.000", 20, 9.0)
+    assert advance(state, [assess(older, history, RULE)], RULE) == (None, [])
+    # Later partials of the same window make it anomalous after all.
+    fuller = window("2026-11-23 11:00:00.000", 40, 9.0)
+    again, transitions = advance(state, [assess(fuller, history, RULE)], RULE)
+    assert [t.kind for t in transitions] == ["alert"]
+    assert again is not None and again.alerting
+    # The same sums once more: nothing to write.
+    assert advance(again, [assess(fuller, history, RULE)], RULE) == (None, [])
+
+
+def test_undercharging_alerts_too_and_recovery_needs_to_be_well_within_the_baseline() -> None:
+    history = hour_before(4.0)
+    low = window("2026-11-23 11:00:00.000", 20, 1.9)
+    state, transitions = advance(None, [assess(low, history, RULE)], RULE)
+    assert [t.kind for t in transitions] == ["alert"]
+
+    halfway = window("2026-11-23 11:15:00.000", 20, 2.9)  # -27 %: not back yet
+    state2, transitions = advance(state, [assess(halfway, [*history, low], RULE)], RULE)
+    assert transitions == [] and state2 is not None and state2.alerting
+    back = window("2026-11-23 11:30:00.000", 20, 3.8)
+    _, transitions = advance(state2, [assess(back, [*history, low, halfway], RULE)], RULE)
+    assert [t.kind for t in transitions] == ["recovery"]
+
+
+def test_the_state_survives_its_row() -> None:
+    state, _ = advance(
+        None, [assess(window("2026-11-23 11:00:00.000", 20, 9.0), hour_before(), RULE)], RULE
+    )
+    assert state is not None
+    assert zone_fares_from_row(state.to_row()) == state
+    assert state.to_row()["AlertState"] == "alert"
+
+
+def test_the_alert_email_says_where_how_much_and_where_to_look() -> None:
+    current = window("2026-11-23 11:00:00.000", 20, 9.0)
+    _, (transition,) = advance(None, [assess(current, hour_before(), RULE)], RULE)
+
+    note = render(transition, RULE, "https://api.example/api/")
+
+    assert note.subject == (
+        "[Wild Rydes taxi] Midtown Center (zone 161): fare per mile 125% above its last hour"
+    )
+    assert note.id == "zone-161@2026-11-23 11:00:00.000/alert"
+    assert note.attributes == {"zone": "161", "kind": "alert", "dataset": "taxi"}
+    assert "$9.00 a mile from 2026-11-23 11:00 to 11:15 UTC, against $4.00" in note.message
+    assert (
+        "'https://api.example/api/taxi/fares?zone=161&from=2026-11-23T09:00:00.000Z"
+        "&to=2026-11-23T13:00:00.000Z'" in note.message
+    )
