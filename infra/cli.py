@@ -22,6 +22,7 @@ from infra.errors import InfraError
 from infra.policies import policy_files, write_policies
 from infra.stages import CONFIG_PATH, PROJECT_DIR
 from infra.template import merge_template, render
+from infra.template_store import TemplateStore
 
 
 def echo(message: str) -> None:
@@ -129,6 +130,12 @@ def _clients() -> tuple[Any, Any, Any]:
     )
 
 
+def _template_store() -> TemplateStore:
+    session = boto3.session.Session(region_name=region())
+    account = session.client("sts").get_caller_identity()["Account"]
+    return TemplateStore(session.client("s3"), account, session.region_name)
+
+
 def _deploy(args: argparse.Namespace) -> None:
     cloudformation, lambda_client, apigateway = _clients()
     deploy.deploy(
@@ -142,6 +149,7 @@ def _deploy(args: argparse.Namespace) -> None:
         fare_email=args.fare_email,
         config_path=CONFIG_PATH,
         echo=echo,
+        templates=_template_store(),
     )
 
 

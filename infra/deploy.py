@@ -46,6 +46,7 @@ from infra.resources import (
 )
 from infra.stages import CONFIG_PATH, load_stage
 from infra.template import function_environment, stack_body, supporting_template
+from infra.template_store import TemplateStore, template_source
 from infra.triggers import KinesisTrigger, kinesis_triggers
 
 Echo = Callable[[str], None]
@@ -76,11 +77,13 @@ def ensure_stack(
     *,
     echo: Echo,
     sleep: Sleep = time.sleep,
+    templates: TemplateStore | None = None,
 ) -> dict[str, str]:
     """Create or update stack `name`, wait for it, and return its outputs.
 
     Parameters not given keep their previous value on an update (their
-    default on a create). "No updates" is success.
+    default on a create). "No updates" is success. A template too big to
+    send inline goes through `templates` (see `infra.template_store`).
     """
     existing = describe_stack(cloudformation, name)
     if existing is not None and existing["StackStatus"].endswith("_IN_PROGRESS"):
@@ -94,14 +97,16 @@ def ensure_stack(
             f"stack {name} failed to create earlier and cannot be updated; "
             "delete it (python -m infra destroy) and deploy again"
         )
-    body = stack_body(dict(template))
+    source = template_source(name, stack_body(dict(template)), templates)
+    if "TemplateURL" in source:
+        echo(f"template of {name} uploaded to {source['TemplateURL']}")
     declared = template.get("Parameters", {})
     capabilities = ["CAPABILITY_IAM"]
     if existing is None:
         echo(f"creating stack {name}")
         stack_id = cloudformation.create_stack(
             StackName=name,
-            TemplateBody=body,
+            **source,
             Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
             Capabilities=capabilities,
         )["StackId"]
@@ -114,7 +119,7 @@ def ensure_stack(
         try:
             cloudformation.update_stack(
                 StackName=stack_id,
-                TemplateBody=body,
+                **source,
                 Parameters=_update_parameters(declared, parameters, existing),
                 Capabilities=capabilities,
             )
@@ -424,6 +429,7 @@ def deploy(
     config_path: Path = CONFIG_PATH,
     echo: Echo,
     sleep: Sleep = time.sleep,
+    templates: TemplateStore | None = None,
 ) -> None:
     """Deploy `stage` the `chalice deploy` way, ending in the same system as the package path."""
     # A bad stage setting should fail here, before anything changes on AWS.
@@ -442,6 +448,7 @@ def deploy(
         parameters,
         echo=echo,
         sleep=sleep,
+        templates=templates,
     )
 
     environment = function_environment(load_stage(stage, config_path))

@@ -25,12 +25,12 @@ from chalicelib.errors import DeliveryError
 from chalicelib.names import RAW_STREAM, TRIP_STREAM
 from chalicelib.records import MAX_NAME_LENGTH, encode_reading
 from chalicelib.streams import MAX_RECORDS_PER_CALL, Entry, KinesisWriter, PutStats
-from chalicelib.trips import encode_trip
+from chalicelib.trips import MAX_ZONE, MIN_ZONE, encode_trip
 from producer.arguments import non_negative, positive, whole
 from producer.aws import Fatal, kinesis_client
 from producer.fleet import DEFAULT_DECLINE, MAX_INTERVAL, Fleet, fleet_names
 from producer.replay import STDIN, ReplayError, read_entries
-from producer.taxi import TaxiDay
+from producer.taxi import FareSpike, TaxiDay
 
 DEFAULT_UNICORNS = 5
 DEFAULT_RATE = 1.0  # reports a second per unicorn, as in the workshop
@@ -48,7 +48,7 @@ DEFAULT_TRIPS_PER_DAY = 50_000
 DEFAULT_SPEED = 60.0  # simulated seconds a second: a day in 24 minutes
 TAXI_TICK = 1.0  # seconds between sends; each carries the trips of SPEED simulated seconds
 UNICORN_ONLY = ("unicorns", "name", "from_file", "rate", "unwell", "decline")
-TAXI_ONLY = ("trips_per_day", "day", "start", "speed")
+TAXI_ONLY = ("trips_per_day", "day", "start", "speed", "fare_spike")
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], None]
@@ -74,6 +74,7 @@ class Options:
     day: date | None = None  # None: today (UTC)
     start: float = 0.0  # seconds into the day
     speed: float = DEFAULT_SPEED
+    spikes: tuple[FareSpike, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -173,6 +174,7 @@ def parse_options(argv: Sequence[str] | None) -> Options:
         day=args.day,
         start=args.start or 0.0,
         speed=args.speed or DEFAULT_SPEED,
+        spikes=tuple(args.fare_spike or ()),
     )
 
 
@@ -261,6 +263,15 @@ def _parser() -> argparse.ArgumentParser:
         metavar="X",
         help=f"simulated seconds per second (default {DEFAULT_SPEED:g}: a day in 24 minutes)",
     )
+    taxi.add_argument(
+        "--fare-spike",
+        type=_fare_spike,
+        action="append",
+        metavar="ZONE@HH:MM-HH:MM[xF]",
+        help="meters of pickup zone ZONE charge F times the fare (default 2) for trips "
+        "picked up in that span, e.g. 161@08:00-09:00; the fare watch should alert on it "
+        "(repeatable)",
+    )
     parser.add_argument(
         "--stream",
         help=f"stream to put records on (default {RAW_STREAM}; {TRIP_STREAM} for taxi trips)",
@@ -292,6 +303,22 @@ def _time_of_day(text: str) -> float:
     if not (int(hours) < 24 and int(minutes) < 60):
         raise argparse.ArgumentTypeError(f"not a time of day as HH:MM: {text!r}")
     return int(hours) * 3600.0 + int(minutes) * 60.0
+
+
+def _fare_spike(text: str) -> FareSpike:
+    usage = f"not a fare spike as ZONE@HH:MM-HH:MM[xFACTOR]: {text!r}"
+    zone, at, rest = text.partition("@")
+    span, _, factor = rest.partition("x")
+    start, dash, end = span.partition("-")
+    if not (at and dash and zone.isdigit()):
+        raise argparse.ArgumentTypeError(usage)
+    if not MIN_ZONE <= int(zone) <= MAX_ZONE:
+        raise argparse.ArgumentTypeError(f"zone must be {MIN_ZONE} to {MAX_ZONE}, got {zone}")
+    begins, ends = _time_of_day(start) / 3600, _time_of_day(end) / 3600
+    if not begins < ends:
+        raise argparse.ArgumentTypeError(f"the span must end after it starts: {text!r}")
+    times = positive(factor) if factor else 2.0
+    return FareSpike(int(zone), begins, ends, times)
 
 
 def _check_name(parser: argparse.ArgumentParser, name: str) -> None:
@@ -371,7 +398,7 @@ def taxi_plan(options: Options, wall: Wall) -> Plan:
     The day ends the run unless --duration ends it first.
     """
     day = options.day or wall().date()
-    city = TaxiDay(day, options.trips_per_day, seed=options.seed)
+    city = TaxiDay(day, options.trips_per_day, seed=options.seed, spikes=options.spikes)
     step = options.speed * TAXI_TICK
 
     def batch(tick: int) -> list[Entry]:
@@ -390,8 +417,17 @@ def taxi_plan(options: Options, wall: Wall) -> Plan:
         f"{options.trips_per_day:,} a day, at {options.speed:g}x ("
         + ("to the end of the day" if ticks == left else f"for {options.duration:g}s")
         + f"); seed {options.seed}"
+        + "".join(
+            f"; fares x{s.factor:g} in zone {s.zone} from {_clock(s.start)} to {_clock(s.end)}"
+            for s in options.spikes
+        )
     )
     return Plan(description, ticks, TAXI_TICK, batch)
+
+
+def _clock(hours: float) -> str:
+    minutes = round(hours * 60)
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 def replay_plan(entries: list[Entry], options: Options) -> Plan:

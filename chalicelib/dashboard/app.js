@@ -1,8 +1,8 @@
 // Wild Rydes operations console.
 //
-// Reads the query API only (`unicorns`, `alerts`, `unicorns/<name>/summaries`),
-// relative to the page's <base href>, which the server sets to the API's own
-// path. Every element is built with createElement(NS) and textContent:
+// Reads the query API only (`unicorns`, `alerts`, `unicorns/<name>/summaries`;
+// on the Taxi tab `taxi/peaks`, `taxi/zones` and `taxi/fares`), relative to
+// the page's <base href>, which the server sets to the API's own path. Every element is built with createElement(NS) and textContent:
 // unicorn names come from whoever sends records, so they are never markup.
 //
 // Deployed, those routes want an API key: a 403 (API Gateway's "Forbidden")
@@ -309,6 +309,7 @@ function useKey(event) {
   renderKey();
   refreshNow();
   if (selected !== null) loadHistory();
+  if (activeTab === "taxi") loadTaxi();
 }
 
 function forgetKey() {
@@ -351,10 +352,14 @@ function render() {
   const at = now();
   renderKey();
   renderBanner();
-  renderMap(at);
+  // A hidden map cannot be measured: the fleet view is drawn when its tab is shown.
+  const shown = activeTab === "unicorns";
+  if (shown) renderMap(at);
   renderHeader(at);
-  renderTable(at);
-  renderAlerts(at);
+  if (shown) {
+    renderTable(at);
+    renderAlerts(at);
+  }
 }
 
 function renderBanner() {
@@ -922,19 +927,25 @@ function niceTicks(low, high, count) {
   return ticks;
 }
 
-const TIME_STEPS = [5e3, 10e3, 15e3, 30e3, 60e3, 120e3, 300e3, 600e3, 900e3, 1800e3, 3600e3];
+const TIME_STEPS = [
+  5e3, 10e3, 15e3, 30e3, 60e3, 120e3, 300e3, 600e3, 900e3, 1800e3, 3600e3, 7200e3, 10800e3, 21600e3,
+];
+const utcClockFormat = new Intl.DateTimeFormat(undefined, {
+  hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: "UTC",
+});
 
-function timeTicks(start, end, count) {
+function timeTicks(start, end, count, utc) {
   const step = TIME_STEPS.find((s) => (end - start) / s <= count) || TIME_STEPS[TIME_STEPS.length - 1];
   const ticks = [];
   for (let t = Math.ceil(start / step) * step; t <= end; t += step) ticks.push(t);
-  return { ticks, format: (t) => (step < 60e3 ? clockFormat : shortClockFormat).format(new Date(t)) };
+  const format = utc ? utcClockFormat : step < 60e3 ? clockFormat : shortClockFormat;
+  return { ticks, format: (t) => format.format(new Date(t)) };
 }
 
-function chartFrame(element, domainX, domainY, unit) {
-  const { width } = sizeOf(element, 480, 170);
-  const height = 170;
-  const m = { left: 46, right: 12, top: 18, bottom: 24 };
+// `utc`: label times in UTC (the taxi data's days), not this browser's time zone.
+function chartFrame(element, domainX, domainY, unit, { height = 170, utc = false, xLabel = "" } = {}) {
+  const { width } = sizeOf(element, 480, height);
+  const m = { left: 46, right: 12, top: 18, bottom: xLabel ? 38 : 24 };
   element.setAttribute("viewBox", `0 0 ${width} ${height}`);
   const plotWidth = width - m.left - m.right;
   const x = (t) => m.left + ((t - domainX[0]) / (domainX[1] - domainX[0])) * plotWidth;
@@ -947,12 +958,13 @@ function chartFrame(element, domainX, domainY, unit) {
   }
   yAxis.append(svg("text", { x: 4, y: 11 }, unit));
   const xAxis = svg("g", { class: "axis x-axis" });
-  const { ticks, format } = timeTicks(domainX[0], domainX[1], Math.max(2, Math.floor(plotWidth / 75)));
+  const { ticks, format } = timeTicks(domainX[0], domainX[1], Math.max(2, Math.floor(plotWidth / 75)), utc);
   for (const t of ticks) {
     xAxis.append(svg("line", { x1: x(t), x2: x(t), y1: height - m.bottom, y2: height - m.bottom + 4 }));
     const anchor = x(t) > width - 24 ? "end" : "middle"; // the last label stays inside
-    xAxis.append(svg("text", { x: x(t), y: height - 6, "text-anchor": anchor }, format(t)));
+    xAxis.append(svg("text", { x: x(t), y: height - m.bottom + 18, "text-anchor": anchor }, format(t)));
   }
+  if (xLabel) xAxis.append(svg("text", { x: m.left + plotWidth / 2, y: height - 3, "text-anchor": "middle" }, xLabel));
   xAxis.append(svg("line", { x1: m.left, x2: width - m.right, y1: height - m.bottom, y2: height - m.bottom }));
   parts.push(yAxis, xAxis);
   return { x, y, parts, width, height, m };
@@ -1038,7 +1050,7 @@ $("history-close").addEventListener("click", closeHistory);
 $("key-form").addEventListener("submit", useKey);
 $("key-forget").addEventListener("click", forgetKey);
 document.addEventListener("keydown", (event) => {
-  if (event.key === "Escape" && selected !== null) closeHistory();
+  if (event.key === "Escape" && selected !== null && activeTab === "unicorns") closeHistory();
 });
 
 let resizeFrame = 0;
@@ -1047,9 +1059,13 @@ const resizes = new ResizeObserver(() => {
   resizeFrame = requestAnimationFrame(() => {
     render();
     if (selected !== null) renderHistory();
+    if (activeTab === "taxi") renderTaxi();
   });
 });
 resizes.observe(mapSvg);
 resizes.observe($("history-charts"));
+resizes.observe($("taxi-data"));
 
+showTab(tabFromHash(), { focus: false });
+window.addEventListener("hashchange", () => showTab(tabFromHash(), { focus: false }));
 refresh();

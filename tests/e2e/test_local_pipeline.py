@@ -39,9 +39,10 @@ SECONDS = 30
 UNICORNS = 4
 INVALID = b'{"Name": "Glitch", "StatusTime": "yesterday"}\n'
 INVALID_TRIP = b'{"TripId": "glitch-1", "PickupZone": 0}\n'
-# The taxi data set alongside: 40 minutes of a morning peak in SECONDS.
-TAXI = ["--dataset", "taxi", "--day", "2026-11-23", "--start", "08:00", "--speed", "80"]
-TAXI += ["--trips-per-day", "20000", "--progress", "0"]
+# The taxi data set alongside: two hours of a morning in SECONDS, in which zone
+# 161's meters charge double for half an hour.
+TAXI = ["--dataset", "taxi", "--day", "2026-11-23", "--start", "07:00", "--speed", "240"]
+TAXI += ["--trips-per-day", "20000", "--progress", "0", "--fare-spike", "161@08:00-08:30"]
 
 pytestmark = pytest.mark.slow
 
@@ -62,6 +63,7 @@ class Run:
     trips: list[Trip]
     invalid_trips: int
     zone_windows: dict[tuple[int, str], ZoneWindow]
+    fare_emails: list[email.message.EmailMessage]
 
 
 @pytest.fixture(scope="module")
@@ -159,6 +161,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
             trips,
             invalid_trips,
             results.zone_windows(session),
+            results.emails(stack.mail / options.fare_email),
         )
     finally:
         stack.stop()
@@ -269,3 +272,12 @@ def test_the_invalid_trip_is_dead_lettered_once_with_its_reason(run: Run) -> Non
     (kept,) = [d for d in run.dead_letters if d["function"] == "aggregate_trips"]
     assert base64.b64decode(kept["data"]) == INVALID_TRIP
     assert kept["reason"] == "missing field PickupTime"
+
+
+def test_the_fare_spike_is_one_alert_and_one_recovery_email(run: Run) -> None:
+    spiked = [m for m in run.fare_emails if m["X-SNS-Attribute-zone"] == "161"]
+    assert [m["X-SNS-Attribute-kind"] for m in spiked] == ["alert", "recovery"]
+    assert str(spiked[0]["Subject"]).startswith(
+        "[Wild Rydes taxi] Midtown Center (zone 161): fare per mile"
+    )
+    assert "from 2026-11-23 08:00 to 08:15 UTC" in spiked[0].get_content()

@@ -37,6 +37,7 @@ from infra.deploy import (
 from infra.errors import InfraError
 from infra.event_sources import event_source_settings
 from infra.template import supporting_template
+from infra.template_store import TemplateStore
 from infra.triggers import kinesis_triggers, scheduled_functions
 
 pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse:UserWarning")
@@ -192,6 +193,78 @@ def deployed(stack_outputs: dict[str, str], config_path: Path) -> dict[str, Any]
     """The app as Chalice would leave it after `chalice deploy --stage dev`."""
     FakeChalice(config_path)(["deploy", "--stage", "dev"])
     return deployed_resources(config_path, "dev")
+
+
+def oversized(template: dict[str, Any]) -> dict[str, Any]:
+    """The template made bigger than a TemplateBody may be (by template metadata)."""
+    return {**template, "Metadata": {"Padding": "x" * 1024 * 50}}
+
+
+def test_a_template_over_the_inline_limit_goes_through_the_template_bucket(
+    cloudformation: Any,
+) -> None:
+    s3 = boto3.client("s3")
+    store = TemplateStore(s3, ACCOUNT, "us-east-1")
+    progress: list[str] = []
+
+    outputs = ensure_stack(
+        cloudformation,
+        STACK,
+        oversized(supporting_template("dev")),
+        {},
+        echo=progress.append,
+        sleep=no_sleep,
+        templates=store,
+    )
+
+    assert outputs["ArchiveBucketName"] == BUCKET
+    bucket = f"wildrydes-templates-{ACCOUNT}-us-east-1"
+    (uploaded,) = s3.list_objects_v2(Bucket=bucket)["Contents"]
+    assert uploaded["Key"].startswith(f"{STACK}/") and uploaded["Size"] > 51_200
+    assert progress[0].startswith(
+        f"template of {STACK} uploaded to https://s3.us-east-1.amazonaws.com/{bucket}/{STACK}/"
+    )
+    block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+    assert all(block.values())
+    rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    rules = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+    assert rules[0]["Expiration"] == {"Days": 30}
+    # An update goes the same way, into the same bucket.
+    ensure_stack(
+        cloudformation,
+        STACK,
+        oversized({**supporting_template("dev"), "Description": "changed"}),
+        {},
+        echo=progress.append,
+        sleep=no_sleep,
+        templates=store,
+    )
+    assert len(s3.list_objects_v2(Bucket=bucket)["Contents"]) == 2
+
+
+def test_a_template_that_fits_is_sent_inline_and_makes_no_bucket(cloudformation: Any) -> None:
+    s3 = boto3.client("s3")
+
+    ensure_stack(
+        cloudformation,
+        STACK,
+        supporting_template("dev"),
+        {},
+        echo=print,
+        sleep=no_sleep,
+        templates=TemplateStore(s3, ACCOUNT, "us-east-1"),
+    )
+
+    assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == [BUCKET]
+
+
+def test_an_oversized_template_without_a_bucket_is_refused_before_anything_changes(
+    cloudformation: Any,
+) -> None:
+    with pytest.raises(InfraError, match="over the 51,200 a TemplateBody takes"):
+        ensure_stack(cloudformation, STACK, oversized(supporting_template("dev")), {}, echo=print)
+    assert cloudformation.list_stacks()["StackSummaries"] == []
 
 
 def test_supporting_stack_creates_the_resources_and_reports_their_outputs(

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from chalicelib.streams import Entry
-from chalicelib.trips import encode_trip
+from chalicelib.trips import encode_trip, parse_trip
 from producer.cli import main, parse_options, replay_plan, simulation_plan, taxi_plan
-from producer.taxi import TaxiDay
+from producer.taxi import FareSpike, TaxiDay
 
 ROOT = Path(__file__).resolve().parents[2]
 WALL = datetime(2026, 11, 22, 14, 5, 9, tzinfo=UTC)
@@ -94,6 +94,11 @@ def test_a_seed_is_chosen_when_none_is_given_and_kept_when_one_is() -> None:
         (["--dataset", "taxi", "--start", "25:00"], "not a time of day as HH:MM"),
         (["--dataset", "taxi", "--start", "8"], "not a time of day as HH:MM"),
         (["--dataset", "taxi", "--speed", "0"], "--speed: must be more than 0"),
+        (["--fare-spike", "161@08:00-09:00"], "--fare-spike does not apply to --dataset unicorns"),
+        (["--dataset", "taxi", "--fare-spike", "161"], "not a fare spike as ZONE@HH:MM-HH:MM"),
+        (["--dataset", "taxi", "--fare-spike", "999@08:00-09:00"], "zone must be 1 to 265"),
+        (["--dataset", "taxi", "--fare-spike", "161@09:00-08:00"], "must end after it starts"),
+        (["--dataset", "taxi", "--fare-spike", "161@08:00-09:00x0"], "must be more than 0"),
     ],
 )
 def test_usage_errors_exit_2_with_the_usage_and_the_problem(
@@ -199,3 +204,18 @@ def test_each_taxi_send_carries_the_trips_of_its_slice_of_the_day_keyed_by_picku
     assert [data for data, _ in sent] == [encode_trip(t) for t in expected]
     assert [key for _, key in sent] == [str(t.pickup_zone) for t in expected]
     assert len(sent) > 300  # the morning peak: about 90 trips a minute at this size
+
+
+def test_a_fare_spike_multiplies_one_zones_fares_for_its_span_and_is_announced() -> None:
+    argv = ["--dataset", "taxi", "--seed", "5", "--day", "2026-11-23", "--start", "08:00"]
+    spiked = parse_options([*argv, "--fare-spike", "161@08:00-09:00x3", "--duration", "60"])
+    assert spiked.spikes == (FareSpike(161, 8.0, 9.0, 3.0),)
+    plan = taxi_plan(spiked, lambda: WALL)
+    assert plan.description.endswith("; fares x3 in zone 161 from 08:00 to 09:00")
+    normal = taxi_plan(parse_options([*argv, "--duration", "60"]), lambda: WALL)
+    for (data, _), (usual, _) in zip(plan.batch(30), normal.batch(30), strict=True):
+        trip, before = parse_trip(data), parse_trip(usual)
+        expected = before.fare * 3 if trip.pickup_zone == 161 else before.fare
+        if trip.pickup_time >= "2026-11-23 08:00":
+            assert trip.fare == pytest.approx(expected, abs=0.01)
+    assert parse_options([*argv, "--fare-spike", "161@08:00-09:00"]).spikes[0].factor == 2.0
