@@ -2,8 +2,10 @@
 //
 // Reads the query API only (`unicorns`, `alerts`, `unicorns/<name>/summaries`;
 // on the Taxi tab `taxi/peaks`, `taxi/zones` and `taxi/fares`), relative to
-// the page's <base href>, which the server sets to the API's own path. Every element is built with createElement(NS) and textContent:
-// unicorn names come from whoever sends records, so they are never markup.
+// the page's <base href>, which the server sets to the API's own path. Every
+// element is built with createElement(NS) and textContent: unicorn names come
+// from whoever sends records, so they are never markup. The address's hash
+// names the tab: `#unicorns`, `#taxi` (today, UTC) or `#taxi/YYYY-MM-DD`.
 //
 // Deployed, those routes want an API key: a 403 (API Gateway's "Forbidden")
 // opens a form asking for it; the key is kept in sessionStorage (this tab
@@ -1041,6 +1043,314 @@ function drawChart(id, parts, description) {
   element.replaceChildren(desc, ...parts);
 }
 
+// ---------------------------------------------------------------- tabs
+
+const TABS = ["unicorns", "taxi"];
+let activeTab = "unicorns";
+
+// `#taxi` or `#taxi/YYYY-MM-DD` open the Taxi tab (today, UTC, or that day); anything else the fleet.
+function followHash() {
+  const match = /^#taxi(?:\/(.*))?$/.exec(location.hash);
+  const day = match !== null && match[1] !== undefined && validDay(match[1]) ? match[1] : null;
+  setTaxiDay(day ?? (match !== null ? todayUtc() : taxiDay));
+  showTab(match === null ? "unicorns" : "taxi");
+}
+
+function showTab(name, { focus = false, link = false } = {}) {
+  const changed = name !== activeTab;
+  activeTab = name;
+  for (const tab of TABS) {
+    const on = tab === name;
+    $(`tab-${tab}`).setAttribute("aria-selected", String(on));
+    $(`tab-${tab}`).tabIndex = on ? 0 : -1; // Tab reaches the selected tab; arrows the others
+    $(`${tab}-panel`).hidden = !on;
+  }
+  if (focus) $(`tab-${name}`).focus();
+  if (link) linkTo(name === "taxi" ? `#taxi/${taxiDay}` : "#unicorns");
+  if (name === "taxi") {
+    loadTaxi();
+  } else {
+    clearTimeout(taxiTimer);
+    taxiToken++; // an answer on its way is of no use now
+    if (changed) {
+      render();
+      if (selected !== null) renderHistory();
+    }
+  }
+}
+
+// The address names the tab (and the day), to share or reload; no new history entry.
+function linkTo(hash) {
+  if (location.hash === hash) return;
+  const url = new URL(location.href);
+  url.hash = hash;
+  history.replaceState(null, "", url);
+}
+
+function onTabKey(event) {
+  const index = TABS.indexOf(activeTab);
+  const moves = { ArrowRight: index + 1, ArrowLeft: index - 1, Home: 0, End: TABS.length - 1 };
+  if (!(event.key in moves)) return;
+  event.preventDefault();
+  showTab(TABS[(moves[event.key] + TABS.length) % TABS.length], { focus: true, link: true });
+}
+
+// ---------------------------------------------------------------- taxi
+
+const TAXI_REFRESH_MS = 30_000;
+const TAXI_RETRY_MS = 5000;
+const DAY_MS = 24 * 60 * 60 * 1000;
+const HOUR_MS = 60 * 60 * 1000;
+const TAXI_WINDOW_MS = 15 * 60 * 1000;
+const DEMAND_ZONES = 6;
+const TAXI_CHART = { height: 260, utc: true, xLabel: "pickup time (UTC)" };
+const countFormat = new Intl.NumberFormat(undefined);
+const moneyFormat = new Intl.NumberFormat(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+
+let taxiDay = todayUtc();
+let taxi = null; // the day's answers: {day, peaks, zones, fares: Map(zone -> answer)}; null while loading
+let taxiError = null;
+let taxiTimer = null;
+let taxiToken = 0;
+let fareZone = null; // the zone whose fares are charted
+
+function todayUtc() {
+  return new Date(now()).toISOString().slice(0, 10);
+}
+
+function validDay(day) {
+  const start = Date.parse(`${day}T00:00:00Z`);
+  return /^\d{4}-\d\d-\d\d$/.test(day) && Number.isFinite(start) && new Date(start).toISOString().startsWith(day);
+}
+
+function setTaxiDay(day) {
+  taxiDay = day;
+  $("taxi-date").value = day;
+}
+
+const count = (n) => (Number.isFinite(n) ? countFormat.format(n) : "–");
+const dollars = (n) => (Number.isFinite(n) ? `$${moneyFormat.format(n)}` : "–");
+const hhmm = (statusTime) => String(statusTime).slice(11, 16); // StatusTimes are UTC already
+const utcHhmm = (ms) => new Date(ms).toISOString().slice(11, 16);
+const validZone = (row) => row !== null && typeof row === "object" && Number.isInteger(row.zone) && typeof row.name === "string";
+
+function zoneFares(day, zone) {
+  const next = new Date(Date.parse(`${day}T00:00:00Z`) + DAY_MS).toISOString().slice(0, 10);
+  const query = new URLSearchParams({ zone: String(zone), from: `${day}T00:00:00Z`, to: `${next}T00:00:00Z` });
+  return getJson(`taxi/fares?${query}`).then((answer) => {
+    if (!Array.isArray(answer.points)) throw new ApiError(200, "no points in it");
+    return answer;
+  });
+}
+
+async function loadTaxi() {
+  clearTimeout(taxiTimer);
+  const day = taxiDay;
+  const token = ++taxiToken;
+  if (taxi !== null && taxi.day !== day) {
+    taxi = null; // another day: say it is loading rather than show the last one's
+    taxiError = null;
+  }
+  renderTaxi();
+  try {
+    const [peaks, zones] = await Promise.all([
+      getJson(`taxi/peaks?${new URLSearchParams({ date: day, top: "3" })}`),
+      getJson(`taxi/zones?${new URLSearchParams({ date: day })}`),
+    ]);
+    if (![peaks.demand, peaks.busiestWindows, zones.zones].every(Array.isArray)) {
+      throw new ApiError(200, "no windows or zones in it");
+    }
+    const rows = zones.zones.filter(validZone);
+    const chosen = rows.some((row) => row.zone === fareZone) ? fareZone : rows.length ? rows[0].zone : null;
+    const wanted = rows.slice(0, DEMAND_ZONES).map((row) => row.zone);
+    if (chosen !== null && !wanted.includes(chosen)) wanted.push(chosen);
+    const answers = await Promise.all(wanted.map((zone) => zoneFares(day, zone)));
+    if (token !== taxiToken) return;
+    taxi = { day, peaks, zones: rows, fares: new Map(wanted.map((zone, i) => [zone, answers[i]])) };
+    fareZone = chosen;
+    taxiError = null;
+  } catch (error) {
+    if (token !== taxiToken) return;
+    taxiError = error instanceof ApiError ? error : new ApiError(0, String(error));
+  }
+  const waiting = keyRefused(taxiError);
+  renderTaxi();
+  if (waiting) {
+    problem = taxiError;
+    render(); // the form; the tab loads again when a key is given
+    return;
+  }
+  taxiTimer = setTimeout(loadTaxi, taxiError ? TAXI_RETRY_MS : TAXI_REFRESH_MS);
+}
+
+function chooseFareZone() {
+  fareZone = Number($("fare-zone").value);
+  if (taxi !== null && taxi.fares.has(fareZone)) drawFares();
+  else loadTaxi(); // a zone outside the chart of demand: its fares are fetched with the rest
+}
+
+function renderTaxi() {
+  const status = $("taxi-status");
+  const next = keyWanted ? ": enter it above." : " — retrying…"; // the key form, or the timer
+  const retrying = taxiError ? describeProblem(taxiError) + next : "";
+  const empty = taxi !== null && (taxi.zones.length === 0 || taxi.peaks.demand.length === 0);
+  $("taxi-empty").hidden = !empty;
+  $("taxi-summary").hidden = $("taxi-data").hidden = taxi === null || empty;
+  if (taxi === null) {
+    setText(status, taxiError ? `Taxi data unavailable: ${retrying}` : `Loading the taxi trips of ${taxiDay}…`);
+    return;
+  }
+  if (empty) {
+    setText(status, `No trips recorded for ${taxi.day}.${retrying ? ` ${retrying}` : ""}`);
+    return;
+  }
+  setText(status, retrying ? `Showing the last data loaded; ${retrying}` : "");
+  const { peaks } = taxi;
+  setText($("taxi-trips"), count(peaks.trips));
+  setText($("taxi-revenue"), dollars(peaks.revenue));
+  setText($("taxi-average"), peaks.trips > 0 ? dollars(peaks.revenue / peaks.trips) : "–");
+  $("taxi-peaks").replaceChildren(
+    ...peaks.busiestWindows.map((w) => {
+      const zone = w.busiestZone ? `; busiest zone ${w.busiestZone.name} (${count(w.busiestZone.trips)})` : "";
+      const when = `${hhmm(w.windowStart)}–${hhmm(w.windowEnd)} UTC`;
+      return html("li", {}, `${when}: ${count(w.trips)} trips, ${dollars(w.revenue)}${zone}`);
+    }),
+  );
+  renderZones();
+  drawDemand();
+  drawFares();
+}
+
+function renderZones() {
+  $("zones").tBodies[0].replaceChildren(
+    ...taxi.zones.map((z) => {
+      const tr = html("tr");
+      tr.dataset.zone = String(z.zone);
+      tr.append(
+        html("td", { class: "num" }, String(z.zone)),
+        html("th", { scope: "row" }, z.name),
+        html("td", { class: "num" }, count(z.trips)),
+        html("td", { class: "num" }, dollars(z.revenue)),
+        html("td", { class: "num" }, dollars(z.averageFare)),
+        html("td", { class: "num" }, dollars(z.farePerMile)),
+        html("td", { class: "num" }, Number.isFinite(z.tipPercent) ? `${z.tipPercent.toFixed(1)} %` : "–"),
+      );
+      return tr;
+    }),
+  );
+  const choice = $("fare-zone");
+  const options = taxi.zones.map((z) => `${z.zone}|${z.name}`).join();
+  if (choice.dataset.options !== options) {
+    choice.dataset.options = options;
+    choice.replaceChildren(...taxi.zones.map((z) => html("option", { value: String(z.zone) }, `${z.name} (zone ${z.zone})`)));
+  }
+  choice.value = String(fareZone);
+}
+
+// The day's span on the time axis: from the hour of its first window to the hour after its last.
+function taxiSpan() {
+  const starts = taxi.peaks.demand.map((d) => parseStatusTime(d.windowStart)).filter(Number.isFinite);
+  const first = Math.min(...starts);
+  const last = Math.max(...starts) + TAXI_WINDOW_MS;
+  return { first, last, domainX: [Math.floor(first / HOUR_MS) * HOUR_MS, Math.ceil(last / HOUR_MS) * HOUR_MS] };
+}
+
+// A line through each window's middle, broken where a window is missing or has no value.
+function linePath(points, f) {
+  let d = "";
+  let previous = NaN;
+  for (const { t, v } of points) {
+    if (!Number.isFinite(v)) {
+      previous = NaN;
+      continue;
+    }
+    d += `${t - previous === TAXI_WINDOW_MS ? "L" : "M"}${f.x(t + TAXI_WINDOW_MS / 2).toFixed(1)} ${f.y(v).toFixed(1)}`;
+    previous = t;
+  }
+  return d;
+}
+
+function drawTaxiChart(id, parts, description) {
+  const element = $(id);
+  const title = $(`${id}-title`);
+  const desc = $(`${id}-desc`);
+  setText(desc, description);
+  element.replaceChildren(title, desc, ...parts);
+}
+
+function drawDemand() {
+  const { first, last, domainX } = taxiSpan();
+  const series = taxi.zones.slice(0, DEMAND_ZONES).map((zone) => {
+    const answer = taxi.fares.get(zone.zone);
+    const trips = new Map((answer ? answer.points : []).map((p) => [parseStatusTime(p.windowStart), p.trips]));
+    const points = [];
+    for (let t = first; t < last; t += TAXI_WINDOW_MS) points.push({ t, v: trips.get(t) || 0 }); // not listed: no trips
+    const peak = points.reduce((a, b) => (b.v > a.v ? b : a), points[0]);
+    return { zone, points, peak };
+  });
+  const top = Math.max(1, ...series.map((s) => s.peak.v));
+  const f = chartFrame($("chart-demand"), domainX, [0, top * 1.1], "trips", TAXI_CHART);
+  const legend = [];
+  series.forEach(({ zone, points, peak }, i) => {
+    const line = svg("path", { class: `line series-${i}`, d: linePath(points, f) });
+    line.dataset.zone = String(zone.zone);
+    line.append(svg("title", {}, `${zone.name}: ${count(zone.trips)} trips`));
+    f.parts.push(line);
+    const item = html("li");
+    item.dataset.zone = String(zone.zone);
+    const swatch = svg("svg", { class: "swatch", viewBox: "0 0 28 10", "aria-hidden": "true" });
+    swatch.append(svg("line", { class: `line series-${i}`, x1: 1, y1: 5, x2: 27, y2: 5 }));
+    const most = html("span", { class: "peak" }, ` · most at ${utcHhmm(peak.t)} (${count(peak.v)})`);
+    item.append(swatch, ` ${zone.name}`, most);
+    legend.push(item);
+  });
+  $("demand-legend").replaceChildren(...legend);
+  const zones = series.map((s) => `${s.zone.name} ${count(s.zone.trips)} trips, most (${count(s.peak.v)}) at ${utcHhmm(s.peak.t)}`);
+  const span = `from ${utcHhmm(first)} to ${utcHhmm(last)} UTC`;
+  drawTaxiChart("chart-demand", f.parts, `Trips per 15-minute window ${span} in the ${series.length} busiest zones: ${zones.join("; ")}.`);
+}
+
+function drawFares() {
+  const answer = taxi.fares.get(fareZone);
+  if (answer === undefined) return; // on its way
+  const zone = taxi.zones.find((z) => z.zone === fareZone);
+  const name = zone ? zone.name : answer.name;
+  setText($("chart-fares-title"), `Fare per mile in ${name}`);
+  setText($("fares-average"), `Moving average over ${answer.averageOver} windows with trips`);
+  const points = answer.points
+    .map((p) => ({ p, t: parseStatusTime(p.windowStart) }))
+    .filter((w) => Number.isFinite(w.t));
+  const values = points.flatMap((w) => [w.p.farePerMile, w.p.movingAverageFarePerMile]).filter(Number.isFinite);
+  const low = values.length ? Math.min(...values) : 0;
+  const high = values.length ? Math.max(...values) : 1;
+  const pad = Math.max(0.5, (high - low) * 0.15);
+  const domainY = [Math.max(0, Math.floor(low - pad)), Math.ceil(high + pad)];
+  const f = chartFrame($("chart-fares"), taxiSpan().domainX, domainY, "$/mile", TAXI_CHART);
+  const line = (field, className) =>
+    svg("path", { class: `line ${className}`, d: linePath(points.map((w) => ({ t: w.t, v: w.p[field] })), f) });
+  f.parts.push(line("farePerMile", "fare"), line("movingAverageFarePerMile", "average"));
+  const shown = points.filter((w) => Number.isFinite(w.p.farePerMile));
+  for (const { p, t } of shown) {
+    const dot = svg("circle", { class: "dot", cx: f.x(t + TAXI_WINDOW_MS / 2), cy: f.y(p.farePerMile), r: 3 });
+    dot.dataset.window = p.windowStart;
+    dot.append(svg("title", {}, `${hhmm(p.windowStart)}: ${dollars(p.farePerMile)} a mile, ${count(p.trips)} trips`));
+    f.parts.push(dot);
+  }
+  if (shown.length === 0) {
+    drawTaxiChart("chart-fares", f.parts, `No fare per mile for ${name} that day.`);
+    return;
+  }
+  const perMile = shown.map((w) => w.p.farePerMile);
+  const lastAverage = points.map((w) => w.p.movingAverageFarePerMile).filter(Number.isFinite).at(-1);
+  drawTaxiChart(
+    "chart-fares",
+    f.parts,
+    `${shown.length} windows with trips from ${hhmm(shown[0].p.windowStart)} to ${hhmm(shown.at(-1).p.windowEnd)} UTC; ` +
+      `fare per mile ${dollars(Math.min(...perMile))} to ${dollars(Math.max(...perMile))}, ` +
+      `its moving average ending at ${dollars(lastAverage)}.`,
+  );
+}
+
 // ---------------------------------------------------------------- wiring
 
 for (const button of fleetTable.querySelectorAll("thead button")) {
@@ -1066,6 +1376,19 @@ resizes.observe(mapSvg);
 resizes.observe($("history-charts"));
 resizes.observe($("taxi-data"));
 
-showTab(tabFromHash(), { focus: false });
-window.addEventListener("hashchange", () => showTab(tabFromHash(), { focus: false }));
+for (const tab of TABS) {
+  $(`tab-${tab}`).addEventListener("click", () => showTab(tab, { link: true }));
+  $(`tab-${tab}`).addEventListener("keydown", onTabKey);
+}
+$("taxi-date").addEventListener("change", () => {
+  const day = $("taxi-date").value;
+  if (!validDay(day) || day === taxiDay) return;
+  taxiDay = day;
+  linkTo(`#taxi/${day}`);
+  loadTaxi();
+});
+$("fare-zone").addEventListener("change", chooseFareZone);
+window.addEventListener("hashchange", followHash);
+
+followHash();
 refresh();

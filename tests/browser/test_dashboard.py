@@ -208,7 +208,7 @@ def test_at_phone_width_the_page_does_not_scroll_sideways(page: Page, console: C
     assert widths["page"] <= widths["view"] == 375
     assert widths["table"] <= 375
     columns = page.evaluate(
-        "new Set([...document.querySelectorAll('main > section')]"
+        "new Set([...document.querySelectorAll('#unicorns-panel > section')]"
         ".filter((s) => !s.hidden).map((s) => s.getBoundingClientRect().left)).size"
     )
     assert columns == 1

@@ -14,18 +14,7 @@ from chalice.deploy.swagger import CFNSwaggerGenerator
 from chalice.test import Client
 
 from app import app
-
-DATA_ROUTES = {
-    "/unicorns",
-    "/unicorns/{name}",
-    "/unicorns/{name}/summaries",
-    "/alerts",
-    "/taxi/peaks",
-    "/taxi/fares",
-    "/taxi/zones",
-    "/trips",
-}
-OPEN_ROUTES = {"/", "/static/{name}", "/health"}
+from tests.routes import DATA_ROUTES, OPEN_ROUTES
 
 
 def test_deployed_exactly_the_data_routes_require_an_api_key() -> None:

@@ -13,6 +13,7 @@ import pytest
 
 from infra import api_keys
 from infra.resources import KEY_ADMINISTRATION, KEY_DATA_ACTIONS
+from tests.routes import DATA_ROUTES, OPEN_ROUTES
 
 pytestmark = pytest.mark.slow
 
@@ -36,17 +37,6 @@ ROLES = {
     "Report": "ReportRole",
     "APIHandler": "ApiHandlerRole",
 }
-DATA_ROUTES = {
-    "/unicorns",
-    "/unicorns/{name}",
-    "/unicorns/{name}/summaries",
-    "/alerts",
-    "/taxi/peaks",
-    "/taxi/fares",
-    "/taxi/zones",
-    "/trips",
-}
-OPEN_ROUTES = {"/", "/static/{name}", "/health"}
 
 
 def of_type(resources: dict[str, Any], kind: str) -> dict[str, Any]:
