@@ -21,14 +21,14 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 PORT ?= 4566
 API_PORT ?= 8000
 
-demo: venv  ## the whole pipeline on this machine, no AWS account: about 90 s, then a report (JSON=1)
-	$(BIN)/python -m local demo --port $(PORT) $(if $(JSON),--json)
+demo: venv  ## the whole pipeline on this machine, no AWS account: about 90 s, then a report (JSON=1, DATASET=taxi)
+	$(BIN)/python -m local demo --port $(PORT) $(if $(JSON),--json) $(if $(DATASET),--dataset $(DATASET))
 
 up: venv  ## the same stack until Ctrl-C, with the query API on 127.0.0.1:$(API_PORT)
 	$(BIN)/python -m local up --port $(PORT) --api-port $(API_PORT)
 
-sql: venv  ## SQL over the archive: make sql Q="SELECT ..." [P=value] [ENGINE=athena]
-	$(BIN)/python -m local sql --port $(PORT) "$(Q)" $(if $(P),--param "$(P)") $(if $(ENGINE),--engine $(ENGINE))
+sql: venv  ## SQL over the archive (tables wildrydes, taxi_trips): make sql Q="SELECT ..." or N=peak_hours [P=value] [ENGINE=athena]
+	$(BIN)/python -m local sql --port $(PORT) $(if $(N),--named "$(N)","$(Q)") $(if $(P),--param "$(P)") $(if $(ENGINE),--engine $(ENGINE))
 
 venv: $(BIN)/.installed  ## create .venv and install the pinned dependencies
 

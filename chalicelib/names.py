@@ -19,8 +19,9 @@ TRIP_ID_TABLE = "TaxiTripIds"  # trips accepted by POST /trips, for idempotence
 FARE_ALERT_TABLE = "TaxiZoneAlerts"  # each zone's fare watch state and outbox
 FARE_TOPIC = "taxi-fare-alerts"
 
-# Key prefixes in the archive bucket.
-ARCHIVE_PREFIX = "raw/"
+# Key prefixes in the archive bucket: each archived stream under its own.
+ARCHIVE_PREFIX = "raw/"  # RAW_STREAM
+TRIP_ARCHIVE_PREFIX = "trips/"  # TRIP_STREAM
 DEAD_LETTER_PREFIX = "dead-letter/"
 REPORT_PREFIX = "reports/"
 LATEST_REPORT = REPORT_PREFIX + "latest.html"

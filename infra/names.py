@@ -16,13 +16,16 @@ ARCHIVE_BUCKET_VARIABLE = settings.ARCHIVE_BUCKET_VARIABLE
 # On-failure destination of every Kinesis event source mapping.
 FAILURE_QUEUE = "wildrydes-stream-failures"
 
-# Athena over the archive: Glue database and table, and the workgroup.
+# Athena over the archive: one Glue database, a table per archived stream,
+# and the workgroup.
 GLUE_DATABASE = "wildrydes"
 GLUE_TABLE = "wildrydes"
+TRIP_GLUE_TABLE = "taxi_trips"
 ATHENA_WORKGROUP = "wildrydes"
 
-# Firehose delivery stream archiving the raw stream.
+# Firehose delivery streams archiving the raw stream and the taxi trips.
 DELIVERY_STREAM = "wildrydes"
+TRIP_DELIVERY_STREAM = "taxi-trips"
 
 # The archive bucket's name is account- and region-specific (bucket names are
 # global): `ARCHIVE_BUCKET` is a CloudFormation `Fn::Sub` string, and IAM

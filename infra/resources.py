@@ -1,12 +1,13 @@
 """The supporting resources: everything around the functions, as a CloudFormation fragment.
 
-Streams, tables, alert topic, archive (bucket, Firehose, Glue table, Athena
-workgroup and named queries), the mappings' failure queue, the functions' log
-groups, the customer managed key that encrypts all of them at rest, and the
-alarms, operations topic and dashboard (`infra.monitoring`). The
-same fragment is merged into `chalice package`'s template and deployed on its
-own as the `chalice deploy` path's supporting stack; the local runtime
-provisions from it too. Plain dictionaries, one function per part of the system.
+Streams, tables, alert topics, archive (bucket, a Firehose and a Glue table
+per archived stream, Athena workgroup and named queries), the mappings'
+failure queue, the functions' log groups, the customer managed key that
+encrypts all of them at rest, and the alarms, operations topic and dashboard
+(`infra.monitoring`). The same fragment is merged into `chalice package`'s
+template and deployed on its own as the `chalice deploy` path's supporting
+stack; the local runtime provisions from it too. Plain dictionaries, one
+function per part of the system.
 
 Security, in one place: every store is encrypted with the one key (rotated
 yearly); the bucket, topic and queue refuse requests that are not over TLS;
@@ -15,6 +16,7 @@ roles and the key policy name exact actions (see `KEY_ADMINISTRATION`).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -47,9 +49,11 @@ ALERT_TOPIC_ID = "AlertTopic"
 ALERT_SUBSCRIPTION_ID = "AlertEmailSubscription"
 ARCHIVE_BUCKET_ID = "ArchiveBucket"
 DELIVERY_STREAM_ID = "ArchiveDeliveryStream"
+TRIP_DELIVERY_STREAM_ID = "TripArchiveDeliveryStream"
 DELIVERY_ROLE_ID = "ArchiveDeliveryRole"
 GLUE_DATABASE_ID = "ArchiveDatabase"
 GLUE_TABLE_ID = "ArchiveTable"
+TRIP_TABLE_ID = "TripArchiveTable"
 WORKGROUP_ID = "AthenaWorkGroup"
 FAILURE_QUEUE_ID = "FailureQueue"
 DATA_KEY_ID = "DataKey"
@@ -79,6 +83,8 @@ ARCHIVE_BUFFER_MIB = 5
 # Firehose's default key layout after the prefix, in Athena's date format.
 ARCHIVE_HOUR_FORMAT = "yyyy/MM/dd/HH"
 ARCHIVE_QUERY_RANGE = "NOW-1YEARS,NOW"
+# The tables' columns: each record field, lower case (the SerDe matches keys
+# case-insensitively), with its Hive type.
 ARCHIVE_COLUMNS = (
     ("name", "string"),
     ("statustime", "timestamp"),
@@ -87,6 +93,57 @@ ARCHIVE_COLUMNS = (
     ("distance", "float"),
     ("healthpoints", "int"),
     ("magicpoints", "int"),
+)
+# Doubles, not floats: a float's 7 digits cannot add up a day's fares to the cent.
+TRIP_COLUMNS = (
+    ("tripid", "string"),
+    ("pickuptime", "timestamp"),
+    ("dropofftime", "timestamp"),
+    ("pickupzone", "int"),
+    ("dropoffzone", "int"),
+    ("distance", "double"),
+    ("fare", "double"),
+    ("tip", "double"),
+    ("passengers", "int"),
+    ("paymenttype", "string"),
+)
+
+
+@dataclass(frozen=True)
+class ArchivedStream:
+    """A stream Firehose archives under a prefix of its own, and the Glue table over it."""
+
+    stream_id: str  # logical id of the Kinesis stream
+    delivery_id: str  # logical id of its delivery stream
+    delivery_stream: str  # the delivery stream's name, part of every object's key
+    prefix: str  # key prefix in the archive bucket
+    table_id: str  # logical id of the Glue table
+    table: str  # the table's name; its named queries are in infra/queries/<table>/
+    description: str  # the table's
+    columns: tuple[tuple[str, str], ...]
+
+
+ARCHIVED_STREAMS = (
+    ArchivedStream(
+        RAW_STREAM_ID,
+        DELIVERY_STREAM_ID,
+        infra_names.DELIVERY_STREAM,
+        names.ARCHIVE_PREFIX,
+        GLUE_TABLE_ID,
+        infra_names.GLUE_TABLE,
+        "Every raw sensor record, one JSON object per line",
+        ARCHIVE_COLUMNS,
+    ),
+    ArchivedStream(
+        TRIP_STREAM_ID,
+        TRIP_DELIVERY_STREAM_ID,
+        infra_names.TRIP_DELIVERY_STREAM,
+        names.TRIP_ARCHIVE_PREFIX,
+        TRIP_TABLE_ID,
+        infra_names.TRIP_GLUE_TABLE,
+        "Every taxi trip record, one JSON object per line",
+        TRIP_COLUMNS,
+    ),
 )
 # The key policy names exact actions, no `kms:*`. The account's root principal
 # stands for the account's IAM policies: with these two statements, who may
@@ -490,7 +547,7 @@ def _archive() -> dict[str, Any]:
         DELIVERY_ROLE_ID: {
             "Type": "AWS::IAM::Role",
             "Properties": {
-                "Description": f"Firehose {infra_names.DELIVERY_STREAM}: raw stream to archive",
+                "Description": "Firehose: the archived streams into the archive bucket",
                 "AssumeRolePolicyDocument": {
                     "Version": "2012-10-17",
                     "Statement": [
@@ -508,12 +565,12 @@ def _archive() -> dict[str, Any]:
                 },
                 "Policies": [
                     {
-                        "PolicyName": "ArchiveRawStream",
+                        "PolicyName": "ArchiveStreams",
                         "PolicyDocument": {
                             "Version": "2012-10-17",
                             "Statement": [
                                 {
-                                    "Sid": "ReadRawStream",
+                                    "Sid": "ReadArchivedStreams",
                                     "Effect": "Allow",
                                     "Action": [
                                         "kinesis:DescribeStream",
@@ -521,7 +578,10 @@ def _archive() -> dict[str, Any]:
                                         "kinesis:GetShardIterator",
                                         "kinesis:ListShards",
                                     ],
-                                    "Resource": get_att(RAW_STREAM_ID, "Arn"),
+                                    "Resource": [
+                                        get_att(archived.stream_id, "Arn")
+                                        for archived in ARCHIVED_STREAMS
+                                    ],
                                 },
                                 {
                                     "Sid": "FindArchive",
@@ -544,13 +604,13 @@ def _archive() -> dict[str, Any]:
                                     "Resource": [
                                         {"Fn::Sub": f"${{{ARCHIVE_BUCKET_ID}.Arn}}/{prefix}*"}
                                         for prefix in (
-                                            names.ARCHIVE_PREFIX,
+                                            *(a.prefix for a in ARCHIVED_STREAMS),
                                             infra_names.FIREHOSE_ERROR_PREFIX,
                                         )
                                     ],
                                 },
                                 {
-                                    # Decrypt: the raw stream's records;
+                                    # Decrypt: the streams' records;
                                     # GenerateDataKey: the archive's objects.
                                     "Sid": "UseDataKey",
                                     "Effect": "Allow",
@@ -563,41 +623,45 @@ def _archive() -> dict[str, Any]:
                 ],
             },
         },
-        DELIVERY_STREAM_ID: {
-            "Type": "AWS::KinesisFirehose::DeliveryStream",
-            "Properties": {
-                "DeliveryStreamName": infra_names.DELIVERY_STREAM,
-                "DeliveryStreamType": "KinesisStreamAsSource",
-                "KinesisStreamSourceConfiguration": {
-                    "KinesisStreamARN": get_att(RAW_STREAM_ID, "Arn"),
-                    "RoleARN": get_att(DELIVERY_ROLE_ID, "Arn"),
+        **{archived.delivery_id: _delivery_stream(archived) for archived in ARCHIVED_STREAMS},
+    }
+
+
+def _delivery_stream(archived: ArchivedStream) -> dict[str, Any]:
+    """Firehose from `archived`'s stream to its prefix of the archive bucket, every minute."""
+    bucket_arn = get_att(ARCHIVE_BUCKET_ID, "Arn")
+    role_arn = get_att(DELIVERY_ROLE_ID, "Arn")
+    return {
+        "Type": "AWS::KinesisFirehose::DeliveryStream",
+        "Properties": {
+            "DeliveryStreamName": archived.delivery_stream,
+            "DeliveryStreamType": "KinesisStreamAsSource",
+            "KinesisStreamSourceConfiguration": {
+                "KinesisStreamARN": get_att(archived.stream_id, "Arn"),
+                "RoleARN": role_arn,
+            },
+            "ExtendedS3DestinationConfiguration": {
+                "BucketARN": bucket_arn,
+                "RoleARN": role_arn,
+                # Firehose adds YYYY/MM/DD/HH/ (UTC) after the prefix, which
+                # the Glue table's partition projection reads.
+                "Prefix": archived.prefix,
+                "ErrorOutputPrefix": infra_names.FIREHOSE_ERROR_PREFIX,
+                "BufferingHints": {
+                    "IntervalInSeconds": ARCHIVE_BUFFER_SECONDS,
+                    "SizeInMBs": ARCHIVE_BUFFER_MIB,
                 },
-                "ExtendedS3DestinationConfiguration": {
-                    "BucketARN": bucket_arn,
-                    "RoleARN": get_att(DELIVERY_ROLE_ID, "Arn"),
-                    # Firehose adds YYYY/MM/DD/HH/ (UTC) after the prefix, which
-                    # the Glue table's partition projection reads.
-                    "Prefix": names.ARCHIVE_PREFIX,
-                    "ErrorOutputPrefix": infra_names.FIREHOSE_ERROR_PREFIX,
-                    "BufferingHints": {
-                        "IntervalInSeconds": ARCHIVE_BUFFER_SECONDS,
-                        "SizeInMBs": ARCHIVE_BUFFER_MIB,
-                    },
-                    # Producers end each record with a newline, so objects are
-                    # JSON lines as they are; no compression keeps them
-                    # readable by Athena's JSON SerDe and by DuckDB locally.
-                    "CompressionFormat": "UNCOMPRESSED",
-                    "EncryptionConfiguration": {
-                        "KMSEncryptionConfig": {"AWSKMSKeyARN": _key_arn()}
-                    },
-                },
+                # Producers end each record with a newline, so objects are
+                # JSON lines as they are; no compression keeps them
+                # readable by Athena's JSON SerDe and by DuckDB locally.
+                "CompressionFormat": "UNCOMPRESSED",
+                "EncryptionConfiguration": {"KMSEncryptionConfig": {"AWSKMSKeyARN": _key_arn()}},
             },
         },
     }
 
 
 def _catalog() -> dict[str, Any]:
-    raw = names.ARCHIVE_PREFIX
     return {
         GLUE_DATABASE_ID: {
             "Type": "AWS::Glue::Database",
@@ -605,46 +669,48 @@ def _catalog() -> dict[str, Any]:
                 "CatalogId": ref("AWS::AccountId"),
                 "DatabaseInput": {
                     "Name": infra_names.GLUE_DATABASE,
-                    "Description": "Wild Rydes: the archived raw stream",
+                    "Description": "Wild Rydes: the archived streams",
                 },
             },
         },
-        GLUE_TABLE_ID: {
-            "Type": "AWS::Glue::Table",
-            "Properties": {
-                "CatalogId": ref("AWS::AccountId"),
-                "DatabaseName": ref(GLUE_DATABASE_ID),
-                "TableInput": {
-                    "Name": infra_names.GLUE_TABLE,
-                    "Description": "Every raw sensor record, one JSON object per line",
-                    "TableType": "EXTERNAL_TABLE",
-                    # Partition projection: Athena computes the hourly prefixes
-                    # Firehose writes, so new hours need no crawler or MSCK.
-                    "Parameters": {
-                        "classification": "json",
-                        "projection.enabled": "true",
-                        "projection.dt.type": "date",
-                        "projection.dt.format": ARCHIVE_HOUR_FORMAT,
-                        "projection.dt.range": ARCHIVE_QUERY_RANGE,
-                        "projection.dt.interval": "1",
-                        "projection.dt.interval.unit": "HOURS",
-                        # ${!dt} is Fn::Sub's escape for a literal ${dt}.
-                        "storage.location.template": {
-                            "Fn::Sub": f"s3://${{{ARCHIVE_BUCKET_ID}}}/{raw}${{!dt}}/"
-                        },
-                    },
-                    "PartitionKeys": [{"Name": "dt", "Type": "string"}],
-                    "StorageDescriptor": {
-                        "Columns": [{"Name": n, "Type": t} for n, t in ARCHIVE_COLUMNS],
-                        "Location": {"Fn::Sub": f"s3://${{{ARCHIVE_BUCKET_ID}}}/{raw}"},
-                        "InputFormat": "org.apache.hadoop.mapred.TextInputFormat",
-                        "OutputFormat": (
-                            "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat"
-                        ),
-                        "SerdeInfo": {
-                            "SerializationLibrary": JSON_SERDE,
-                            "Parameters": JSON_SERDE_PARAMETERS,
-                        },
+        **{archived.table_id: _glue_table(archived) for archived in ARCHIVED_STREAMS},
+    }
+
+
+def _glue_table(archived: ArchivedStream) -> dict[str, Any]:
+    """The JSON table over `archived`'s prefix, partitioned by the hour Firehose files under."""
+    location = f"s3://${{{ARCHIVE_BUCKET_ID}}}/{archived.prefix}"
+    return {
+        "Type": "AWS::Glue::Table",
+        "Properties": {
+            "CatalogId": ref("AWS::AccountId"),
+            "DatabaseName": ref(GLUE_DATABASE_ID),
+            "TableInput": {
+                "Name": archived.table,
+                "Description": archived.description,
+                "TableType": "EXTERNAL_TABLE",
+                # Partition projection: Athena computes the hourly prefixes
+                # Firehose writes, so new hours need no crawler or MSCK.
+                "Parameters": {
+                    "classification": "json",
+                    "projection.enabled": "true",
+                    "projection.dt.type": "date",
+                    "projection.dt.format": ARCHIVE_HOUR_FORMAT,
+                    "projection.dt.range": ARCHIVE_QUERY_RANGE,
+                    "projection.dt.interval": "1",
+                    "projection.dt.interval.unit": "HOURS",
+                    # ${!dt} is Fn::Sub's escape for a literal ${dt}.
+                    "storage.location.template": {"Fn::Sub": location + "${!dt}/"},
+                },
+                "PartitionKeys": [{"Name": "dt", "Type": "string"}],
+                "StorageDescriptor": {
+                    "Columns": [{"Name": n, "Type": t} for n, t in archived.columns],
+                    "Location": {"Fn::Sub": location},
+                    "InputFormat": "org.apache.hadoop.mapred.TextInputFormat",
+                    "OutputFormat": "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
+                    "SerdeInfo": {
+                        "SerializationLibrary": JSON_SERDE,
+                        "Parameters": JSON_SERDE_PARAMETERS,
                     },
                 },
             },
@@ -679,7 +745,13 @@ def _athena() -> dict[str, Any]:
             },
         }
     }
+    tables = {archived.table for archived in ARCHIVED_STREAMS}
     for query in named_queries():
+        if query.table not in tables:
+            raise ValueError(
+                f"named query {query.name} is filed under {query.table}/, which is not a "
+                f"Glue table of the archive ({', '.join(sorted(tables))})"
+            )
         resources[query.logical_id] = {
             "Type": "AWS::Athena::NamedQuery",
             "Properties": {
@@ -771,6 +843,9 @@ def _outputs() -> dict[str, Any]:
         # resolve (emulators skip these types); they are fixed names anyway.
         "DeliveryStreamName": output(
             "Firehose archiving the raw stream", infra_names.DELIVERY_STREAM
+        ),
+        "TripDeliveryStreamName": output(
+            "Firehose archiving the taxi trips", infra_names.TRIP_DELIVERY_STREAM
         ),
         "GlueDatabaseName": output("Glue database of the archive", infra_names.GLUE_DATABASE),
         "AthenaWorkGroupName": output(

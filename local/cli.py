@@ -24,7 +24,7 @@ from local.endpoint import (
     port_free,
 )
 from local.provision import ProvisionError
-from local.sql import Sources, archive_table, sql_command
+from local.sql import Sources, archive_tables, sql_command
 from local.stack import API_PORT, LOCAL_STAGE, SCHEDULE_INTERVAL, WORK_DIR, StackOptions
 from local.up import UpOptions, run_up
 
@@ -81,6 +81,12 @@ def _parser() -> argparse.ArgumentParser:
         "--duration", type=float, default=60.0, help="seconds of producing (default 60)"
     )
     demo.add_argument("--seed", type=int, default=2026, help="producer seed (default 2026)")
+    demo.add_argument(
+        "--dataset",
+        choices=("unicorns", "taxi"),
+        default="unicorns",
+        help="the unicorn fleet (default) or a morning of taxi trips with a fare spike",
+    )
     demo.add_argument("--json", action="store_true", help="the report as one JSON object")
     up = commands.add_parser("up", help="run the stack, the API and a producer until Ctrl-C")
     _stack_arguments(up)
@@ -124,7 +130,7 @@ def run_sql(argv: Sequence[str]) -> int:
     wants_athena = any(argument.endswith("athena") for argument in rest)
     athena = boto3.session.Session().client("athena") if wants_athena else None
     sources = Sources(
-        table=archive_table(LOCAL_BUCKET, args.stage), cache_dir=cache, s3=s3, athena=athena
+        tables=archive_tables(LOCAL_BUCKET, args.stage), cache_dir=cache, s3=s3, athena=athena
     )
     return sql_command(rest, sources=sources, out=sys.stdout, err=sys.stderr)
 
@@ -153,6 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     duration=args.duration,
                     seed=args.seed,
                     as_json=args.json,
+                    dataset=args.dataset,
                 )
             )
         if args.command == "up":

@@ -4,6 +4,12 @@ Starts the local stack, runs the producer (5 unicorns, some unwell) long
 enough for several complete windows, lets the last window close and every
 stage drain, gathers the results and prints the report. Every process it
 started is stopped when it ends, also on Ctrl-C or an error.
+
+`make demo DATASET=taxi` does the same with the taxi data set: four hours of
+a morning's trips (07:00 to 11:00 of today, 20,000 trips a day) in a minute,
+with zone 161's meters charging double from 08:00 to 08:30, and reports the
+day's peaks and zones as the API answers them, the fare alerts and the
+taxi questions over the archive (`local.taxi_report`).
 """
 
 from __future__ import annotations
@@ -15,16 +21,18 @@ import signal
 import sys
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
 from chalicelib import names
 from chalicelib.timestamps import from_epoch
+from infra import names as infra_names
 from infra.named_queries import named_queries
 from infra.resources import ARCHIVE_BUCKET_OUTPUT
 from local import report as reporting
+from local import taxi_report
 from local.child import spawn, stop_process
 from local.endpoint import client_environment
 from local.sql import Param, Sources, SqlError, run_named
@@ -35,6 +43,13 @@ DRAIN_MARGIN = 30.0  # seconds beyond a window for the last summaries to land
 REPORT_FUNCTION = "report"
 
 
+# The taxi demo's morning: from 07:00, 4 simulated minutes a second, with a spike.
+TAXI_START = "07:00"
+TAXI_SPEED = 240
+TAXI_TRIPS_PER_DAY = 20_000
+TAXI_SPIKE = "161@08:00-08:30"
+
+
 @dataclass
 class DemoOptions:
     stack: StackOptions
@@ -42,26 +57,25 @@ class DemoOptions:
     duration: float = 60.0
     seed: int = 2026
     as_json: bool = False
+    dataset: str = "unicorns"  # or "taxi"
+
+    def producer_arguments(self, day: str) -> list[str]:
+        common = ["--duration", f"{self.duration:g}", "--seed", str(self.seed), "--progress", "0"]
+        if self.dataset == "taxi":
+            return [
+                *("--dataset", "taxi", "--day", day, "--start", TAXI_START),
+                *("--speed", str(TAXI_SPEED), "--trips-per-day", str(TAXI_TRIPS_PER_DAY)),
+                *("--fare-spike", TAXI_SPIKE, *common),
+            ]
+        return ["--unicorns", str(self.unicorns), *common]
 
 
 class Producer:
     """`python -m producer` in a child process, its progress in a log file."""
 
-    def __init__(self, stack: LocalStack, options: DemoOptions) -> None:
+    def __init__(self, stack: LocalStack, arguments: list[str]) -> None:
         self.log_path = stack.logs / "producer.log"
-        command = [
-            sys.executable,
-            "-m",
-            "producer",
-            "--unicorns",
-            str(options.unicorns),
-            "--duration",
-            f"{options.duration:g}",
-            "--seed",
-            str(options.seed),
-            "--progress",
-            "0",
-        ]
+        command = [sys.executable, "-m", "producer", *arguments]
         self.log_path.unlink(missing_ok=True)
         self.process = spawn(
             command, log=self.log_path, env={**os.environ, **client_environment(stack.url)}
@@ -86,6 +100,9 @@ class Producer:
                 found["unicorns"] = int(opening.group(1))
                 found["seed"] = int(opening.group(2))
                 found["unwell"] = opening.group(3)
+            taxi = re.search(r"taxi trips of (\S+) from (\S+), .*seed (\d+)", lines[0])
+            if taxi:
+                found.update(day=taxi.group(1), start=taxi.group(2), seed=int(taxi.group(3)))
             closing = re.search(r"sent (\d+), retried (\d+), failed (\d+)", lines[-1])
             if closing:
                 found.update(
@@ -119,13 +136,22 @@ def run_demo(options: DemoOptions, *, out: TextIO = sys.stdout) -> int:
             f"ready: stack {provisioned.stack} ({len(provisioned.physical)} resources); "
             f"mappings {', '.join(f.spec.name for f in stack.functions)} "
             f"({stack.window} s windows); Firehose emulation; "
-            f"mailbox {options.stack.alert_email}"
+            f"mailboxes {options.stack.alert_email}, {options.stack.fare_email}"
         )
-        producer = Producer(stack, options)
-        say(
-            f"producing: {options.unicorns} unicorns, 1 record/s each for "
-            f"{options.duration:g} s (seed {options.seed})"
-        )
+        day = datetime.now(UTC).date().isoformat()
+        producer = Producer(stack, options.producer_arguments(day))
+        if options.dataset == "taxi":
+            say(
+                f"producing: the taxi trips of {day} from {TAXI_START}, "
+                f"{TAXI_SPEED} simulated seconds a second for {options.duration:g} s, "
+                f"about {TAXI_TRIPS_PER_DAY:,} trips a day; zone 161's meters charge double "
+                f"from 08:00 to 08:30 (seed {options.seed})"
+            )
+        else:
+            say(
+                f"producing: {options.unicorns} unicorns, 1 record/s each for "
+                f"{options.duration:g} s (seed {options.seed})"
+            )
         next_progress = time.monotonic() + PROGRESS_SECONDS
         while producer.running():
             time.sleep(0.2)
@@ -142,6 +168,17 @@ def run_demo(options: DemoOptions, *, out: TextIO = sys.stdout) -> int:
         if not stack.drain(wait):
             say("some stages were still busy when the wait ran out")
         say(_progress(stack))
+        if options.dataset == "taxi":
+            say("reading the day's insights, the fare alerts and the archive ...")
+            taxi = gather_taxi(stack, options, produced, time.monotonic() - started, since, day)
+            say("answering the taxi questions with DuckDB over the archived trips ...")
+            taxi.questions = answer_taxi_questions(stack, day)
+            taxi.elapsed_seconds = round(time.monotonic() - started, 1)
+            if options.as_json:
+                print(json.dumps(taxi.as_json(), default=str), file=out)
+            else:
+                print(taxi_report.render(taxi), file=out)
+            return 0
         say("rendering the fleet report (the scheduled report function, run once more) ...")
         fleet_report = run_report(stack)
         report = gather(stack, options, produced, time.monotonic() - started, since)
@@ -216,6 +253,51 @@ def gather(
     )
 
 
+def gather_taxi(
+    stack: LocalStack,
+    options: DemoOptions,
+    produced: dict[str, Any],
+    elapsed: float,
+    since: datetime | None,
+    day: str,
+) -> taxi_report.TaxiReport:
+    assert stack.provisioned is not None
+    session = stack.session()
+    bucket = stack.provisioned.outputs[ARCHIVE_BUCKET_OUTPUT]
+    mail = stack.mail / options.stack.fare_email
+    peaks, zones, windows, counted = taxi_report.read_insights(session, day)
+    dead = reporting.read_archive(session, bucket, f"{names.DEAD_LETTER_PREFIX}aggregate_trips/")
+    return taxi_report.TaxiReport(
+        endpoint=stack.url,
+        stage=options.stack.stage,
+        window_seconds=stack.window,
+        elapsed_seconds=round(elapsed, 1),
+        produced=produced,
+        stages=stack.stats(),
+        day=day,
+        zone_windows=windows,
+        trips_counted=counted,
+        dead_lettered=_lines(session, bucket, dead),
+        peaks=peaks,
+        zones=zones,
+        mailbox=_shown(mail),
+        emails=reporting.read_emails(mail, since),
+        archive_bucket=bucket,
+        archive_objects=reporting.read_archive(session, bucket, names.TRIP_ARCHIVE_PREFIX),
+        errors=stack.errors(),
+        logs=_shown(stack.logs / "functions.log"),
+    )
+
+
+def _lines(session: Any, bucket: str, objects: list[dict[str, Any]]) -> int:
+    """Records kept in these dead-letter objects (one JSON line each)."""
+    s3 = session.client("s3")
+    return sum(
+        len(s3.get_object(Bucket=bucket, Key=o["key"])["Body"].read().splitlines())
+        for o in objects
+    )
+
+
 def run_report(stack: LocalStack) -> dict[str, Any]:
     """Run the report function over the run's hour and keep a copy in the work dir."""
     try:
@@ -239,6 +321,8 @@ QUESTION_TITLES = {
     "points_after": "data points after a given time",
     "distance_per_unicorn": "total distance per unicorn (m)",
     "low_vitals": "data points with a vital below 100",
+    "peak_hours": "trips and fares per hour of pickup, busiest first",
+    "fare_trends": "one zone's fares hour by hour",
 }
 
 
@@ -246,7 +330,7 @@ def answer_questions(stack: LocalStack, report: reporting.Report) -> list[report
     """The four named queries on DuckDB over the archive, with values from this run."""
     assert stack.provisioned is not None
     sources = Sources(
-        table=stack.archive_table(),
+        tables=stack.archive_tables(),
         cache_dir=stack.options.work_dir / "archive",
         s3=stack.session().client("s3"),
     )
@@ -254,8 +338,27 @@ def answer_questions(stack: LocalStack, report: reporting.Report) -> list[report
     unicorn = unwell[0] if unwell else (report.summaries[0]["Name"] if report.summaries else "")
     last_window = report.summaries[-1]["StatusTime"][:19] if report.summaries else ""
     values: dict[str, list[Param]] = {"trip_positions": [unicorn], "points_after": [last_window]}
+    return answer(sources, infra_names.GLUE_TABLE, values)
+
+
+def answer_taxi_questions(stack: LocalStack, day: str) -> list[reporting.Question]:
+    """The taxi named queries on DuckDB over the archived trips: the day, the spiked zone."""
+    sources = Sources(
+        tables=stack.archive_tables(),
+        cache_dir=stack.options.work_dir / "archive",
+        s3=stack.session().client("s3"),
+    )
+    zone = int(TAXI_SPIKE.partition("@")[0])
+    values: dict[str, list[Param]] = {"peak_hours": [day], "fare_trends": [zone]}
+    return answer(sources, infra_names.TRIP_GLUE_TABLE, values)
+
+
+def answer(
+    sources: Sources, table: str, values: dict[str, list[Param]]
+) -> list[reporting.Question]:
+    """Each named query over `table`, with its values, as the report shows it."""
     answers = []
-    for query in named_queries():
+    for query in named_queries(table):
         params = values.get(query.name, [])
         question = reporting.Question(
             name=query.name,

@@ -1,12 +1,13 @@
-"""The archive's Firehose delivery stream, emulated: raw stream in, buffered S3 objects out.
+"""The archive's Firehose delivery streams, emulated: a stream in, buffered S3 objects out.
 
 moto's Firehose neither reads a Kinesis source nor buffers (it writes one
 object per put call), so the local runtime runs this component in its place,
 configured from the same `AWS::KinesisFirehose::DeliveryStream` properties the
-AWS deployment uses. It reads every shard of the source stream from
-TRIM_HORIZON (parents before children), concatenates record data as it is,
-and writes an object under Firehose's default key layout when the buffer
-reaches its size or its interval has passed (REFERENCE.md section 4).
+AWS deployment uses, one emulator per delivery stream (the raw stream's under
+`raw/`, the taxi trips' under `trips/`). It reads every shard of the source
+stream from TRIM_HORIZON (parents before children), concatenates record data
+as it is, and writes an object under Firehose's default key layout when the
+buffer reaches its size or its interval has passed (REFERENCE.md section 4).
 """
 
 from __future__ import annotations

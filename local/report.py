@@ -28,7 +28,7 @@ class Email:
     date: str
     subject: str
     kind: str
-    unicorn: str
+    unicorn: str  # or the zone, for a fare alert
 
 
 @dataclass
@@ -98,7 +98,9 @@ def read_emails(path: Path, since: datetime | None = None) -> list[Email]:
             date=date.strftime("%H:%M:%S"),
             subject=str(parsed["Subject"]),
             kind=str(parsed.get("X-SNS-Attribute-kind", "")),
-            unicorn=str(parsed.get("X-SNS-Attribute-unicorn", "")),
+            unicorn=str(
+                parsed.get("X-SNS-Attribute-unicorn", parsed.get("X-SNS-Attribute-zone", ""))
+            ),
         )
         for date, parsed in sorted(found, key=lambda pair: pair[0])
     ]
@@ -129,31 +131,38 @@ def render(report: Report) -> str:
 
 def _flow(report: Report) -> list[str]:
     produced = report.produced
-    lines = ["Records through the pipeline"]
-    lines.append(
-        f"  producer  → {names.RAW_STREAM:<18} {produced.get('sent', 0):>6} records sent"
-        f" ({produced.get('unicorns', '?')} unicorns, seed {produced.get('seed', '?')})"
+    return flow_lines(
+        f"  {'producer':<16} → {names.RAW_STREAM:<18} {produced.get('sent', 0):>6} records sent"
+        f" ({produced.get('unicorns', '?')} unicorns, seed {produced.get('seed', '?')})",
+        report.stages,
     )
-    for name, stats in report.stages.items():
+
+
+def flow_lines(producer: str, stages: dict[str, dict[str, int]]) -> list[str]:
+    """The producer's line, then a line per stage of the runtime: what went through it."""
+    lines = ["Records through the pipeline", producer]
+    for name, stats in stages.items():
         if name.startswith("firehose"):
+            stream = name.partition(" ")[2] or "stream"
             lines.append(
-                f"  firehose  → s3 archive         {stats['records']:>6} records in "
-                f"{_plural(stats['objects'], 'object')} ({stats['bytes'] / 1024:.1f} KiB)"
+                f"  {'firehose':<16} ← {stream:<18} {stats['records']:>6} records in "
+                f"{plural(stats['objects'], 'object')} ({stats['bytes'] / 1024:.1f} KiB)"
             )
         elif name.startswith("mailbox"):
-            lines.append(f"  mailbox   ← alert topic        {stats['emails']:>6} emails")
+            address = name.partition(" ")[2]
+            lines.append(f"  {'mailbox':<16} ← {address:<18} {stats['emails']:>6} emails")
         elif "runs" in stats:
             function, _, every = name.partition(" ")
             lines.append(
-                f"  {function:<9} ← schedule {every:<9} {stats['runs']:>6} runs"
+                f"  {function:<16} ← {'schedule ' + every:<18} {stats['runs']:>6} runs"
                 f" · {stats['errors']} errors"
             )
         else:
             function, _, stream = name.partition(" ← ")
-            noun = "summaries" if stream == names.SUMMARY_STREAM else "records"
+            noun = "rows" if stream in (names.SUMMARY_STREAM, names.INSIGHT_STREAM) else "records"
             extra = f" · {stats['windows']} windows closed" if stats.get("windows") else ""
             lines.append(
-                f"  {function:<9} ← {stream:<18} {stats['records']:>6} {noun}"
+                f"  {function:<16} ← {stream:<18} {stats['records']:>6} {noun}"
                 f" · {stats['invocations']} invocations{extra} · {stats['errors']} errors"
             )
     return [*lines, ""]
@@ -198,7 +207,7 @@ def _archive(report: Report) -> list[str]:
     objects = report.archive_objects
     total = sum(o["bytes"] for o in objects)
     lines = [
-        f"Archive: {_plural(len(objects), 'object')} ({total / 1024:.1f} KiB) "
+        f"Archive: {plural(len(objects), 'object')} ({total / 1024:.1f} KiB) "
         f"in s3://{report.archive_bucket}/"
     ]
     lines += [f"  {o['key']}" for o in objects[:4]]
@@ -224,10 +233,16 @@ def _fleet_report(report: Report) -> list[str]:
 
 
 def _questions(report: Report) -> list[str]:
-    if not report.questions:
+    title = "The workshop's questions, answered locally by DuckDB over the archive"
+    return question_lines(title, report.questions)
+
+
+def question_lines(title: str, questions: list[Question]) -> list[str]:
+    """Each named query's answer: its first rows as a small table."""
+    if not questions:
         return []
-    lines = ["The workshop's questions, answered locally by DuckDB over the archive"]
-    for number, question in enumerate(report.questions, 1):
+    lines = [title]
+    for number, question in enumerate(questions, 1):
         shown = f" ({', '.join(question.params)})" if question.params else ""
         lines.append(f"  {number}. {question.title}{shown}: {question.total} rows")
         if question.error:
@@ -247,7 +262,7 @@ def _questions(report: Report) -> list[str]:
     return [*lines, ""]
 
 
-def _plural(count: int, word: str) -> str:
+def plural(count: int, word: str) -> str:
     return f"{count} {word}" + ("" if count == 1 else "s")
 
 

@@ -1,14 +1,15 @@
-"""The workshop's SQL over the archive: on embedded DuckDB locally, on Athena on AWS.
+"""SQL over the archive: on embedded DuckDB locally, on Athena on AWS.
 
-One table definition, read from the template's `AWS::Glue::Table` rather than
-written again; one text per query (`infra/queries/*.sql`, Athena's dialect),
-rewritten for DuckDB in one place (`to_duckdb`); two engines behind one entry
-point (`run_query`, `run_named`), and `sql_command` for the command line.
+The table definitions, one per archived stream (`wildrydes`, `taxi_trips`),
+read from the template's `AWS::Glue::Table`s rather than written again; one
+text per query (`infra/queries/<table>/*.sql`, Athena's dialect), rewritten
+for DuckDB in one place (`to_duckdb`); two engines behind one entry point
+(`run_query`, `run_named`), and `sql_command` for the command line.
 
 DuckDB cannot read S3 here (its `httpfs` extension is downloaded at run time),
 so the DuckDB engine first mirrors the archive's objects into a local cache
 directory, keeping the key layout, and reads newline-delimited JSON from there
-through a view shaped like the Glue table:
+through a view per table, shaped like the Glue table:
 
 - the table's columns only, looked up case-insensitively in each JSON object,
   as the table's JSON SerDe does (`name` reads `Name`), each value converted with
@@ -30,7 +31,7 @@ import struct
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import InitVar, dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -201,19 +202,29 @@ def resolver(values: Mapping[str, Any]) -> Resolve:
     return resolve
 
 
-def archive_table(bucket: str, stage: str = "dev") -> ArchiveTable:
-    """The archive table of `stage`'s template, its bucket being `bucket`."""
+def archive_tables(bucket: str, stage: str = "dev") -> tuple[ArchiveTable, ...]:
+    """Every table over the archive in `stage`'s template (the raw stream's first)."""
     template = resources.supporting_resources(stage)
-    properties = template["Resources"][resources.GLUE_TABLE_ID]["Properties"]
-    return ArchiveTable.from_resource(
-        properties,
-        resolver(
-            {
-                resources.ARCHIVE_BUCKET_ID: bucket,
-                resources.GLUE_DATABASE_ID: infra_names.GLUE_DATABASE,
-            }
-        ),
+    resolve = resolver(
+        {
+            resources.ARCHIVE_BUCKET_ID: bucket,
+            resources.GLUE_DATABASE_ID: infra_names.GLUE_DATABASE,
+        }
     )
+    return tuple(
+        ArchiveTable.from_resource(template["Resources"][a.table_id]["Properties"], resolve)
+        for a in resources.ARCHIVED_STREAMS
+    )
+
+
+def archive_table(
+    bucket: str, stage: str = "dev", name: str = infra_names.GLUE_TABLE
+) -> ArchiveTable:
+    """The archive table `name` of `stage`'s template, its bucket being `bucket`."""
+    for table in archive_tables(bucket, stage):
+        if table.name == name:
+            return table
+    raise SqlError(f"no table {name!r} over the archive")
 
 
 def _split_s3_url(url: str, table: str) -> tuple[str, str]:
@@ -559,8 +570,8 @@ class Engine(Protocol):
 class DuckDbEngine:
     """Runs Athena SQL on embedded DuckDB over the cached archive (see `sync_archive`)."""
 
-    def __init__(self, table: ArchiveTable, cache_dir: Path) -> None:
-        self.table = table
+    def __init__(self, tables: Sequence[ArchiveTable], cache_dir: Path) -> None:
+        self.tables = tuple(tables)
         self.cache_dir = cache_dir
         self._connection: Any = None
 
@@ -572,7 +583,8 @@ class DuckDbEngine:
         connection = self._connect()
         try:
             # Recreated every time: objects cached since then become visible.
-            connection.execute(self.view_sql())
+            for table in self.tables:
+                connection.execute(self.view_sql(table))
             relation = connection.sql(statement, params=list(params) or None)
             if relation is None:  # a statement without rows
                 return QueryResult((), ())
@@ -587,9 +599,8 @@ class DuckDbEngine:
             rows = [_round_floats(row, floats) for row in rows]
         return QueryResult(columns, tuple(tuple(row) for row in rows))
 
-    def view_sql(self) -> str:
-        """The view named like the Glue table, over the cached objects (or over nothing)."""
-        table = self.table
+    def view_sql(self, table: ArchiveTable) -> str:
+        """The view named like the Glue table, over its cached objects (or over nothing)."""
         names = [_quote_identifier(c.name) for c in table.columns]
         key = _quote_identifier(table.partition_key)
         root = self.cache_dir / table.bucket / table.prefix
@@ -819,29 +830,40 @@ def _aws_reason(err: ClientError) -> str:
 
 @dataclass
 class Sources:
-    """Where queries read from: the table, the local cache and the clients to fill it.
+    """Where queries read from: the tables, the local cache and the clients to fill it.
 
-    `s3` None means the DuckDB engine reads the cache as it is; `athena` is
-    needed only by the Athena engine.
+    `tables` are those a query may name, all in one Glue database (e.g.
+    `archive_tables(bucket)`); `table=t` is short for `tables=(t,)`. `s3`
+    None means the DuckDB engine reads the cache as it is; `athena` is needed
+    only by the Athena engine.
     """
 
-    table: ArchiveTable
+    tables: tuple[ArchiveTable, ...] = ()
     cache_dir: Path = DEFAULT_CACHE_DIR
     s3: Any = None
     athena: Any = None
     sleep: Callable[[float], None] = time.sleep
+    table: InitVar[ArchiveTable | None] = None
     _engines: dict[str, Engine] = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self, table: ArchiveTable | None) -> None:
+        self.tables = tuple(self.tables) if table is None else (table, *self.tables)
+        if not self.tables:
+            raise SqlError("no table to query")
+        databases = sorted({t.database for t in self.tables})
+        if len(databases) > 1:
+            raise SqlError(f"the tables are in more than one database: {', '.join(databases)}")
 
     def engine(self, name: str) -> Engine:
         """The engine called `name`, made on first use and reused."""
         if name not in self._engines:
             if name == "duckdb":
-                self._engines[name] = DuckDbEngine(self.table, self.cache_dir)
+                self._engines[name] = DuckDbEngine(self.tables, self.cache_dir)
             elif name == "athena":
                 if self.athena is None:
                     raise SqlError("the athena engine needs an Athena client")
                 self._engines[name] = AthenaEngine(
-                    self.athena, database=self.table.database, sleep=self.sleep
+                    self.athena, database=self.tables[0].database, sleep=self.sleep
                 )
             else:
                 raise SqlError(f"unknown engine {name!r} (use {' or '.join(ENGINES)})")
@@ -858,20 +880,21 @@ def run_query(
 ) -> QueryResult:
     """Rows of `sql` (Athena's dialect, `?` for each of `params`) on `engine`.
 
-    On DuckDB the archive is synced from S3 first when `sources.s3` is set.
-    Raises QueryError (one line, naming `label`) when the query fails.
+    On DuckDB every table's objects are synced from S3 first when `sources.s3`
+    is set. Raises QueryError (one line, naming `label`) when the query fails.
     """
     runner = sources.engine(engine)
     if engine == "duckdb" and sources.s3 is not None:
-        sync_archive(sources.s3, sources.table, sources.cache_dir)
+        for table in sources.tables:
+            sync_archive(sources.s3, table, sources.cache_dir)
     return runner.run(sql, params, label)
 
 
 def find_named(name: str) -> NamedQuery:
     """The named query `name`: `points_after`, `q2` or the file stem `q2_points_after`."""
     queries = named_queries()
-    for number, query in enumerate(queries, start=1):
-        if name in (query.name, f"q{number}", f"q{number}_{query.name}"):
+    for query in queries:
+        if name in (query.name, f"q{query.number}", f"q{query.number}_{query.name}"):
             return query
     known = ", ".join(q.name for q in queries)
     raise SqlError(f"no named query {name!r} (known: {known})")
@@ -884,8 +907,11 @@ def run_named(
     sources: Sources,
     engine: str = "duckdb",
 ) -> QueryResult:
-    """Rows of one of the workshop's questions (`infra/queries/`), run unchanged."""
+    """Rows of one of the named queries (`infra/queries/`), run unchanged."""
     query = find_named(name)
+    if query.table not in {t.name for t in sources.tables}:
+        known = ", ".join(t.name for t in sources.tables)
+        raise SqlError(f"{query.name} reads table {query.table}, not among the sources' ({known})")
     if len(params) != query.parameters:
         raise SqlError(
             f"{query.name} takes {_parameters(query.parameters)}, got {len(params)}: "
@@ -924,27 +950,32 @@ class _Exit(Exception):
         self.status = status
 
 
-def _parser(out: IO[str], err: IO[str], prog: str) -> _Parser:
+def _parser(out: IO[str], err: IO[str], prog: str, tables: Sequence[str]) -> _Parser:
     parser = _Parser(
         out,
         err,
         prog=prog,
         description=(
-            "SQL over the Wild Rydes archive (table wildrydes), in Athena's dialect: "
-            "on embedded DuckDB over a local copy of the archive, or on Athena."
+            f"SQL over the Wild Rydes archive (tables {', '.join(tables)}), in Athena's "
+            "dialect: on embedded DuckDB over a local copy of the archive, or on Athena."
         ),
         epilog=(
             "examples:\n"
             f'  {prog} "SELECT dt, count(*) FROM wildrydes GROUP BY dt ORDER BY dt"\n'
             f"  {prog} --named points_after --param '2026-11-22 14:00:00'\n"
             f'  {prog} "SELECT * FROM wildrydes WHERE healthpoints < ?" --param 100\n'
+            f"  {prog} --named peak_hours --param 2026-11-23\n"
+            f"  {prog} --named fare_trends --param 161\n"
+            f'  {prog} "SELECT pickupzone, count(*) AS trips FROM taxi_trips GROUP BY 1"\n'
             f"  {prog} --list"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     what = parser.add_mutually_exclusive_group(required=True)
     what.add_argument("sql", nargs="?", help="the query; ? marks a --param")
-    what.add_argument("--named", metavar="NAME", help="one of the workshop's questions")
+    what.add_argument(
+        "--named", metavar="NAME", help="a named query, e.g. low_vitals or peak_hours (--list)"
+    )
     what.add_argument("--list", action="store_true", help="list the named queries")
     parser.add_argument(
         "--param",
@@ -983,16 +1014,17 @@ def sql_command(
     Prints the result as a table on `out`; a failure is one line on `err` and
     status 1, a usage error status 2.
     """
-    parser = _parser(out, err, prog)
+    parser = _parser(out, err, prog, [t.name for t in sources.tables])
     try:
         args = parser.parse_args(list(argv))
     except _Exit as done:
         return done.status
     try:
         if args.list:
-            for i, query in enumerate(named_queries(), start=1):
+            for query in named_queries():
                 out.write(
-                    f"q{i} {query.name} ({_parameters(query.parameters)}): {query.description}\n"
+                    f"q{query.number} {query.name} ({query.table}, "
+                    f"{_parameters(query.parameters)}): {query.description}\n"
                 )
             return 0
         params = [cli_param(p) for p in args.param]

@@ -2,10 +2,11 @@
 
 `LocalStack` starts moto's server, provisions the stage's supporting
 resources from infra's definitions, and runs on a thread of its own every
-Kinesis mapping of the app, each scheduled function on its interval, the
-Firehose emulation and a mailbox per email subscription. Functions' logs go
-to `<work dir>/logs/functions.log` (the local CloudWatch Logs); the
-endpoint's to `endpoint.log`. Stream positions are checkpointed under
+Kinesis mapping of the app, each scheduled function on its interval, a
+Firehose emulation per delivery stream (one per archived stream) and a
+mailbox per email subscription. Functions' logs go to
+`<work dir>/logs/functions.log` (the local CloudWatch Logs); the endpoint's
+to `endpoint.log`. Stream positions are checkpointed under
 `<work dir>/checkpoints/`, so a runtime started again carries on where the
 last one stopped (`restart_runtime`).
 """
@@ -26,6 +27,7 @@ from chalicelib import bootstrap
 from chalicelib.clients import Clients
 from chalicelib.settings import load_settings
 from infra.event_sources import event_source_settings
+from infra.names import GLUE_TABLE
 from infra.stages import CONFIG_PATH, PROJECT_DIR
 from local.checkpoints import CheckpointStore
 from local.endpoint import DEFAULT_PORT, REGION, Endpoint, client_environment
@@ -48,6 +50,14 @@ FARE_EMAIL = "fares@wildrydes.local"
 API_PORT = 8000
 SCHEDULE_INTERVAL = 60.0  # seconds between scheduled runs locally (the report's rate is 15 min)
 LOGGERS = ("chalicelib", "local", "wildrydes", "app")
+
+
+def delivery_streams(provisioned: Provisioned) -> list[DeliverySettings]:
+    """The settings of every Firehose delivery stream provisioned: one per archived stream."""
+    return [
+        DeliverySettings.from_properties(resource["Properties"], provisioned.resolve)
+        for resource in provisioned.of_type("AWS::KinesisFirehose::DeliveryStream").values()
+    ]
 
 
 @dataclass
@@ -204,15 +214,10 @@ class LocalStack:
                 config_path=self.options.config_path,
             )
         ]
-        for logical in provisioned.of_type("AWS::KinesisFirehose::DeliveryStream"):
-            settings = DeliverySettings.from_properties(
-                provisioned.resources[logical]["Properties"], provisioned.resolve
-            )
-            self.firehoses.append(
-                FirehoseEmulator(
-                    settings, kinesis, session.client("s3"), checkpoints=self.checkpoints
-                )
-            )
+        self.firehoses = [
+            FirehoseEmulator(settings, kinesis, session.client("s3"), checkpoints=self.checkpoints)
+            for settings in delivery_streams(provisioned)
+        ]
         subscriptions = subscriptions_from_template(
             provisioned.template, provisioned.parameters, provisioned.resolve
         )
@@ -285,13 +290,18 @@ class LocalStack:
             self._log_handler.close()
             self._log_handler = None
 
-    def archive_table(self) -> ArchiveTable:
-        """The Glue table over the archive, as provisioned."""
+    def archive_tables(self) -> tuple[ArchiveTable, ...]:
+        """The Glue tables over the archive, as provisioned (the raw stream's first)."""
         assert self.provisioned is not None
-        (logical,) = self.provisioned.of_type("AWS::Glue::Table")
-        return ArchiveTable.from_resource(
-            self.provisioned.resources[logical]["Properties"], self.provisioned.resolve
+        return tuple(
+            ArchiveTable.from_resource(resource["Properties"], self.provisioned.resolve)
+            for resource in self.provisioned.of_type("AWS::Glue::Table").values()
         )
+
+    def archive_table(self, name: str = GLUE_TABLE) -> ArchiveTable:
+        """The Glue table `name` over the archive, as provisioned: by default the raw stream's."""
+        (table,) = [t for t in self.archive_tables() if t.name == name]
+        return table
 
     def stats(self) -> dict[str, dict[str, int]]:
         """Counters of every component, by component name."""

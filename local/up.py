@@ -1,10 +1,11 @@
-"""`make up`: the local stack, the query API and a producer, running until Ctrl-C.
+"""`make up`: the local stack, the query API and producers, running until Ctrl-C.
 
 The query API is `chalice local` on 127.0.0.1:8000, pointed at the embedded
-endpoint; the stock AWS CLI reaches the endpoint on its port. Progress
-(records per second through each stage, lag of each mapping) is printed every
-few seconds. Ctrl-C stops the producer, the API, the runtime and the endpoint,
-in that order.
+endpoint; the stock AWS CLI reaches the endpoint on its port. Two producers
+feed it: the unicorn fleet, and today's taxi trips from 06:00 at 60 times
+their pace. Progress (records per second through each stage, lag of each
+mapping) is printed every few seconds. Ctrl-C stops the producers, the API,
+the runtime and the endpoint, in that order.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from local.endpoint import HOST, EndpointError, client_environment, port_free
 from local.stack import API_PORT, LocalStack, StackOptions
 
 PROGRESS_SECONDS = 5.0
+TAXI_PRODUCER = ("--dataset", "taxi", "--start", "06:00", "--speed", "60", "--progress", "0")
 
 
 @dataclass
@@ -79,7 +81,7 @@ def run_up(options: UpOptions, *, out: TextIO = sys.stdout) -> int:
     api_url = f"http://{HOST}:{options.api_port}"
     options.stack.api_url = api_url
     stack = LocalStack(options.stack)
-    api = producer = None
+    api = producer = taxi = None
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         say(f"starting the embedded AWS endpoint on {stack.url} ...")
@@ -90,6 +92,13 @@ def run_up(options: UpOptions, *, out: TextIO = sys.stdout) -> int:
             producer = _child(
                 [sys.executable, "-m", "producer", "--unicorns", str(options.unicorns)],
                 stack.logs / "producer.log",
+                env,
+            )
+            # Today's taxi trips from 06:00, a minute of the day a second: the
+            # morning peak is on the console's taxi tab within three minutes.
+            taxi = _child(
+                [sys.executable, "-m", "producer", *TAXI_PRODUCER],
+                stack.logs / "taxi-producer.log",
                 env,
             )
         _banner(stack, api_url, options)
@@ -114,11 +123,15 @@ def run_up(options: UpOptions, *, out: TextIO = sys.stdout) -> int:
             if producer is not None and producer.poll() is not None:
                 say(f"the producer stopped (code {producer.returncode}); see {stack.logs}")
                 producer = None
+            if taxi is not None and taxi.poll() is not None:
+                say(f"the taxi producer stopped (code {taxi.returncode}); see {stack.logs}")
+                taxi = None
     except KeyboardInterrupt:
         say("stopping: producer, API, runtime, endpoint ...")
         return 0
     finally:
         stop_process(producer, signal.SIGINT)
+        stop_process(taxi, signal.SIGINT)
         stop_process(api, signal.SIGTERM)
         stack.stop()
         signal.signal(signal.SIGTERM, previous)
@@ -136,6 +149,7 @@ def _banner(stack: LocalStack, api_url: str, options: UpOptions) -> None:
         "try, in another terminal:",
         f"  curl {api_url}/unicorns",
         f"  curl {api_url}/alerts",
+        f"  curl {api_url}/taxi/peaks          # today's taxi trips, replayed from 06:00 at 60x",
         f"  source {env_file}   # endpoint, region and credentials for the commands below",
         f"  .venv/bin/aws --endpoint-url {stack.url} dynamodb scan --table-name UnicornSensorData",
         "  .venv/bin/python -m producer --name Shadowfax   # one more producer",

@@ -28,3 +28,13 @@ def trip_records(
         kinesis_record(d, str(first + n), key, arrival + n / 1000, stream=names.TRIP_STREAM)
         for n, (d, key) in enumerate(data)
     ]
+
+
+def as_delivered(rows: list[dict[str, Any]], arrival: float) -> list[dict[str, Any]]:
+    """Records read back from `taxi-insights` as its mapping hands them to `persist_insights`."""
+    return [
+        kinesis_record(
+            r["Data"], r["SequenceNumber"], r["PartitionKey"], arrival, stream=names.INSIGHT_STREAM
+        )
+        for r in rows
+    ]

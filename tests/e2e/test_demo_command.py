@@ -81,6 +81,30 @@ def test_json_prints_the_whole_report_as_one_object_on_the_last_line(tmp_path: P
     assert page.startswith("<!doctype html>") and page.count("<polyline ") == 2
 
 
+def test_the_taxi_demo_accounts_for_every_trip_and_reports_the_fare_spike(
+    tmp_path: Path,
+) -> None:
+    # Two hours of the morning (07:00 to 09:00) in 30 s: the spike at 08:00-08:30 and after.
+    process = demo(tmp_path, free_port(), "--dataset", "taxi", "--duration", "30", "--json")
+    output, _ = process.communicate(timeout=180)
+    assert process.returncode == 0, output
+
+    report = json.loads(output.strip().splitlines()[-1])
+    sent = report["produced"]["sent"]
+    assert sent > 1000
+    assert report["stages"]["aggregate_trips ← taxi-trips"]["records"] == sent
+    assert report["trips_counted"] + report["dead_lettered"] == sent
+    assert report["peaks"]["trips"] == report["trips_counted"]
+    assert report["zones"][0]["trips"] >= report["zones"][-1]["trips"]
+    spiked = [e for e in report["emails"] if e["unicorn"] == "161"]
+    assert [e["kind"] for e in spiked] == ["alert", "recovery"]
+    assert report["stages"]["firehose taxi-trips"]["records"] == sent
+    assert report["archive_objects"]
+    assert [q["name"] for q in report["questions"]] == ["peak_hours", "fare_trends"]
+    assert all(q["error"] is None and q["total"] > 0 for q in report["questions"])
+    assert report["errors"] == []
+
+
 def test_ctrl_c_leaves_no_process_running_and_no_port_bound(tmp_path: Path) -> None:
     port = free_port()
     process = demo(tmp_path, port, "--duration", "60")

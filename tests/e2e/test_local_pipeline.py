@@ -17,8 +17,10 @@ import json
 import os
 import subprocess
 import sys
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -26,7 +28,7 @@ import pytest
 from chalicelib import names
 from chalicelib.insights import ZoneWindow, partials
 from chalicelib.timestamps import format_status_time, from_epoch, parse_instant, parse_status_time
-from chalicelib.trips import Trip
+from chalicelib.trips import Trip, encode_trip
 from local.endpoint import client_environment, free_port
 from local.sql import Sources, run_named
 from local.stack import LocalStack, StackOptions
@@ -41,8 +43,17 @@ INVALID = b'{"Name": "Glitch", "StatusTime": "yesterday"}\n'
 INVALID_TRIP = b'{"TripId": "glitch-1", "PickupZone": 0}\n'
 # The taxi data set alongside: two hours of a morning in SECONDS, in which zone
 # 161's meters charge double for half an hour.
-TAXI = ["--dataset", "taxi", "--day", "2026-11-23", "--start", "07:00", "--speed", "240"]
-TAXI += ["--trips-per-day", "20000", "--progress", "0", "--fare-spike", "161@08:00-08:30"]
+TAXI_DAY = "2026-11-23"
+SPIKED_ZONE = 161
+TAXI = ["--dataset", "taxi", "--day", TAXI_DAY, "--start", "07:00", "--speed", "240"]
+TAXI += [
+    "--trips-per-day",
+    "20000",
+    "--progress",
+    "0",
+    "--fare-spike",
+    f"{SPIKED_ZONE}@08:00-08:30",
+]
 
 pytestmark = pytest.mark.slow
 
@@ -64,6 +75,7 @@ class Run:
     invalid_trips: int
     zone_windows: dict[tuple[int, str], ZoneWindow]
     fare_emails: list[email.message.EmailMessage]
+    trip_archive: list[bytes]
 
 
 @pytest.fixture(scope="module")
@@ -136,7 +148,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
         cloudwatch = session.client("cloudwatch")
         alarms = cloudwatch.describe_alarms()["MetricAlarms"]
         dashboards = [d["DashboardName"] for d in cloudwatch.list_dashboards()["DashboardEntries"]]
-        sources = Sources(table=stack.archive_table(), cache_dir=tmp / "archive", s3=s3)
+        sources = Sources(tables=stack.archive_tables(), cache_dir=tmp / "archive", s3=s3)
         unwell = sorted({str(m["X-SNS-Attribute-unicorn"]) for m in emails})
         after = format_status_time(from_epoch(min(a.arrival for a in stream) + SECONDS / 2))[:19]
         answers = {
@@ -144,6 +156,8 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
             "points_after": run_named("points_after", [after], sources=sources).rows,
             "distance_per_unicorn": run_named("distance_per_unicorn", sources=sources).rows,
             "low_vitals": run_named("low_vitals", sources=sources).rows,
+            "peak_hours": run_named("peak_hours", [TAXI_DAY], sources=sources).rows,
+            "fare_trends": run_named("fare_trends", [SPIKED_ZONE], sources=sources).rows,
             "_params": [(unwell[0], after)],
         }
         yield Run(
@@ -162,6 +176,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
             invalid_trips,
             results.zone_windows(session),
             results.emails(stack.mail / options.fare_email),
+            results.archive_objects(session, bucket, names.TRIP_ARCHIVE_PREFIX),
         )
     finally:
         stack.stop()
@@ -281,3 +296,41 @@ def test_the_fare_spike_is_one_alert_and_one_recovery_email(run: Run) -> None:
         "[Wild Rydes taxi] Midtown Center (zone 161): fare per mile"
     )
     assert "from 2026-11-23 08:00 to 08:15 UTC" in spiked[0].get_content()
+
+
+def test_the_taxi_archive_holds_every_trip_exactly_once(run: Run) -> None:
+    archived = sorted(line for body in run.trip_archive for line in body.splitlines(keepends=True))
+    # The archive is raw: the trip the pipeline rejected is there too.
+    assert archived == sorted([*(encode_trip(t) for t in run.trips), INVALID_TRIP])
+    assert run.stats["firehose taxi-trips"]["records"] == len(run.trips) + run.invalid_trips
+
+
+def pickup_hours(trips: list[Trip]) -> dict[datetime, list[Trip]]:
+    hours: dict[datetime, list[Trip]] = defaultdict(list)
+    for trip in trips:
+        hours[datetime.fromisoformat(trip.pickup_time[:13] + ":00")].append(trip)
+    return dict(sorted(hours.items()))
+
+
+def test_the_taxi_questions_return_the_expected_rows(run: Run) -> None:
+    # peak_hours: the day's trips and fares per hour of pickup, busiest first.
+    day = pickup_hours([t for t in run.trips if t.pickup_time.startswith(TAXI_DAY)])
+    peaks = sorted(
+        ((h.hour, len(ts), sum(t.fare for t in ts)) for h, ts in day.items()),
+        key=lambda row: (-row[1], row[0]),
+    )
+    answered = run.answers["peak_hours"]
+    assert [row[:2] for row in answered] == [row[:2] for row in peaks]
+    assert [row[2] for row in answered] == pytest.approx([row[2] for row in peaks], abs=0.006)
+    # fare_trends: the spiked zone hour by hour; fare per mile over trips with a distance.
+    zone = pickup_hours([t for t in run.trips if t.pickup_zone == SPIKED_ZONE])
+    trends = run.answers["fare_trends"]
+    assert [row[:2] for row in trends] == [(h, len(ts)) for h, ts in zone.items()]
+    for row, trips in zip(trends, zone.values(), strict=True):
+        moving = [t for t in trips if t.distance > 0]
+        per_mile = sum(t.fare for t in moving) / sum(t.distance for t in moving)
+        average = sum(t.fare for t in trips) / len(trips)
+        assert row[2:] == pytest.approx((average, per_mile), abs=0.006), row
+    # Its meters charged double from 08:00 to 08:30: the 08:00 hour's fare per mile shows it.
+    per_mile_at = {row[0].hour: row[3] for row in trends}
+    assert per_mile_at[8] > 1.2 * per_mile_at[7]

@@ -11,8 +11,8 @@ from chalicelib.dynamo import from_attributes
 from chalicelib.trips import Trip
 from producer.taxi import FareSpike, TaxiDay
 from tests.functional.conftest import Aws
-from tests.lambda_events import kinesis_event, kinesis_record, window_event
-from tests.taxi_events import DAY, trip_records
+from tests.lambda_events import kinesis_event, window_event
+from tests.taxi_events import DAY, as_delivered, trip_records
 
 ARRIVAL = 1_795_000_000.0
 SPIKE = FareSpike(zone=161, start=11.0, end=12.0)
@@ -41,18 +41,7 @@ class Replay:
         )
         rows = self.aws.stream_records(names.INSIGHT_STREAM)[self.persisted :]
         self.persisted += len(rows)
-        batch = kinesis_event(
-            [
-                kinesis_record(
-                    r["Data"],
-                    r["SequenceNumber"],
-                    r["PartitionKey"],
-                    ARRIVAL,
-                    stream=names.INSIGHT_STREAM,
-                )
-                for r in rows
-            ]
-        )
+        batch = kinesis_event(as_delivered(rows, ARRIVAL))
         self.batches.append(batch)
         assert self.invoke("persist_insights", batch) == {"batchItemFailures": []}
 

@@ -18,7 +18,7 @@ from chalicelib.insights import ZoneWindow, parse_partial, partials
 from chalicelib.trips import encode_trip
 from tests.functional.conftest import Aws
 from tests.lambda_events import kinesis_event, kinesis_record, window_event
-from tests.taxi_events import day_trips, trip_records
+from tests.taxi_events import as_delivered, day_trips, trip_records
 
 ARRIVAL = 1_795_000_000.0
 FIRST = ("2026-11-23T08:00:00Z", "2026-11-23T08:01:00Z")  # arrival windows
@@ -41,16 +41,7 @@ def run_window(
 
 def persist_all(client: Client, aws: Aws) -> list[dict[str, Any]]:
     """Hand every partial on `taxi-insights` to `persist_insights`, as its mapping would."""
-    records = [
-        kinesis_record(
-            r["Data"],
-            r["SequenceNumber"],
-            r["PartitionKey"],
-            ARRIVAL,
-            stream=names.INSIGHT_STREAM,
-        )
-        for r in aws.stream_records(names.INSIGHT_STREAM)
-    ]
+    records = as_delivered(aws.stream_records(names.INSIGHT_STREAM), ARRIVAL)
     response = client.lambda_.invoke("persist_insights", kinesis_event(records))
     assert response.payload == {"batchItemFailures": []}
     return records

@@ -7,8 +7,14 @@ grown past CreateStack's limit fails here first.
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
+from chalicelib import names, trips
 from chalicelib.settings import load_settings
 from infra import names as infra_names
+from infra import resources
 from infra.event_sources import DEFAULTS
 from infra.named_queries import named_queries
 from infra.policies import policies, template_arns
@@ -19,18 +25,51 @@ from infra.triggers import function_logical_ids, kinesis_triggers
 
 
 def test_the_queries_take_the_values_the_user_supplies() -> None:
-    parameters = {q.name: q.parameters for q in named_queries()}
+    parameters = {(q.number, q.table, q.name): q.parameters for q in named_queries()}
     assert parameters == {
-        "trip_positions": 1,
-        "points_after": 1,
-        "distance_per_unicorn": 0,
-        "low_vitals": 0,
+        (1, "wildrydes", "trip_positions"): 1,
+        (2, "wildrydes", "points_after"): 1,
+        (3, "wildrydes", "distance_per_unicorn"): 0,
+        (4, "wildrydes", "low_vitals"): 0,
+        (5, "taxi_trips", "peak_hours"): 1,
+        (6, "taxi_trips", "fare_trends"): 1,
     }
     for query in named_queries():
         assert query.sql.startswith("--")
-        assert "FROM wildrydes" in query.sql
+        assert f"FROM {query.table}\n" in query.sql
     (low_vitals,) = [q for q in named_queries() if q.name == "low_vitals"]
     assert "< 100" in low_vitals.sql
+    assert [q.name for q in named_queries(infra_names.TRIP_GLUE_TABLE)] == [
+        "peak_hours",
+        "fare_trends",
+    ]
+
+
+def test_each_archived_stream_has_a_prefix_a_table_and_queries_filed_under_it() -> None:
+    archived = resources.ARCHIVED_STREAMS
+    assert [(a.delivery_stream, a.prefix, a.table) for a in archived] == [
+        (names.RAW_STREAM, names.ARCHIVE_PREFIX, infra_names.GLUE_TABLE),
+        (names.TRIP_STREAM, names.TRIP_ARCHIVE_PREFIX, infra_names.TRIP_GLUE_TABLE),
+    ]
+    # The prefixes are apart: no table reads another's objects.
+    prefixes = [a.prefix for a in archived] + [names.DEAD_LETTER_PREFIX, names.REPORT_PREFIX]
+    assert not any(p != q and p.startswith(q) for p in prefixes for q in prefixes)
+    assert {q.table for q in named_queries()} == {a.table for a in archived}
+
+
+def test_the_trip_table_has_a_column_for_every_field_of_a_trip() -> None:
+    assert [name for name, _ in resources.TRIP_COLUMNS] == [f.lower() for f in trips.FIELDS]
+
+
+def test_query_files_are_numbered_and_each_name_is_used_once(tmp_path: Path) -> None:
+    (tmp_path / "wildrydes").mkdir()
+    (tmp_path / "wildrydes" / "q1_one.sql").write_text("-- One.\nSELECT 1\n")
+    (tmp_path / "wildrydes" / "q2_one.sql").write_text("-- Again.\nSELECT 1\n")
+    with pytest.raises(ValueError, match=r"name used twice: \['one'\]"):
+        named_queries(directory=tmp_path)
+    (tmp_path / "wildrydes" / "two.sql").write_text("-- No number.\nSELECT 2\n")
+    with pytest.raises(ValueError, match=r"two\.sql: .* q<n>_<name>\.sql"):
+        named_queries(directory=tmp_path)
 
 
 def test_every_kinesis_function_of_the_app_has_infra_defaults() -> None:

@@ -149,75 +149,115 @@ def test_archive_bucket_is_private_encrypted_and_outlives_the_stack(
     assert len(props["PublicAccessBlockConfiguration"]) == 4
 
 
-def test_firehose_archives_the_raw_stream_every_minute_under_raw(
+# Each archived stream: (stream's logical id, delivery stream, prefix, Glue table).
+ARCHIVED = [
+    ("RawStream", "wildrydes", "raw/", "wildrydes"),
+    ("TripStream", "taxi-trips", "trips/", "taxi_trips"),
+]
+RAW_COLUMNS = [
+    ("name", "string"),
+    ("statustime", "timestamp"),
+    ("latitude", "float"),
+    ("longitude", "float"),
+    ("distance", "float"),
+    ("healthpoints", "int"),
+    ("magicpoints", "int"),
+]
+TRIP_COLUMNS = [
+    ("tripid", "string"),
+    ("pickuptime", "timestamp"),
+    ("dropofftime", "timestamp"),
+    ("pickupzone", "int"),
+    ("dropoffzone", "int"),
+    ("distance", "double"),
+    ("fare", "double"),
+    ("tip", "double"),
+    ("passengers", "int"),
+    ("paymenttype", "string"),
+]
+
+
+def test_a_firehose_archives_each_archived_stream_every_minute_under_its_prefix(
     resources: dict[str, Any],
 ) -> None:
-    (firehose,) = of_type(resources, "AWS::KinesisFirehose::DeliveryStream").values()
-    props = firehose["Properties"]
-    assert props["DeliveryStreamName"] == "wildrydes"
-    assert props["DeliveryStreamType"] == "KinesisStreamAsSource"
-    assert props["KinesisStreamSourceConfiguration"]["KinesisStreamARN"] == {
-        "Fn::GetAtt": ["RawStream", "Arn"]
+    firehoses = {
+        r["Properties"]["DeliveryStreamName"]: r["Properties"]
+        for r in of_type(resources, "AWS::KinesisFirehose::DeliveryStream").values()
     }
-    s3 = props["ExtendedS3DestinationConfiguration"]
-    assert s3["BucketARN"] == {"Fn::GetAtt": ["ArchiveBucket", "Arn"]}
-    assert s3["Prefix"] == names.ARCHIVE_PREFIX == "raw/"
-    assert s3["ErrorOutputPrefix"] == "firehose-errors/"
-    assert s3["BufferingHints"] == {"IntervalInSeconds": 60, "SizeInMBs": 5}
-    assert s3["CompressionFormat"] == "UNCOMPRESSED"
-    assert s3["EncryptionConfiguration"] == {"KMSEncryptionConfig": {"AWSKMSKeyARN": DATA_KEY_ARN}}
+    assert set(firehoses) == {name for _, name, _, _ in ARCHIVED}
+    assert names.ARCHIVE_PREFIX == "raw/" and names.TRIP_ARCHIVE_PREFIX == "trips/"
+    for stream, name, prefix, _ in ARCHIVED:
+        props = firehoses[name]
+        assert props["DeliveryStreamType"] == "KinesisStreamAsSource"
+        source = props["KinesisStreamSourceConfiguration"]
+        assert source["KinesisStreamARN"] == {"Fn::GetAtt": [stream, "Arn"]}
+        assert source["RoleARN"] == {"Fn::GetAtt": ["ArchiveDeliveryRole", "Arn"]}
+        s3 = props["ExtendedS3DestinationConfiguration"]
+        assert s3["BucketARN"] == {"Fn::GetAtt": ["ArchiveBucket", "Arn"]}
+        assert s3["Prefix"] == prefix
+        assert s3["ErrorOutputPrefix"] == "firehose-errors/"
+        assert s3["BufferingHints"] == {"IntervalInSeconds": 60, "SizeInMBs": 5}
+        assert s3["CompressionFormat"] == "UNCOMPRESSED"
+        assert s3["EncryptionConfiguration"] == {
+            "KMSEncryptionConfig": {"AWSKMSKeyARN": DATA_KEY_ARN}
+        }
 
 
-def test_firehose_role_reads_only_the_raw_stream_and_writes_only_its_prefixes(
+def test_firehose_role_reads_only_the_archived_streams_and_writes_only_their_prefixes(
     resources: dict[str, Any],
 ) -> None:
-    (firehose,) = of_type(resources, "AWS::KinesisFirehose::DeliveryStream").values()
-    role_id = firehose["Properties"]["KinesisStreamSourceConfiguration"]["RoleARN"]["Fn::GetAtt"][
-        0
-    ]
+    roles = {
+        f["Properties"]["KinesisStreamSourceConfiguration"]["RoleARN"]["Fn::GetAtt"][0]
+        for f in of_type(resources, "AWS::KinesisFirehose::DeliveryStream").values()
+    }
+    (role_id,) = roles
     role = resources[role_id]["Properties"]
     assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
         "Service": "firehose.amazonaws.com"
     }
     (policy,) = role["Policies"]
     statements = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
-    assert statements["ReadRawStream"]["Resource"] == {"Fn::GetAtt": ["RawStream", "Arn"]}
-    assert all(a.startswith("kinesis:") for a in statements["ReadRawStream"]["Action"])
+    assert set(statements) == {"ReadArchivedStreams", "FindArchive", "WriteArchive", "UseDataKey"}
+    assert statements["ReadArchivedStreams"]["Resource"] == [
+        {"Fn::GetAtt": [stream, "Arn"]} for stream, _, _, _ in ARCHIVED
+    ]
+    assert all(a.startswith("kinesis:") for a in statements["ReadArchivedStreams"]["Action"])
     assert "s3:PutObject" in statements["WriteArchive"]["Action"]
     assert statements["WriteArchive"]["Resource"] == [
         {"Fn::Sub": "${ArchiveBucket.Arn}/raw/*"},
+        {"Fn::Sub": "${ArchiveBucket.Arn}/trips/*"},
         {"Fn::Sub": "${ArchiveBucket.Arn}/firehose-errors/*"},
     ]
     assert "s3:PutObject" not in statements["FindArchive"]["Action"]
-    # Decrypt for the stream's records, a data key for the archive's objects.
+    # Decrypt for the streams' records, a data key for the archive's objects.
     assert statements["UseDataKey"]["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
     assert statements["UseDataKey"]["Resource"] == DATA_KEY_ARN
 
 
-def test_glue_table_reads_the_archive_as_json_with_hourly_projection(
-    resources: dict[str, Any],
+@pytest.mark.parametrize(
+    ("name", "prefix", "columns"),
+    [("wildrydes", "raw/", RAW_COLUMNS), ("taxi_trips", "trips/", TRIP_COLUMNS)],
+)
+def test_glue_table_reads_its_prefix_as_json_with_hourly_projection(
+    resources: dict[str, Any], name: str, prefix: str, columns: list[tuple[str, str]]
 ) -> None:
     database = resources["ArchiveDatabase"]["Properties"]["DatabaseInput"]
     assert database["Name"] == "wildrydes"
-    (table,) = of_type(resources, "AWS::Glue::Table").values()
-    assert table["Properties"]["DatabaseName"] == {"Ref": "ArchiveDatabase"}
-    table_input = table["Properties"]["TableInput"]
-    assert table_input["Name"] == "wildrydes"
+    tables = {
+        t["Properties"]["TableInput"]["Name"]: t["Properties"]
+        for t in of_type(resources, "AWS::Glue::Table").values()
+    }
+    assert set(tables) == {table for _, _, _, table in ARCHIVED}
+    table = tables[name]
+    assert table["DatabaseName"] == {"Ref": "ArchiveDatabase"}
+    table_input = table["TableInput"]
     storage = table_input["StorageDescriptor"]
-    assert [(c["Name"], c["Type"]) for c in storage["Columns"]] == [
-        ("name", "string"),
-        ("statustime", "timestamp"),
-        ("latitude", "float"),
-        ("longitude", "float"),
-        ("distance", "float"),
-        ("healthpoints", "int"),
-        ("magicpoints", "int"),
-    ]
+    assert [(c["Name"], c["Type"]) for c in storage["Columns"]] == columns
     assert storage["SerdeInfo"] == {
         "SerializationLibrary": "org.openx.data.jsonserde.JsonSerDe",
         "Parameters": {"ignore.malformed.json": "true", "case.insensitive": "true"},
     }
-    assert storage["Location"] == {"Fn::Sub": "s3://${ArchiveBucket}/raw/"}
+    assert storage["Location"] == {"Fn::Sub": f"s3://${{ArchiveBucket}}/{prefix}"}
     assert table_input["PartitionKeys"] == [{"Name": "dt", "Type": "string"}]
     parameters = table_input["Parameters"]
     assert parameters["projection.enabled"] == "true"
@@ -228,7 +268,7 @@ def test_glue_table_reads_the_archive_as_json_with_hourly_projection(
     assert parameters["projection.dt.range"].endswith(",NOW")
     # ${!dt} is how Fn::Sub writes a literal ${dt} for Athena to fill in.
     assert parameters["storage.location.template"] == {
-        "Fn::Sub": "s3://${ArchiveBucket}/raw/${!dt}/"
+        "Fn::Sub": f"s3://${{ArchiveBucket}}/{prefix}${{!dt}}/"
     }
 
 
@@ -248,21 +288,22 @@ def test_athena_workgroup_enforces_results_in_the_archive_bucket(
     }
 
 
-def test_the_four_questions_are_named_queries_with_the_files_sql(
+def test_every_query_file_is_a_named_query_with_the_files_sql(
     resources: dict[str, Any],
 ) -> None:
     queries = {
         r["Properties"]["Name"]: r["Properties"]
         for r in of_type(resources, "AWS::Athena::NamedQuery").values()
     }
-    files = sorted(QUERIES_DIR.glob("*.sql"))
-    assert len(files) == len(queries) == 4
+    files = sorted(QUERIES_DIR.glob("*/*.sql"))
+    assert len(files) == len(queries) == 6  # the workshop's four and the taxi trips' two
     for path in files:
         query = queries[path.stem.partition("_")[2]]
         assert query["QueryString"] == path.read_text()
         assert query["WorkGroup"] == {"Ref": "AthenaWorkGroup"}
         assert query["Database"] == {"Ref": "ArchiveDatabase"}
         assert query["Description"]
+    assert {p.parent.name for p in files} == {"wildrydes", "taxi_trips"}
 
 
 def test_failure_queue_keeps_messages_two_weeks_encrypted(resources: dict[str, Any]) -> None:
@@ -375,6 +416,8 @@ def test_outputs_name_what_users_and_the_deploy_step_need(sam: dict[str, Any]) -
     assert outputs["FailureQueueUrl"]["Value"] == {"Ref": "FailureQueue"}
     assert outputs["FailureQueueArn"]["Value"] == FAILURE_QUEUE_ARN
     assert outputs["AthenaWorkGroupName"]["Value"] == "wildrydes"
+    assert outputs["DeliveryStreamName"]["Value"] == "wildrydes"
+    assert outputs["TripDeliveryStreamName"]["Value"] == "taxi-trips"
     assert outputs["RawStreamName"]["Value"] == {"Ref": "RawStream"}
     assert outputs["SummaryStreamName"]["Value"] == {"Ref": "SummaryStream"}
     assert "EndpointURL" in outputs  # Chalice's, kept by the merge

@@ -1,4 +1,9 @@
-"""The Firehose emulation against moto: records from every shard into buffered S3 objects."""
+"""The Firehose emulation against moto: records from every shard into buffered S3 objects.
+
+Most tests run one emulator on a two-shard raw stream; the last ones
+provision the whole supporting template on moto and run every delivery
+stream it defines, the taxi trips' included.
+"""
 
 from __future__ import annotations
 
@@ -15,17 +20,24 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from chalicelib import names
+from chalicelib.records import Reading, encode_reading
+from chalicelib.trips import encode_trip
 from infra import names as infra_names
 from infra.resources import (
     ARCHIVE_BUCKET_ID,
     DELIVERY_STREAM_ID,
     RAW_STREAM_ID,
+    TRIP_DELIVERY_STREAM_ID,
+    TRIP_STREAM_ID,
     supporting_resources,
 )
 from local.checkpoints import CheckpointStore
 from local.firehose import DeliverySettings, FirehoseEmulator
+from local.provision import provision
+from local.stack import delivery_streams
 from tests.faults import fail_calls
 from tests.lambda_events import ACCOUNT, stream_arn
+from tests.taxi_events import day_trips
 
 BUCKET = "wildrydes-archive-123456789012-us-east-1"
 START = 1_800_000_000.0  # the injected clock; moto stamps arrivals with the real one
@@ -245,10 +257,19 @@ def test_records_arriving_during_an_outage_are_archived_once_it_ends(aws: Aws) -
     assert sorted(records) == sorted(s.data for s in sent)
 
 
-def test_settings_from_the_template_fragment() -> None:
-    properties = supporting_resources("dev")["Resources"][DELIVERY_STREAM_ID]["Properties"]
+@pytest.mark.parametrize(
+    ("delivery_id", "name", "stream_id", "stream", "prefix"),
+    [
+        (DELIVERY_STREAM_ID, "wildrydes", RAW_STREAM_ID, "wildrydes", "raw/"),
+        (TRIP_DELIVERY_STREAM_ID, "taxi-trips", TRIP_STREAM_ID, "taxi-trips", "trips/"),
+    ],
+)
+def test_settings_from_the_template_fragment(
+    delivery_id: str, name: str, stream_id: str, stream: str, prefix: str
+) -> None:
+    properties = supporting_resources("dev")["Resources"][delivery_id]["Properties"]
     concrete = {
-        json.dumps({"Fn::GetAtt": [RAW_STREAM_ID, "Arn"]}): stream_arn(names.RAW_STREAM),
+        json.dumps({"Fn::GetAtt": [stream_id, "Arn"]}): stream_arn(stream),
         json.dumps({"Fn::GetAtt": [ARCHIVE_BUCKET_ID, "Arn"]}): f"arn:aws:s3:::{BUCKET}",
         json.dumps({"Fn::GetAtt": ["ArchiveDeliveryRole", "Arn"]}): (
             f"arn:aws:iam::{ACCOUNT}:role/delivery"
@@ -257,11 +278,12 @@ def test_settings_from_the_template_fragment() -> None:
 
     settings = DeliverySettings.from_properties(properties, lambda v: concrete[json.dumps(v)])
 
+    # The same buffer and error output for every archived stream; a prefix each.
     assert settings == DeliverySettings(
-        name=infra_names.DELIVERY_STREAM,
-        stream="wildrydes",
+        name=name,
+        stream=stream,
         bucket=BUCKET,
-        prefix="raw/",
+        prefix=prefix,
         error_prefix=infra_names.FIREHOSE_ERROR_PREFIX,
         buffer_seconds=60,
         buffer_bytes=5 * 1024 * 1024,
@@ -325,3 +347,73 @@ def test_started_again_it_rereads_only_what_was_not_yet_written(aws: Aws, tmp_pa
     archived = [r for body in aws.objects().values() for r in records_of(body)]
     assert sorted(archived) == sorted(s.data for s in written + buffered + later)
     assert len(aws.objects()) == 2
+
+
+# --- Every delivery stream of the template, provisioned on moto ---------------------
+
+TRIP_KEY = re.compile(
+    r"trips/(\d{4})/(\d{2})/(\d{2})/(\d{2})/taxi-trips-1-"
+    r"\1-\2-\3-\4-\d{2}-\d{2}-[0-9a-f-]{36}"
+)
+
+
+# moto's CloudFormation warns of every type it skips; provisioning creates them.
+skipped_types = pytest.mark.filterwarnings("ignore:Tried to parse:UserWarning")
+
+
+@pytest.fixture
+def provisioned(aws_env: None) -> Iterator[Any]:
+    """The dev stage's supporting stack on moto, as `make up` provisions it."""
+    with mock_aws():
+        session = boto3.session.Session()
+        yield session, provision(session, "dev", {})
+
+
+@skipped_types
+def test_the_template_has_a_delivery_stream_per_archived_stream(provisioned: Any) -> None:
+    _, stack = provisioned
+
+    found = {(d.name, d.stream, d.prefix) for d in delivery_streams(stack)}
+
+    assert found == {
+        (infra_names.DELIVERY_STREAM, names.RAW_STREAM, names.ARCHIVE_PREFIX),
+        (infra_names.TRIP_DELIVERY_STREAM, names.TRIP_STREAM, names.TRIP_ARCHIVE_PREFIX),
+    }
+
+
+@skipped_types
+def test_trips_on_taxi_trips_land_once_under_the_trip_prefix(provisioned: Any) -> None:
+    session, stack = provisioned
+    kinesis, s3 = session.client("kinesis"), session.client("s3")
+    trips = day_trips(8 * 3600, 8 * 3600 + 900, per_day=20_000)
+    sent = [encode_trip(t) for t in trips]
+    for start in range(0, len(trips), 500):
+        kinesis.put_records(
+            StreamName=names.TRIP_STREAM,
+            Records=[
+                {"Data": encode_trip(t), "PartitionKey": str(t.pickup_zone)}
+                for t in trips[start : start + 500]
+            ],
+        )
+    reading = Reading("Shadowfax", "2026-11-23 08:00:00.000", 40.7, -73.9, 30.0, 150, 150)
+    kinesis.put_record(
+        StreamName=names.RAW_STREAM, Data=encode_reading(reading), PartitionKey="Shadowfax"
+    )
+    firehoses = [FirehoseEmulator(d, kinesis, s3) for d in delivery_streams(stack)]
+
+    for firehose in firehoses:
+        firehose.poll(START)
+        assert firehose.drain(START + 1) is True
+
+    bucket = stack.outputs["ArchiveBucketName"]
+    listing = s3.list_objects_v2(Bucket=bucket)["Contents"]
+    bodies = {o["Key"]: s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read() for o in listing}
+    archived = [r for k, b in bodies.items() if k.startswith("trips/") for r in records_of(b)]
+    assert len(trips) > 50
+    assert sorted(archived) == sorted(sent)  # every trip, once
+    assert all(TRIP_KEY.fullmatch(k) for k in bodies if k.startswith("trips/")), list(bodies)
+    raw = [r for k, b in bodies.items() if k.startswith("raw/") for r in records_of(b)]
+    assert raw == [encode_reading(reading)]
+    assert {k.split("/")[0] for k in bodies} == {"trips", "raw"}
+    stats = {f.name: f.stats()["records"] for f in firehoses}
+    assert stats == {"firehose wildrydes": 1, "firehose taxi-trips": len(trips)}

@@ -223,9 +223,9 @@ def test_resolver_substitutes_refs_and_keeps_escaped_placeholders() -> None:
 # --- Syncing the archive -------------------------------------------------------------
 
 
-def test_sync_mirrors_the_tables_objects_once(sources: Sources) -> None:
-    first = sync_archive(sources.s3, sources.table, sources.cache_dir)
-    again = sync_archive(sources.s3, sources.table, sources.cache_dir)
+def test_sync_mirrors_the_tables_objects_once(sources: Sources, table: ArchiveTable) -> None:
+    first = sync_archive(sources.s3, table, sources.cache_dir)
+    again = sync_archive(sources.s3, table, sources.cache_dir)
 
     cached = sorted(
         str(p.relative_to(sources.cache_dir / BUCKET))
@@ -239,24 +239,26 @@ def test_sync_mirrors_the_tables_objects_once(sources: Sources) -> None:
     assert (again.downloaded, again.present, again.removed) == (0, 5, 0)
 
 
-def test_sync_fetches_new_objects_and_drops_those_gone(sources: Sources) -> None:
-    sync_archive(sources.s3, sources.table, sources.cache_dir)
+def test_sync_fetches_new_objects_and_drops_those_gone(
+    sources: Sources, table: ArchiveTable
+) -> None:
+    sync_archive(sources.s3, table, sources.cache_dir)
     gone = firehose_key(15, 6, "01")
     sources.s3.delete_object(Bucket=BUCKET, Key=gone)
     new = firehose_key(16, 0, "09")
     sources.s3.put_object(Bucket=BUCKET, Key=new, Body=encode_reading(readings()[0]))
 
-    report = sync_archive(sources.s3, sources.table, sources.cache_dir)
+    report = sync_archive(sources.s3, table, sources.cache_dir)
 
     assert (report.downloaded, report.present, report.removed) == (1, 4, 1)
     assert (sources.cache_dir / BUCKET / new).is_file()
     assert not (sources.cache_dir / BUCKET / gone).exists()
 
 
-def test_sync_of_a_missing_bucket_is_one_line(sources: Sources) -> None:
-    table = replace(sources.table, bucket="no-such-bucket")
+def test_sync_of_a_missing_bucket_is_one_line(sources: Sources, table: ArchiveTable) -> None:
+    elsewhere = replace(table, bucket="no-such-bucket")
     with pytest.raises(SqlError, match=r"no-such-bucket.*NoSuchBucket"):
-        sync_archive(sources.s3, table, sources.cache_dir)
+        sync_archive(sources.s3, elsewhere, sources.cache_dir)
 
 
 # --- The four questions on DuckDB ----------------------------------------------------
