@@ -174,10 +174,12 @@ def run_demo(options: DemoOptions, *, out: TextIO = sys.stdout) -> int:
             say("answering the taxi questions with DuckDB over the archived trips ...")
             taxi.questions = answer_taxi_questions(stack, day)
             taxi.elapsed_seconds = round(time.monotonic() - started, 1)
-            if options.as_json:
-                print(json.dumps(taxi.as_json(), default=str), file=out)
-            else:
-                print(taxi_report.render(taxi), file=out)
+            print(
+                json.dumps(taxi.as_json(), default=str)
+                if options.as_json
+                else taxi_report.render(taxi),
+                file=out,
+            )
             return 0
         say("rendering the fleet report (the scheduled report function, run once more) ...")
         fleet_report = run_report(stack)
@@ -186,10 +188,12 @@ def run_demo(options: DemoOptions, *, out: TextIO = sys.stdout) -> int:
         say("answering the workshop's four questions with DuckDB over the archive ...")
         report.questions = answer_questions(stack, report)
         report.elapsed_seconds = round(time.monotonic() - started, 1)
-        if options.as_json:
-            print(json.dumps(report.as_json(), default=str), file=out)
-        else:
-            print(reporting.render(report), file=out)
+        print(
+            json.dumps(report.as_json(), default=str)
+            if options.as_json
+            else reporting.render(report),
+            file=out,
+        )
         return 0
     except KeyboardInterrupt:
         say("interrupted: stopping everything")

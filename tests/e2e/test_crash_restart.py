@@ -134,7 +134,9 @@ def test_the_runtime_died_mid_window_with_a_batch_done_but_not_checkpointed(
     assert run["checkpoint_files"] == [
         "firehose-wildrydes.json",
         "mapping-aggregate.json",
+        "mapping-aggregate_trips.json",
         "mapping-persist.json",
+        "mapping-persist_insights.json",
         "mapping-vitals.json",
     ]
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from infra.resources import TABLE_KEYS
 from infra.stages import PROJECT_DIR
 from local.endpoint import client_environment, free_port, port_free
 from tests.processes import alive, descendants
@@ -85,7 +86,7 @@ def test_up_serves_the_api_answers_the_aws_cli_and_stops_on_ctrl_c(tmp_path: Pat
             timeout=60,
             check=True,
         )
-        assert json.loads(aws.stdout)["TableNames"] == ["UnicornSensorData", "UnicornStatus"]
+        assert sorted(json.loads(aws.stdout)["TableNames"]) == sorted(TABLE_KEYS)
         assert (tmp_path / "env").read_text().count("export ") == 5
     finally:
         children = descendants(process.pid)
