@@ -132,7 +132,7 @@ def render(report: Report) -> str:
 def _flow(report: Report) -> list[str]:
     produced = report.produced
     return flow_lines(
-        f"  {'producer':<16} → {names.RAW_STREAM:<18} {produced.get('sent', 0):>6} records sent"
+        f"  {'producer':<16} → {names.RAW_STREAM:<22} {produced.get('sent', 0):>6} records sent"
         f" ({produced.get('unicorns', '?')} unicorns, seed {produced.get('seed', '?')})",
         report.stages,
     )
@@ -145,16 +145,16 @@ def flow_lines(producer: str, stages: dict[str, dict[str, int]]) -> list[str]:
         if name.startswith("firehose"):
             stream = name.partition(" ")[2] or "stream"
             lines.append(
-                f"  {'firehose':<16} ← {stream:<18} {stats['records']:>6} records in "
+                f"  {'firehose':<16} ← {stream:<22} {stats['records']:>6} records in "
                 f"{plural(stats['objects'], 'object')} ({stats['bytes'] / 1024:.1f} KiB)"
             )
         elif name.startswith("mailbox"):
             address = name.partition(" ")[2]
-            lines.append(f"  {'mailbox':<16} ← {address:<18} {stats['emails']:>6} emails")
+            lines.append(f"  {'mailbox':<16} ← {address:<22} {stats['emails']:>6} emails")
         elif "runs" in stats:
             function, _, every = name.partition(" ")
             lines.append(
-                f"  {function:<16} ← {'schedule ' + every:<18} {stats['runs']:>6} runs"
+                f"  {function:<16} ← {'schedule ' + every:<22} {stats['runs']:>6} runs"
                 f" · {stats['errors']} errors"
             )
         else:
@@ -162,7 +162,7 @@ def flow_lines(producer: str, stages: dict[str, dict[str, int]]) -> list[str]:
             noun = "rows" if stream in (names.SUMMARY_STREAM, names.INSIGHT_STREAM) else "records"
             extra = f" · {stats['windows']} windows closed" if stats.get("windows") else ""
             lines.append(
-                f"  {function:<16} ← {stream:<18} {stats['records']:>6} {noun}"
+                f"  {function:<16} ← {stream:<22} {stats['records']:>6} {noun}"
                 f" · {stats['invocations']} invocations{extra} · {stats['errors']} errors"
             )
     return [*lines, ""]

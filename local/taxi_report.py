@@ -59,7 +59,7 @@ def render(report: TaxiReport) -> str:
     produced = report.produced
     lines = ["", "Wild Rydes taxi — what the local demo did", "=" * 41, ""]
     lines += flow_lines(
-        f"  {'producer':<16} → {names.TRIP_STREAM:<18} {produced.get('sent', 0):>6} trips sent"
+        f"  {'producer':<16} → {names.TRIP_STREAM:<22} {produced.get('sent', 0):>6} trips sent"
         f" ({produced.get('day', '?')} from {produced.get('start', '?')}, "
         f"seed {produced.get('seed', '?')})",
         report.stages,
