@@ -156,3 +156,9 @@ def taxi_fares() -> dict[str, Any]:
 def taxi_zones() -> dict[str, Any]:
     request = app.current_request
     return services().taxi.zones(request.query_params if request else None)
+
+
+@app.route("/taxi/alerts", api_key_required=True)
+def taxi_alerts() -> dict[str, Any]:
+    request = app.current_request
+    return services().taxi.alerts(request.query_params if request else None)

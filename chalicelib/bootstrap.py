@@ -24,7 +24,9 @@ from chalicelib.settings import Settings, load_settings
 if TYPE_CHECKING:
     from chalicelib.aggregator import Aggregator
     from chalicelib.deadletter import DeadLetters
+    from chalicelib.fares import ZoneFares
     from chalicelib.fleet import FleetView
+    from chalicelib.incidents import VersionedStore
     from chalicelib.insight_store import ZoneWindowStore
     from chalicelib.intake import TripIntake
     from chalicelib.persister import Persister
@@ -117,19 +119,11 @@ class Services:
         )
 
     @cached_property
-    def insight_persister(self) -> Persister:
-        if not self.settings.fare_topic_arn:
-            raise ConfigurationError(
-                "FARE_TOPIC_ARN is not set: the fare watch has no topic to publish alerts to"
-            )
-        from chalicelib.fare_watch import FareWatch
+    def fare_alert_store(self) -> VersionedStore[ZoneFares]:
         from chalicelib.fares import ZoneFares, zone_fares_from_row
         from chalicelib.incidents import VersionedStore
-        from chalicelib.insights import ZONE_WINDOWS
-        from chalicelib.persister import Persister
-        from chalicelib.publisher import AlertPublisher
 
-        alerts = VersionedStore(
+        return VersionedStore(
             self.clients.get("dynamodb"),
             names.FARE_ALERT_TABLE,
             key="Zone",
@@ -137,8 +131,22 @@ class Services:
             from_row=zone_fares_from_row,
             sleep=self.sleep,
         )
+
+    @cached_property
+    def insight_persister(self) -> Persister:
+        if not self.settings.fare_topic_arn:
+            raise ConfigurationError(
+                "FARE_TOPIC_ARN is not set: the fare watch has no topic to publish alerts to"
+            )
+        from chalicelib.fare_watch import FareWatch
+        from chalicelib.insights import ZONE_WINDOWS
+        from chalicelib.persister import Persister
+        from chalicelib.publisher import AlertPublisher
+
         publisher = AlertPublisher(self.clients.get("sns"), self.settings.fare_topic_arn)
-        watch = FareWatch(self.insight_store, alerts, publisher, api_url=self.settings.api_url)
+        watch = FareWatch(
+            self.insight_store, self.fare_alert_store, publisher, api_url=self.settings.api_url
+        )
         return Persister(
             self.insight_store,
             self.dead_letters,
@@ -211,7 +219,7 @@ class Services:
     def taxi(self) -> TaxiView:
         from chalicelib.taxi_view import TaxiView
 
-        return TaxiView(self.insight_store, self.clock)
+        return TaxiView(self.insight_store, self.clock, self.fare_alert_store)
 
 
 _services: Services | None = None

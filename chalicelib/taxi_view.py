@@ -14,7 +14,9 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
-from chalicelib.errors import available
+from chalicelib.errors import InvalidParameter, ServiceUnavailable, available
+from chalicelib.fares import ZoneFares
+from chalicelib.incidents import VersionedStore
 from chalicelib.insight_store import ZoneWindowStore
 from chalicelib.insights import ZoneWindow, moving_average, window_end
 from chalicelib.taxi_params import FaresQuery, PeaksQuery, fares_query, peaks_query, zones_day
@@ -26,11 +28,34 @@ LAST_STATUS_TIME = "9999-12-31 23:59:59.999"
 
 
 class TaxiView:
-    """Answers the taxi routes' questions from the zone-window table."""
+    """Answers the taxi routes' questions from the zone-window table (and the fare watch's)."""
 
-    def __init__(self, store: ZoneWindowStore, clock: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        store: ZoneWindowStore,
+        clock: Callable[[], float],
+        alerts: VersionedStore[ZoneFares] | None = None,
+    ) -> None:
         self.store = store
         self.clock = clock
+        self.alerts_store = alerts
+
+    def alerts(self, params: Mapping[str, str] | None) -> dict[str, Any]:
+        """The zones whose fares are out of line now: the fare watch's open incidents."""
+        for name in sorted(params or {}):
+            raise InvalidParameter(name, "unknown parameter; /taxi/alerts takes none")
+        store = self.alerts_store
+        if store is None:
+            raise ServiceUnavailable("the fare watch's table is not configured")
+        open_ = _available(
+            lambda: store.scan_all(
+                FilterExpression="#a = :a",
+                ExpressionAttributeNames={"#a": "AlertState"},
+                ExpressionAttributeValues={":a": {"S": "alert"}},
+            )
+        )
+        rows = [fare_alert(state) for state in sorted(open_, key=lambda s: s.zone)]
+        return {"alerts": rows, "count": len(rows)}
 
     def peaks(self, params: Mapping[str, str] | None) -> dict[str, Any]:
         query = peaks_query(params, from_epoch(self.clock()).date())
@@ -46,6 +71,26 @@ class TaxiView:
         day = zones_day(params, from_epoch(self.clock()).date())
         rows = zone_rows(_available(lambda: self.store.day(day)))
         return {"date": day, "zones": rows, "count": len(rows)}
+
+
+def fare_alert(state: ZoneFares) -> dict[str, Any]:
+    """One zone's open fare incident, as `/taxi/alerts` lists it."""
+    incident = state.incident
+    return {
+        "zone": state.zone,
+        "name": zone_name(state.zone),
+        "windowStart": state.window_start,
+        "trips": state.trips,
+        "farePerMile": state.fare_per_mile,
+        "deviation": state.deviation,
+        "incident": None
+        if incident is None
+        else {
+            "id": incident.id,
+            "startedAt": incident.started_at,
+            "baseline": incident.baseline,
+        },
+    }
 
 
 def day_peaks(query: PeaksQuery, windows: Iterable[ZoneWindow]) -> dict[str, Any]:

@@ -248,6 +248,7 @@ def statements(arns: Arns) -> dict[str, list[Statement]]:
                     _table(arns, f"{names.INSIGHT_TABLE}/index/{BY_DAY_INDEX}"),
                 ],
             ),
+            _allow("ReadFareAlerts", ["dynamodb:Scan"], _table(arns, names.FARE_ALERT_TABLE)),
             # POST /trips: the trips accepted before (idempotence) and the stream.
             _allow(
                 "RememberTrips",

@@ -9,5 +9,6 @@ DATA_ROUTES = {
     "/taxi/peaks",
     "/taxi/fares",
     "/taxi/zones",
+    "/taxi/alerts",
 }
 OPEN_ROUTES = {"/", "/static/{name}", "/health"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from chalice.test import Client
@@ -50,16 +51,30 @@ class Replay:
         return payload
 
 
-def replay(client: Client, aws: Aws, spikes: tuple[FareSpike, ...]) -> Replay:
-    run = Replay(client, aws)
+def replay(run: Replay, spikes: tuple[FareSpike, ...], hours: tuple[float, float]) -> None:
+    """The trips that ended between the two hours of the day, a quarter of an hour at a time."""
     day = TaxiDay(DAY, 20_000, seed=7, spikes=spikes)
-    for quarter in range(10 * 4, 13 * 4):  # 10:00 to 13:00, by when the trips ended
+    first, last = (round(h * 4) for h in hours)
+    for quarter in range(first, last):
         run.quarter(day.trips(quarter * 900, (quarter + 1) * 900))
-    return run
+
+
+def open_alerts(client: Client) -> dict[str, Any]:
+    response = client.http.get("/taxi/alerts")
+    assert response.status_code == 200
+    answer: dict[str, Any] = json.loads(response.body)
+    return answer
 
 
 def test_a_spike_in_one_zone_is_one_alert_then_one_recovery(client: Client, aws: Aws) -> None:
-    run = replay(client, aws, (SPIKE,))
+    run = Replay(client, aws)
+    replay(run, (SPIKE,), (10.0, 11.5))
+    (alert,) = open_alerts(client)["alerts"]
+    assert (alert["zone"], alert["name"]) == (161, "Midtown Center")
+    assert alert["incident"]["startedAt"] == "2026-11-23 11:00:00.000"
+    assert alert["deviation"] > 0.5
+    replay(run, (SPIKE,), (11.5, 13.0))
+    assert open_alerts(client) == {"alerts": [], "count": 0}
 
     emails = aws.fare_emails()
     assert [e["Subject"] for e in emails] == [
@@ -85,6 +100,6 @@ def test_a_spike_in_one_zone_is_one_alert_then_one_recovery(client: Client, aws:
 
 
 def test_an_ordinary_morning_sends_nothing(client: Client, aws: Aws) -> None:
-    replay(client, aws, ())
+    replay(Replay(client, aws), (), (10.0, 13.0))
 
     assert aws.fare_emails() == []

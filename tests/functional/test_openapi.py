@@ -54,6 +54,7 @@ from app import app
 from chalicelib import bootstrap, names
 from chalicelib.bootstrap import Services
 from chalicelib.clients import Clients
+from chalicelib.fares import FareIncident, ZoneFares
 from chalicelib.insights import partials
 from chalicelib.intake import MAX_TRIPS
 from chalicelib.params import MAX_LIMIT
@@ -283,6 +284,20 @@ DEFINITIONS = {
         }
     ),
     "TaxiZones": strict({"date": DAY, "zones": array("TaxiZoneDay"), "count": COUNT}),
+    "FareAlert": strict(
+        {
+            "zone": ZONE_NUMBER,
+            "name": {"type": "string", "minLength": 1},
+            "windowStart": STATUS_TIME,
+            "trips": TRIPS,
+            "farePerMile": MAYBE_DOLLARS,
+            "deviation": {"type": "number", "x-nullable": True},
+            "incident": strict(
+                {"id": {"type": "string"}, "startedAt": STATUS_TIME, "baseline": DOLLARS}
+            ),
+        }
+    ),
+    "TaxiAlerts": strict({"alerts": array("FareAlert"), "count": COUNT}),
     # POST /trips takes any JSON values as trips and answers each one: a
     # malformed trip is a result, not a malformed request.
     "TripBatch": {
@@ -381,6 +396,7 @@ ROUTES: dict[str, tuple[str, list[int]]] = {  # path: (200 body, error statuses)
     "/taxi/peaks": ("TaxiPeaks", [400, 503]),
     "/taxi/fares": ("TaxiFares", [400, 503]),
     "/taxi/zones": ("TaxiZones", [400, 503]),
+    "/taxi/alerts": ("TaxiAlerts", [400, 503]),
     "/trips": ("TripResults", [400, 503]),
 }
 
@@ -523,6 +539,10 @@ def seed(client: Client) -> None:
     # And the taxi model's 2026-11-23 morning rush.
     windows = partials(day_trips(7 * 3600, 9 * 3600, per_day=4000), "part-1")
     assert bootstrap.services().insight_store.put_many(list(windows.values())) == []
+    # And a zone whose fares are out of line.
+    start = f"{TAXI_DAY} 08:00:00.000"
+    spiked = ZoneFares(161, start, 40, 9.1, 4.2, FareIncident(f"zone-161@{start}", start, 4.2))
+    assert bootstrap.services().fare_alert_store.save(spiked, {}, None)
 
 
 # --- running schemathesis ---
@@ -617,11 +637,13 @@ def test_the_api_answers_every_generated_request_as_documented(
 def test_an_unreachable_store_is_a_documented_503(local_api: str, aws: Aws) -> None:
     aws.client("dynamodb").delete_table(TableName=names.STATUS_TABLE)
     aws.client("dynamodb").delete_table(TableName=names.INSIGHT_TABLE)
+    aws.client("dynamodb").delete_table(TableName=names.FARE_ALERT_TABLE)
     schema = schemathesis.openapi.from_dict(openapi_document())
     for path, path_parameters in (
         ("/unicorns", {}),
         ("/unicorns/{name}", {"name": KNOWN}),
         ("/taxi/peaks", {}),
+        ("/taxi/alerts", {}),
     ):
         case = schema[path]["GET"].Case(path_parameters=path_parameters)
         response = case.call(base_url=local_api)

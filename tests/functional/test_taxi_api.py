@@ -271,3 +271,10 @@ def test_an_unreachable_table_is_a_503_without_a_stack_trace(taxi: Client, aws: 
                 "Message": "the taxi data is not reachable right now (ResourceNotFoundException)",
             },
         )
+
+
+def test_taxi_alerts_lists_no_zone_when_the_fare_watch_has_none_open(taxi: Client) -> None:
+    assert get(taxi, "/taxi/alerts") == (200, {"alerts": [], "count": 0})
+    status, body = get(taxi, "/taxi/alerts?zone=161")
+    assert status == 400
+    assert body["Message"] == "zone: unknown parameter; /taxi/alerts takes none"
