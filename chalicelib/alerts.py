@@ -12,7 +12,7 @@ import json
 from datetime import timedelta
 from urllib.parse import quote
 
-from chalicelib.incidents import Notification
+from chalicelib.notifications import Notification
 from chalicelib.timestamps import parse_status_time, to_iso
 from chalicelib.vitals import Transition
 

@@ -139,8 +139,8 @@ class Services:
                 "FARE_TOPIC_ARN is not set: the fare watch has no topic to publish alerts to"
             )
         from chalicelib.fare_watch import FareWatch
-        from chalicelib.insights import ZONE_WINDOWS
-        from chalicelib.persister import Persister
+        from chalicelib.insights import merge_partials, parse_partial
+        from chalicelib.persister import MergedRows, Persister
         from chalicelib.publisher import AlertPublisher
 
         publisher = AlertPublisher(self.clients.get("sns"), self.settings.fare_topic_arn)
@@ -151,7 +151,7 @@ class Services:
             self.insight_store,
             self.dead_letters,
             metrics=self.metrics,
-            data_set=ZONE_WINDOWS,
+            data_set=MergedRows(parse_partial, merge_partials, "zone windows"),
             function="persist_insights",
             watch=watch,
         )

@@ -16,9 +16,10 @@ from collections.abc import Iterable
 
 from chalicelib.errors import StoreError
 from chalicelib.fares import FareRule, ZoneFares, advance, assess, baseline_start, render
-from chalicelib.incidents import Kept, Notification, Outbox, Publisher, VersionedStore
+from chalicelib.incidents import Kept, Outbox, Publisher, VersionedStore
 from chalicelib.insight_store import ZoneWindowKey, ZoneWindowStore
 from chalicelib.insights import ZoneWindow
+from chalicelib.notifications import Notification
 from chalicelib.observability import Metrics
 
 log = logging.getLogger(__name__)

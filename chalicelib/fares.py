@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal
 
-from chalicelib.incidents import Notification
 from chalicelib.insights import WINDOW_MINUTES, ZoneWindow, window_end
+from chalicelib.notifications import Notification
 from chalicelib.timestamps import format_status_time, parse_status_time, to_iso
 from chalicelib.trips import zone_name
 

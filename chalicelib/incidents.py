@@ -24,26 +24,12 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from chalicelib.dynamo import Table, from_attributes, to_attributes
 from chalicelib.errors import PublishError, StoreError
+from chalicelib.notifications import Notification
 from chalicelib.observability import Metrics
 
 log = logging.getLogger(__name__)
 
 State = TypeVar("State")
-
-
-@dataclass(frozen=True)
-class Notification:
-    """One message due on an alert topic."""
-
-    id: str
-    subject: str
-    message: str
-    attributes: dict[str, str]  # SNS string attributes (a JSON array for String.Array ones)
-    at: str  # StatusTime of what caused it; orders delivery
-
-    @property
-    def kind(self) -> str:
-        return self.attributes["kind"]  # "alert" or "recovery"
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,11 @@ idempotent — every row carries the id of the part it is — so a retried batch
 writes nothing twice. What a data set adds is a `MergedRows`: how a row is
 read off its stream and how the parts of one key combine; its store reads
 and writes them. Unicorn summaries are the first (`UNICORN_SUMMARIES`, into
-`UnicornSensorData`); taxi zone windows (`chalicelib.insights.ZONE_WINDOWS`,
-into `TaxiZoneWindows`) the second. A data set may also bring a `Watch`,
-which sees the batch's rows as stored after the writes (the taxi fare watch
-raises alerts from them); the rows it could not finish are retried too.
+`UnicornSensorData`); taxi zone windows (`insights.parse_partial` and
+`merge_partials`, into `TaxiZoneWindows`, wired in `bootstrap`) the second. A
+data set may also bring a `Watch`, which sees the batch's rows as stored
+after the writes (the taxi fare watch raises alerts from them); the rows it
+could not finish are retried too.
 
 One key has one writer at a time, which makes read-merge-write safe: each
 summary stream is partitioned by the key's first part and Lambda keeps one

@@ -7,7 +7,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.errors import ConfigurationError, PublishError
-from chalicelib.incidents import Notification
+from chalicelib.notifications import Notification
 
 
 class AlertPublisher:

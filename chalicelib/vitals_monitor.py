@@ -14,7 +14,8 @@ from chalicelib.alerts import render
 from chalicelib.clients import CONCURRENT_CALLS
 from chalicelib.errors import StoreError
 from chalicelib.events import read_batch
-from chalicelib.incidents import Kept, Notification, Outbox
+from chalicelib.incidents import Kept, Outbox
+from chalicelib.notifications import Notification
 from chalicelib.observability import Metrics, MetricsFactory, no_metrics
 from chalicelib.pipeline import batch_item_failures, count_records
 from chalicelib.publisher import AlertPublisher
