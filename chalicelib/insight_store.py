@@ -12,22 +12,13 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from chalicelib.dynamo import Table, from_attributes, to_attributes
-from chalicelib.insights import ZoneWindow
+from chalicelib.insights import SUMS, ZoneWindow
 
 BY_DAY_INDEX = "ByDay"
 # A query's longest answer: 96 windows a day of every one of 265 zones.
 MAX_ITEMS = 96 * 265
 
 ZoneWindowKey = tuple[int, str]
-
-_SUMS = {
-    "Trips": "trips",
-    "Fares": "fares",
-    "MovingFares": "moving_fares",
-    "MilliMiles": "milli_miles",
-    "CardFares": "card_fares",
-    "CardTips": "card_tips",
-}
 
 
 def _key(zone: int, start: str) -> dict[str, Any]:
@@ -40,7 +31,7 @@ def to_item(window: ZoneWindow) -> dict[str, Any]:
         "WindowStart": window.window_start,
         "Day": window.window_start[:10],
     }
-    row.update({name: getattr(window, attribute) for name, attribute in _SUMS.items()})
+    row.update({name: getattr(window, attribute) for name, attribute in SUMS.items()})
     item = to_attributes(row)
     item["Parts"] = {"SS": sorted(window.parts)}
     return item
@@ -52,7 +43,7 @@ def from_item(item: dict[str, Any]) -> ZoneWindow:
         zone=int(row["Zone"]),
         window_start=row["WindowStart"],
         parts=frozenset(row.get("Parts", ())),
-        **{attribute: int(row.get(name, 0)) for name, attribute in _SUMS.items()},
+        **{attribute: int(row.get(name, 0)) for name, attribute in SUMS.items()},
     )
 
 

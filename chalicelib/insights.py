@@ -27,7 +27,6 @@ from datetime import timedelta
 from chalicelib import jsonrecords
 from chalicelib.jsonrecords import InvalidRecord as InvalidRecord  # parse_partial raises it
 from chalicelib.jsonrecords import bad, decode_object, integer
-from chalicelib.persister import MergedRows
 from chalicelib.timestamps import format_status_time, is_status_time, parse_status_time
 from chalicelib.trips import MAX_ZONE, MIN_ZONE, Trip
 
@@ -45,6 +44,18 @@ def window_start(time: str, minutes: int = WINDOW_MINUTES) -> str:
 
 def window_end(start: str, minutes: int = WINDOW_MINUTES) -> str:
     return format_status_time(parse_status_time(start) + timedelta(minutes=minutes))
+
+
+# The sums a zone window holds: their names on the stream, in the table and in
+# the archive's rows -> ZoneWindow's attributes, in a fixed order.
+SUMS = {
+    "Trips": "trips",
+    "Fares": "fares",
+    "MovingFares": "moving_fares",
+    "MilliMiles": "milli_miles",
+    "CardFares": "card_fares",
+    "CardTips": "card_tips",
+}
 
 
 @dataclass(frozen=True)
@@ -109,14 +120,13 @@ class ZoneWindow:
         return ZoneWindow(
             zone=self.zone,
             window_start=self.window_start,
-            trips=self.trips + partial.trips,
-            fares=self.fares + partial.fares,
-            moving_fares=self.moving_fares + partial.moving_fares,
-            milli_miles=self.milli_miles + partial.milli_miles,
-            card_fares=self.card_fares + partial.card_fares,
-            card_tips=self.card_tips + partial.card_tips,
             parts=self.parts | partial.parts,
+            **{a: getattr(self, a) + getattr(partial, a) for a in SUMS.values()},
         )
+
+    def sums(self) -> list[int]:
+        """The sums in `SUMS` order."""
+        return [getattr(self, a) for a in SUMS.values()]
 
     def insight(self) -> dict[str, object]:
         """What the API shows of this zone's window."""
@@ -146,14 +156,19 @@ def merge_partials(
     return result if changed else None
 
 
+def fold_trip(windows: dict[tuple[int, str], ZoneWindow], trip: Trip) -> None:
+    """Add `trip` to the sums of its pickup zone and window in `windows`."""
+    key = (trip.pickup_zone, window_start(trip.pickup_time))
+    current = windows.get(key) or ZoneWindow(*key)
+    windows[key] = current.add_trip(trip)
+
+
 def partials(trips: Iterable[Trip], part: str) -> dict[tuple[int, str], ZoneWindow]:
     """The trips' sums by (pickup zone, window of pickup), each a partial called `part`."""
     found: dict[tuple[int, str], ZoneWindow] = {}
     for trip in trips:
-        key = (trip.pickup_zone, window_start(trip.pickup_time))
-        current = found.get(key) or ZoneWindow(key[0], key[1], parts=frozenset({part}))
-        found[key] = current.add_trip(trip)
-    return found
+        fold_trip(found, trip)
+    return {key: replace(w, parts=frozenset({part})) for key, w in found.items()}
 
 
 def moving_average(values: list[float | None], width: int) -> list[float | None]:
@@ -167,15 +182,10 @@ def moving_average(values: list[float | None], width: int) -> list[float | None]
     return averages
 
 
-# The partial sums as a row on the summary stream (the same names, in order).
-_COUNTS = ("Trips", "Fares", "MovingFares", "MilliMiles", "CardFares", "CardTips")
-_ATTRIBUTES = ("trips", "fares", "moving_fares", "milli_miles", "card_fares", "card_tips")
-
-
 def encode_partial(window: ZoneWindow) -> bytes:
     """A partial as a summary-stream row: compact JSON and a newline."""
     row: dict[str, object] = {"Zone": window.zone, "WindowStart": window.window_start}
-    row.update({name: getattr(window, a) for name, a in zip(_COUNTS, _ATTRIBUTES, strict=True)})
+    row.update({name: getattr(window, a) for name, a in SUMS.items()})
     row["Parts"] = sorted(window.parts)
     return json.dumps(row, separators=(",", ":")).encode() + b"\n"
 
@@ -198,8 +208,7 @@ def partial_from_json(row: Mapping[str, object]) -> ZoneWindow:
     ):
         bad("Parts", parts, "a list of 1 or more ids")
     counts = {
-        a: integer(name, jsonrecords.field(row, name), 0, 10**15)
-        for name, a in zip(_COUNTS, _ATTRIBUTES, strict=True)
+        a: integer(name, jsonrecords.field(row, name), 0, 10**15) for name, a in SUMS.items()
     }
     return ZoneWindow(
         zone=integer("Zone", jsonrecords.field(row, "Zone"), MIN_ZONE, MAX_ZONE),
@@ -207,7 +216,3 @@ def partial_from_json(row: Mapping[str, object]) -> ZoneWindow:
         parts=frozenset(parts),
         **counts,
     )
-
-
-# The taxi data set's part of `persist_insights` (see chalicelib.persister).
-ZONE_WINDOWS = MergedRows(parse_partial, merge_partials, "zone windows")

@@ -17,7 +17,7 @@ from typing import Any
 from chalicelib.aggregator import Closed
 from chalicelib.deadletter import Rejected
 from chalicelib.events import KinesisBatch
-from chalicelib.insights import ZoneWindow, encode_partial, window_start
+from chalicelib.insights import SUMS, ZoneWindow, encode_partial, fold_trip
 from chalicelib.jsonrecords import InvalidRecord
 from chalicelib.pipeline import rejected_record
 from chalicelib.timestamps import format_status_time
@@ -25,7 +25,6 @@ from chalicelib.trips import parse_trip
 from chalicelib.windows import InvalidState, Window
 
 STATE_VERSION = 1
-_SUMS = ("trips", "fares", "moving_fares", "milli_miles", "card_fares", "card_tips")
 
 
 class TripWindowState:
@@ -49,15 +48,12 @@ class TripWindowState:
             )
         windows = {}
         for zone, start, *sums in state["zones"]:
-            window = ZoneWindow(zone, start, **dict(zip(_SUMS, sums, strict=True)))
+            window = ZoneWindow(zone, start, **dict(zip(SUMS.values(), sums, strict=True)))
             windows[window.key] = window
         return cls(windows, int(state.get("invalid", 0)))
 
     def to_state(self) -> dict[str, Any]:
-        zones = [
-            [w.zone, w.window_start, *(getattr(w, name) for name in _SUMS)]
-            for w in self.windows.values()
-        ]
+        zones = [[w.zone, w.window_start, *w.sums()] for w in self.windows.values()]
         return {"v": STATE_VERSION, "zones": zones, "invalid": self.invalid}
 
 
@@ -69,16 +65,13 @@ class TaxiTrips:
 
     def fold(self, state: TripWindowState, batch: KinesisBatch) -> list[Rejected]:
         rejected = []
-        windows = state.windows
         for record in batch.records:
             try:
                 trip = parse_trip(record.data)
             except InvalidRecord as err:
                 rejected.append(rejected_record(record, err.reason))
                 continue
-            key = (trip.pickup_zone, window_start(trip.pickup_time))
-            current = windows.get(key) or ZoneWindow(*key)
-            windows[key] = current.add_trip(trip)
+            fold_trip(state.windows, trip)
         return rejected
 
     def close(self, state: TripWindowState, window: Window, shard_id: str) -> Closed:
