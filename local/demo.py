@@ -174,12 +174,7 @@ def run_demo(options: DemoOptions, *, out: TextIO = sys.stdout) -> int:
             say("answering the taxi questions with DuckDB over the archived trips ...")
             taxi.questions = answer_taxi_questions(stack, day)
             taxi.elapsed_seconds = round(time.monotonic() - started, 1)
-            print(
-                json.dumps(taxi.as_json(), default=str)
-                if options.as_json
-                else taxi_report.render(taxi),
-                file=out,
-            )
+            _print(taxi, taxi_report.render(taxi), options, out)
             return 0
         say("rendering the fleet report (the scheduled report function, run once more) ...")
         fleet_report = run_report(stack)
@@ -188,12 +183,7 @@ def run_demo(options: DemoOptions, *, out: TextIO = sys.stdout) -> int:
         say("answering the workshop's four questions with DuckDB over the archive ...")
         report.questions = answer_questions(stack, report)
         report.elapsed_seconds = round(time.monotonic() - started, 1)
-        print(
-            json.dumps(report.as_json(), default=str)
-            if options.as_json
-            else reporting.render(report),
-            file=out,
-        )
+        _print(report, reporting.render(report), options, out)
         return 0
     except KeyboardInterrupt:
         say("interrupted: stopping everything")
@@ -203,6 +193,11 @@ def run_demo(options: DemoOptions, *, out: TextIO = sys.stdout) -> int:
             producer.stop()
         stack.stop()
         signal.signal(signal.SIGTERM, previous)
+
+
+def _print(report: reporting.RunReport, text: str, options: DemoOptions, out: TextIO) -> None:
+    """The report as text for a person, or as one JSON object (`--json`)."""
+    print(json.dumps(report.as_json(), default=str) if options.as_json else text, file=out)
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:
@@ -229,6 +224,35 @@ def _progress(stack: LocalStack) -> str:
     return " · ".join(parts) + f" · lag {lag:.1f} s · errors {errors}"
 
 
+def run_report_fields(
+    stack: LocalStack,
+    options: DemoOptions,
+    produced: dict[str, Any],
+    elapsed: float,
+    since: datetime | None,
+    mail: Path,
+    archive_prefix: str,
+) -> dict[str, Any]:
+    """What every demo report holds (`reporting.RunReport`), read from the stack."""
+    assert stack.provisioned is not None
+    session = stack.session()
+    bucket = stack.provisioned.outputs[ARCHIVE_BUCKET_OUTPUT]
+    return {
+        "endpoint": stack.url,
+        "stage": options.stack.stage,
+        "window_seconds": stack.window,
+        "elapsed_seconds": round(elapsed, 1),
+        "produced": produced,
+        "stages": stack.stats(),
+        "mailbox": _shown(mail),
+        "emails": reporting.read_emails(mail, since),
+        "archive_bucket": bucket,
+        "archive_objects": reporting.read_archive(session, bucket, archive_prefix),
+        "errors": stack.errors(),
+        "logs": _shown(stack.logs / "functions.log"),
+    }
+
+
 def gather(
     stack: LocalStack,
     options: DemoOptions,
@@ -236,24 +260,10 @@ def gather(
     elapsed: float,
     since: datetime | None = None,
 ) -> reporting.Report:
-    assert stack.provisioned is not None
-    session = stack.session()
-    bucket = stack.provisioned.outputs[ARCHIVE_BUCKET_OUTPUT]
     mail = stack.mail / options.stack.alert_email
     return reporting.Report(
-        endpoint=stack.url,
-        stage=options.stack.stage,
-        window_seconds=stack.window,
-        elapsed_seconds=round(elapsed, 1),
-        produced=produced,
-        stages=stack.stats(),
-        summaries=reporting.read_summaries(session),
-        mailbox=_shown(mail),
-        emails=reporting.read_emails(mail, since),
-        archive_bucket=bucket,
-        archive_objects=reporting.read_archive(session, bucket, names.ARCHIVE_PREFIX),
-        errors=stack.errors(),
-        logs=_shown(stack.logs / "functions.log"),
+        **run_report_fields(stack, options, produced, elapsed, since, mail, names.ARCHIVE_PREFIX),
+        summaries=reporting.read_summaries(stack.session()),
     )
 
 
@@ -265,31 +275,22 @@ def gather_taxi(
     since: datetime | None,
     day: str,
 ) -> taxi_report.TaxiReport:
-    assert stack.provisioned is not None
-    session = stack.session()
-    bucket = stack.provisioned.outputs[ARCHIVE_BUCKET_OUTPUT]
     mail = stack.mail / options.stack.fare_email
+    fields = run_report_fields(
+        stack, options, produced, elapsed, since, mail, names.TRIP_ARCHIVE_PREFIX
+    )
+    session = stack.session()
     peaks, zones, windows, counted = taxi_report.read_insights(session, day)
-    dead = reporting.read_archive(session, bucket, f"{names.DEAD_LETTER_PREFIX}aggregate_trips/")
+    dead_prefix = f"{names.DEAD_LETTER_PREFIX}aggregate_trips/"
+    dead = reporting.read_archive(session, fields["archive_bucket"], dead_prefix)
     return taxi_report.TaxiReport(
-        endpoint=stack.url,
-        stage=options.stack.stage,
-        window_seconds=stack.window,
-        elapsed_seconds=round(elapsed, 1),
-        produced=produced,
-        stages=stack.stats(),
+        **fields,
         day=day,
         zone_windows=windows,
         trips_counted=counted,
-        dead_lettered=_lines(session, bucket, dead),
+        dead_lettered=_lines(session, fields["archive_bucket"], dead),
         peaks=peaks,
         zones=zones,
-        mailbox=_shown(mail),
-        emails=reporting.read_emails(mail, since),
-        archive_bucket=bucket,
-        archive_objects=reporting.read_archive(session, bucket, names.TRIP_ARCHIVE_PREFIX),
-        errors=stack.errors(),
-        logs=_shown(stack.logs / "functions.log"),
     )
 
 

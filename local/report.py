@@ -42,15 +42,16 @@ class Question:
     error: str | None = None
 
 
-@dataclass
-class Report:
+@dataclass(kw_only=True)
+class RunReport:
+    """What any demo run reports: where it ran, what went through, its mail and archive."""
+
     endpoint: str
     stage: str
     window_seconds: int
     elapsed_seconds: float
     produced: dict[str, Any]
     stages: dict[str, dict[str, int]]
-    summaries: list[dict[str, Any]]
     mailbox: str
     emails: list[Email]
     archive_bucket: str
@@ -58,10 +59,17 @@ class Report:
     questions: list[Question] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     logs: str = ""
-    fleet_report: dict[str, Any] = field(default_factory=dict)  # what the report function did
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(kw_only=True)
+class Report(RunReport):
+    """The unicorn demo's: the summaries and the fleet report besides."""
+
+    summaries: list[dict[str, Any]]
+    fleet_report: dict[str, Any] = field(default_factory=dict)  # what the report function did
 
 
 def read_summaries(session: Any) -> list[dict[str, Any]]:

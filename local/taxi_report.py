@@ -8,41 +8,27 @@ dead-lettered with its reason.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from chalicelib import names
 from chalicelib.insight_store import ZoneWindowStore
 from chalicelib.taxi_view import TaxiView
-from local.report import Email, Question, flow_lines, plural, question_lines
+from local.report import RunReport, flow_lines, plural, question_lines
 
 SHOWN = 5
 
 
-@dataclass
-class TaxiReport:
-    endpoint: str
-    stage: str
-    window_seconds: int
-    elapsed_seconds: float
-    produced: dict[str, Any]
-    stages: dict[str, dict[str, int]]
+@dataclass(kw_only=True)
+class TaxiReport(RunReport):
+    """The taxi demo's: the day, its insights and how every trip was accounted for."""
+
     day: str
     zone_windows: int
     trips_counted: int
     dead_lettered: int
     peaks: dict[str, Any]
     zones: list[dict[str, Any]]
-    mailbox: str
-    emails: list[Email]
-    archive_bucket: str
-    archive_objects: list[dict[str, Any]]
-    questions: list[Question] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    logs: str = ""
-
-    def as_json(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def read_insights(session: Any, day: str) -> tuple[dict[str, Any], list[dict[str, Any]], int, int]:
