@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import json
 import struct
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -47,8 +46,8 @@ from local.sql import (
     to_duckdb,
 )
 from tests.lambda_events import ACCOUNT, REGION
+from tests.local.conftest import BUCKET
 
-BUCKET = f"wildrydes-archive-{ACCOUNT}-{REGION}"
 UNICORNS = ("Shadowfax", "Bucephalus", "Rocinante")
 # The Glue table's columns, in order.
 COLUMNS = (
@@ -126,14 +125,6 @@ def as_float32(rows: tuple[tuple[Any, ...], ...] | list[tuple[Any, ...]]) -> lis
 
 def moment(status_time: str) -> datetime:
     return datetime.fromisoformat(status_time)
-
-
-@pytest.fixture
-def session(aws_env: None) -> Iterator[boto3.session.Session]:
-    with mock_aws():
-        session = boto3.session.Session(region_name=REGION)
-        session.client("s3").create_bucket(Bucket=BUCKET)
-        yield session
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -18,7 +17,6 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from chalicelib import names
 from chalicelib.records import Reading, encode_reading
@@ -36,10 +34,9 @@ from local.sql import (
     sql_command,
     to_duckdb,
 )
-from tests.lambda_events import ACCOUNT, REGION
+from tests.local.conftest import BUCKET
 from tests.taxi_events import DAY, day_trips
 
-BUCKET = f"wildrydes-archive-{ACCOUNT}-{REGION}"
 ZONE = 161
 # A trip of no distance: its fare counts in the average, not in the fare per mile.
 STANDING = Trip(
@@ -90,14 +87,6 @@ def write_archive(s3: Any, data: list[Trip]) -> None:
     s3.put_object(
         Bucket=BUCKET, Key="raw/2026/11/23/08/wildrydes-1-x", Body=encode_reading(reading)
     )
-
-
-@pytest.fixture
-def session(aws_env: None) -> Iterator[boto3.session.Session]:
-    with mock_aws():
-        session = boto3.session.Session(region_name=REGION)
-        session.client("s3").create_bucket(Bucket=BUCKET)
-        yield session
 
 
 @pytest.fixture
