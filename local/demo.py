@@ -209,11 +209,12 @@ def _progress(stack: LocalStack) -> str:
     parts = []
     for name, counters in stats.items():
         if name.startswith("firehose"):
-            objects = counters["objects"]
-            archived = f"{objects} object" + ("" if objects == 1 else "s")
-            parts.append(f"on stream {counters['records']} · archived {archived}")
+            # One per archived stream, and one mailbox per address: say which.
+            stream = name.partition(" ")[2]
+            archived = reporting.plural(counters["objects"], "object")
+            parts.append(f"firehose {stream} {counters['records']} in {archived}")
         elif name.startswith("mailbox"):
-            parts.append(f"emails {counters['emails']}")
+            parts.append(f"emails to {name.partition(' ')[2]} {counters['emails']}")
         elif "runs" in counters:
             parts.append(f"{name.split(' ')[0]} runs {counters['runs']}")
         else:
