@@ -6,10 +6,10 @@ BIN := $(VENV)/bin
 STAGE ?= dev
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help demo up sql venv browser test unit functional bench plan lint format package scan deploy destroy policies lock lock-scan clean
+.PHONY: help demo up sql venv browser test unit functional bench plan lint format package scan deploy deploy-stack deploy-bucket destroy policies lock lock-scan clean
 
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -59,10 +59,12 @@ bench: venv  ## measure speed and AWS calls: a table and build/bench.json (QUICK
 plan: venv  ## capacity and monthly cost (UNICORNS=N; default 10, 1,000, 100,000 and 1,000,000)
 	$(BIN)/python -m bench.plan $(if $(UNICORNS),--unicorns $(UNICORNS))
 
-lint: venv  ## ruff lint and format check, mypy strict
+lint: venv  ## ruff lint and format check, mypy strict (the Lambda package also for its runtime)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	@# What goes into Lambda, checked again against the Python it runs on there.
+	$(BIN)/mypy --python-version $(patsubst python%,%,$(word 1,$(shell $(BIN)/python -m infra platform --stage $(STAGE)))) app.py chalicelib
 
 format: venv  ## apply ruff's formatting and fixes
 	$(BIN)/ruff format .
@@ -92,6 +94,12 @@ scan: package $(SCAN_VENV)/.installed  ## checkov on the packaged template: no f
 
 deploy: venv  ## deploy STAGE with chalice deploy (ALERT_EMAIL=, OPS_EMAIL=, FARE_EMAIL= for alert, alarm and fare emails)
 	$(BIN)/python -m infra deploy --stage $(STAGE) $(if $(ALERT_EMAIL),--alert-email $(ALERT_EMAIL)) $(if $(OPS_EMAIL),--operations-email $(OPS_EMAIL)) $(if $(FARE_EMAIL),--fare-email $(FARE_EMAIL))
+
+deploy-stack: venv  ## deploy STAGE as one stack (way 1): package, then aws cloudformation package/deploy (BUCKET=, ALERT_EMAIL=, OPS_EMAIL=, FARE_EMAIL=, SHARDS=)
+	$(BIN)/python -m infra deploy-stack --stage $(STAGE) $(if $(BUCKET),--bucket $(BUCKET)) $(if $(ALERT_EMAIL),--alert-email $(ALERT_EMAIL)) $(if $(OPS_EMAIL),--operations-email $(OPS_EMAIL)) $(if $(FARE_EMAIL),--fare-email $(FARE_EMAIL)) $(if $(SHARDS),--shard-count $(SHARDS))
+
+deploy-bucket: venv  ## print the deploy bucket both ways upload to (made on first use: private, encrypted)
+	@$(BIN)/python -m infra deploy-bucket
 
 destroy: venv  ## delete STAGE: chalice delete, then the supporting stack (the archive bucket is kept)
 	$(BIN)/python -m infra destroy --stage $(STAGE)

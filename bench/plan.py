@@ -63,7 +63,7 @@ PRICES = {
     "kinesis_shard_hour": 0.015,  # provisioned mode
     "kinesis_put_units_million": 0.014,  # per million 25 KB PUT payload units
     "lambda_requests_million": 0.20,
-    "lambda_gb_second": 0.0000166667,  # x86
+    "lambda_gb_second": 0.0000133334,  # arm64, the functions' architecture (x86_64: 0.0000166667)
     "dynamodb_write_units_million": 0.625,  # on demand, per million write request units
     "dynamodb_read_units_million": 0.125,  # on demand, per million read request units
     "dynamodb_wcu_hour": 0.00065,  # provisioned, per write capacity unit

@@ -2,14 +2,15 @@
 
 Chalice is run as a program, as a user would, rather than through its
 internal API: `package`, `deploy` and `delete` then behave exactly as
-documented. Its output goes to stderr with the rest of infra's progress, so
-stdout stays free for what a command prints on purpose.
+documented, but for the Lambda runtime, which is the stage's rather than this
+interpreter's (`infra.chalice_main`). Its output goes to stderr with the rest
+of infra's progress, so stdout stays free for what a command prints on purpose.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
@@ -17,7 +18,9 @@ from pathlib import Path
 
 import boto3
 
+from infra.chalice_main import RUNTIME_VARIABLE
 from infra.errors import InfraError
+from infra.runtimes import Platform
 from infra.stages import PROJECT_DIR
 
 # `chalice package` needs a region even offline; this one is used when
@@ -33,16 +36,17 @@ def region() -> str:
     return boto3.session.Session().region_name or DEFAULT_REGION
 
 
-def chalice_runner(project_dir: Path = PROJECT_DIR) -> ChaliceRunner:
-    """A runner of the `chalice` installed beside this Python, on `project_dir`."""
-    beside = Path(sys.executable).with_name("chalice")
-    program = str(beside) if beside.exists() else shutil.which("chalice")
-    if program is None:
-        raise InfraError("the chalice command is not installed; run `make venv`")
-    command = [program, "--project-dir", str(project_dir)]
+def chalice_runner(platform: Platform, project_dir: Path = PROJECT_DIR) -> ChaliceRunner:
+    """A runner of Chalice, installed beside this Python, on `project_dir`, whose
+    functions run on `platform`'s runtime (its architecture is Chalice's own setting)."""
+    if importlib.util.find_spec("chalice") is None:
+        raise InfraError("chalice is not installed; run `make venv`")
+    command = [sys.executable, "-m", "infra.chalice_main", "--project-dir", str(project_dir)]
 
     def run(arguments: Sequence[str]) -> None:
-        env = dict(os.environ)
+        # This project's root on the path, for `-m infra.chalice_main` from any directory.
+        path = os.pathsep.join(filter(None, [str(PROJECT_DIR), os.environ.get("PYTHONPATH")]))
+        env = {**os.environ, RUNTIME_VARIABLE: platform.runtime, "PYTHONPATH": path}
         env.setdefault("AWS_DEFAULT_REGION", region())
         print(f"$ chalice {' '.join(arguments)}", file=sys.stderr, flush=True)
         result = subprocess.run([*command, *arguments], env=env, stdout=sys.stderr, check=False)

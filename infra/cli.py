@@ -1,4 +1,5 @@
-"""`python -m infra`: template, package, deploy, destroy, policies.
+"""`python -m infra`: template, package, deploy, deploy-stack, deploy-bucket, destroy, platform,
+policies.
 
 Each command turns its arguments into one call of a plain function; AWS
 clients and the Chalice runner are made here, at the edge. Progress goes to
@@ -8,19 +9,25 @@ stderr, failures end in a one-line `error: ...` and exit status 1.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from infra import deploy
+from infra import deploy, stack_deploy
 from infra.chalice_cli import chalice_runner, region
 from infra.errors import InfraError
+from infra.monitoring import OPERATIONS_EMAIL
 from infra.policies import policy_files, write_policies
-from infra.stages import CONFIG_PATH, PROJECT_DIR
+from infra.resources import ALERT_EMAIL, FARE_EMAIL, SHARD_COUNT
+from infra.runtimes import check_platform
+from infra.stack_deploy import StackFiles
+from infra.stages import CONFIG_PATH, PROJECT_DIR, load_platform, load_stage
 from infra.template import merge_template, render
 from infra.template_store import TemplateStore
 
@@ -85,9 +92,40 @@ def _parser() -> argparse.ArgumentParser:
     )
     deploy_.set_defaults(run=_deploy)
 
+    stack = command(
+        "deploy-stack",
+        "deploy a stage as one stack: package, then the AWS CLI's cloudformation package "
+        "and deploy through the deploy bucket",
+    )
+    stack.add_argument("--stage", required=True)
+    stack.add_argument(
+        "--bucket",
+        help="the S3 bucket for the template and package (default: the account's deploy "
+        "bucket, wildrydes-templates-<account>-<region>, made on first use)",
+    )
+    stack.add_argument("--alert-email", help="AlertEmail: vitals alerts (kept when not given)")
+    stack.add_argument(
+        "--operations-email", help="OperationsEmail: the alarms (kept when not given)"
+    )
+    stack.add_argument("--fare-email", help="FareAlertEmail: fare alerts (kept when not given)")
+    stack.add_argument("--shard-count", help="ShardCount of the raw stream (kept when not given)")
+    stack.set_defaults(run=_deploy_stack)
+
+    bucket = command(
+        "deploy-bucket",
+        "print the account's deploy bucket (templates and packages), made on first use",
+    )
+    bucket.set_defaults(run=_deploy_bucket)
+
     destroy = command("destroy", "delete a stage: chalice delete, then the supporting stack")
     destroy.add_argument("--stage", required=True)
     destroy.set_defaults(run=_destroy)
+
+    platform = command(
+        "platform", "print the Lambda runtime and architecture of a stage's functions"
+    )
+    platform.add_argument("--stage", required=True)
+    platform.set_defaults(run=_platform)
 
     policies = command("policies", "rewrite .chalice/policy-*.json from infra/policies.py")
     policies.add_argument(
@@ -109,16 +147,24 @@ def _template(args: argparse.Namespace) -> None:
 
 
 def _package(args: argparse.Namespace) -> None:
-    out = Path(args.out).resolve() / args.stage
+    package_stage(args.stage, Path(args.out))
+
+
+def package_stage(stage: str, out_dir: Path) -> Path:
+    """`chalice package` of `stage` with its merge template, into OUT/STAGE/; sam.json's path."""
+    platform = load_platform(stage)  # a deprecated runtime stops here, before any build
+    out = out_dir.resolve() / stage
     out.mkdir(parents=True, exist_ok=True)
     merge = out / "merge-template.json"
-    merge.write_text(render(merge_template(args.stage)))
+    merge.write_text(render(merge_template(stage)))
     echo(f"wrote {merge}")
     package = out / "package"
-    chalice_runner(PROJECT_DIR)(
-        ["package", "--stage", args.stage, "--merge-template", str(merge), str(package)]
+    chalice_runner(platform, PROJECT_DIR)(
+        ["package", "--stage", stage, "--merge-template", str(merge), str(package)]
     )
-    echo(f"wrote {package / 'sam.json'}")
+    check_platform(json.loads((package / "sam.json").read_text()), platform)
+    echo(f"wrote {package / 'sam.json'}: every function on {platform.describe}")
+    return package / "sam.json"
 
 
 def _clients() -> tuple[Any, Any, Any]:
@@ -143,7 +189,7 @@ def _deploy(args: argparse.Namespace) -> None:
         cloudformation=cloudformation,
         lambda_client=lambda_client,
         apigateway=apigateway,
-        chalice=chalice_runner(PROJECT_DIR),
+        chalice=chalice_runner(load_platform(args.stage), PROJECT_DIR),
         alert_email=args.alert_email,
         operations_email=args.operations_email,
         fare_email=args.fare_email,
@@ -153,16 +199,47 @@ def _deploy(args: argparse.Namespace) -> None:
     )
 
 
+def _deploy_stack(args: argparse.Namespace) -> None:
+    package_stage(args.stage, PROJECT_DIR / StackFiles(args.stage).out)
+    bucket = args.bucket or _template_store().ensure_bucket()
+    echo(f"deploy bucket: {bucket}")
+    given = {
+        ALERT_EMAIL: args.alert_email,
+        OPERATIONS_EMAIL: args.operations_email,
+        FARE_EMAIL: args.fare_email,
+        SHARD_COUNT: args.shard_count,
+    }
+    stack_deploy.deploy_stack(
+        args.stage,
+        load_stage(args.stage).app_name,
+        bucket=bucket,
+        parameters={name: value for name, value in given.items() if value is not None},
+        aws=stack_deploy.aws_runner(PROJECT_DIR),
+        echo=echo,
+    )
+
+
+def _deploy_bucket(args: argparse.Namespace) -> None:
+    print(_template_store().ensure_bucket())
+
+
 def _destroy(args: argparse.Namespace) -> None:
     cloudformation, _, apigateway = _clients()
+    # Deleting needs no runtime check: a stage on a runtime deprecated since can still go.
+    platform = load_platform(args.stage, today=date.min)
     deploy.destroy(
         args.stage,
         cloudformation=cloudformation,
         apigateway=apigateway,
-        chalice=chalice_runner(PROJECT_DIR),
+        chalice=chalice_runner(platform, PROJECT_DIR),
         config_path=CONFIG_PATH,
         echo=echo,
     )
+
+
+def _platform(args: argparse.Namespace) -> None:
+    platform = load_platform(args.stage)
+    print(platform.runtime, platform.architecture)
 
 
 def _policies(args: argparse.Namespace) -> None:

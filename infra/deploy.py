@@ -44,7 +44,7 @@ from infra.resources import (
     FARE_TOPIC_ID,
     FARE_TOPIC_OUTPUT,
 )
-from infra.stages import CONFIG_PATH, load_stage
+from infra.stages import CONFIG_PATH, load_platform, load_stage
 from infra.template import function_environment, stack_body, supporting_template
 from infra.template_store import TemplateStore, template_source
 from infra.triggers import KinesisTrigger, kinesis_triggers
@@ -458,7 +458,8 @@ def deploy(
     for function, variables in recorded.items():
         record_environment(config_path, stage, variables, function)
 
-    echo(f"[3/5] chalice deploy --stage {stage}")
+    platform = load_platform(stage, config_path)
+    echo(f"[3/5] chalice deploy --stage {stage}: every function on {platform.describe}")
     chalice(["deploy", "--stage", stage])
 
     echo("[4/5] event-source settings and the API's URL")

@@ -66,6 +66,11 @@ def api_key(app_name: str, stage: str) -> str:
     return f"{app_name}-{stage}"
 
 
+def package_stack(app_name: str, stage: str) -> str:
+    """The one stack of the `chalice package` path (way 1), e.g. `wildrydes-dev`."""
+    return f"{app_name}-{stage}"
+
+
 def resources_stack(app_name: str, stage: str) -> str:
     """The supporting stack of the `chalice deploy` path, e.g. `wildrydes-dev-resources`."""
     return f"{app_name}-{stage}-resources"

@@ -2,8 +2,10 @@
 
 Stage differences live in Chalice's own config file. Besides Chalice's keys,
 infra reads `lambda_functions.<function>.event_source` (event-source settings
-Chalice cannot express; Chalice ignores the key), at the top level and per
-stage, the stage's taking precedence as Chalice's own settings do.
+Chalice cannot express; Chalice ignores the key) and `lambda_runtime` (the
+functions' Lambda runtime, which Chalice would take from the interpreter), at
+the top level and per stage, the stage's taking precedence as Chalice's own
+settings do.
 """
 
 from __future__ import annotations
@@ -11,11 +13,13 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from infra import names
 from infra.errors import InfraError
+from infra.runtimes import Platform, stage_platform
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 CONFIG_PATH = PROJECT_DIR / ".chalice" / "config.json"
@@ -78,6 +82,18 @@ def load_stage(stage: str, config_path: Path = CONFIG_PATH) -> Stage:
             **(settings.get("environment_variables") or {}),
         },
     )
+
+
+def load_platform(
+    stage: str, config_path: Path = CONFIG_PATH, *, today: date | None = None
+) -> Platform:
+    """The Lambda runtime and architecture of `stage` (`infra.runtimes`), checked for `today`
+    (UTC by default): InfraError if Lambda does not run it, or no longer does."""
+    config = read_config(config_path)
+    load_stage(stage, config_path)  # an unknown stage is named as such
+    settings = config["stages"][stage]
+    when = today if today is not None else datetime.now(UTC).date()
+    return stage_platform(stage, config, settings, today=when)
 
 
 def _event_source(

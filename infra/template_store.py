@@ -10,7 +10,9 @@ its stack is created or updated). It has no TLS-only bucket policy, unlike
 the archive: it holds templates, not data, only this tool and CloudFormation
 (both over HTTPS) use it, and moto, which the deploy tests run on, applies
 such a policy's Deny without its condition. The bucket is shared by the
-stages and outlives them; delete it by hand when no stage is left.
+stages and outlives them; delete it by hand when no stage is left. The
+`chalice package` path (`infra.stack_deploy`) uploads its template and
+deployment package to the same bucket.
 """
 
 from __future__ import annotations
@@ -46,6 +48,11 @@ class TemplateStore:
                 f"uploading the template to s3://{self.bucket}/{key}: {err}"
             ) from None
         return f"https://s3.{self.region}.amazonaws.com/{self.bucket}/{key}"
+
+    def ensure_bucket(self) -> str:
+        """The bucket, made first if it does not exist yet; its name."""
+        self._ensure_bucket()
+        return self.bucket
 
     def _ensure_bucket(self) -> None:
         try:

@@ -11,6 +11,12 @@ sequence number is found directly; these replacements do that, give the
 same results as moto's own (tests/local/test_moto_server.py compares them),
 and fall back to moto's when a shard's keys are not consecutive.
 
+One more repair lets `chalice deploy` through: Chalice imports its REST API
+as a Swagger 2.0 document, which moto's ImportRestApi and PutRestApi refuse
+(they take OpenAPI 3 only, and require a description). The paths of both versions
+look alike where moto reads them (methods and their integrations), so such
+a document is read as OpenAPI 3.
+
 Run as `python -m local.moto_server -H HOST -p PORT` (moto.server's options).
 """
 
@@ -19,9 +25,12 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from moto.apigateway.models import APIGatewayBackend, RestAPI
 from moto.kinesis.models import Shard
 
 _moto_get_records = Shard.get_records
+_moto_import_rest_api = APIGatewayBackend.import_rest_api
+_moto_put_rest_api = APIGatewayBackend.put_rest_api
 
 
 def _consecutive(records: dict[int, Any]) -> bool:
@@ -61,11 +70,41 @@ def get_records(
     return results, results[-1].sequence_number, behind
 
 
+def _as_openapi(api_doc: dict[str, Any]) -> dict[str, Any]:
+    """A Swagger 2.0 document (Chalice's) as moto reads OpenAPI 3; others as they are."""
+    if "swagger" not in api_doc:
+        return api_doc
+    info = {"description": "", **(api_doc.get("info") or {})}
+    converted = {**api_doc, "openapi": "3.0.1", "info": info}
+    del converted["swagger"]
+    return converted
+
+
+def import_rest_api(
+    self: APIGatewayBackend, api_doc: dict[str, Any], fail_on_warnings: bool
+) -> RestAPI:
+    """ImportRestApi (`chalice deploy`'s first), taking a Swagger 2.0 document."""
+    return _moto_import_rest_api(self, _as_openapi(api_doc), fail_on_warnings)
+
+
+def put_rest_api(
+    self: APIGatewayBackend,
+    function_id: str,
+    api_doc: dict[str, Any],
+    fail_on_warnings: bool,
+    mode: str = "merge",
+) -> RestAPI:
+    """PutRestApi (every later `chalice deploy`), taking a Swagger 2.0 document."""
+    return _moto_put_rest_api(self, function_id, _as_openapi(api_doc), fail_on_warnings, mode)
+
+
 def install() -> None:
-    """Replace moto's linear shard methods in this process."""
+    """Replace moto's linear shard methods and its Swagger-refusing import in this process."""
     Shard.get_max_sequence_number = get_max_sequence_number  # type: ignore[method-assign]
     Shard.get_min_sequence_number = get_min_sequence_number  # type: ignore[method-assign]
     Shard.get_records = get_records  # type: ignore[method-assign]
+    APIGatewayBackend.import_rest_api = import_rest_api  # type: ignore[method-assign]
+    APIGatewayBackend.put_rest_api = put_rest_api  # type: ignore[method-assign]
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -36,6 +36,7 @@ from infra.deploy import (
 )
 from infra.errors import InfraError
 from infra.event_sources import event_source_settings
+from infra.runtimes import DEFAULT_RUNTIME
 from infra.template import supporting_template
 from infra.template_store import TemplateStore
 from infra.triggers import kinesis_triggers, scheduled_functions
@@ -123,7 +124,7 @@ class FakeChalice:
         for function in functions:
             arns[function] = lambda_client.create_function(
                 FunctionName=f"wildrydes-{stage}-{function}",
-                Runtime="python3.11",
+                Runtime=DEFAULT_RUNTIME,
                 Role=role,
                 Handler=f"app.{function}",
                 Code={"ZipFile": code_zip()},
@@ -492,7 +493,7 @@ def test_deploy_then_destroy_a_stage(aws: None, config_path: Path) -> None:
     assert [line for line in progress if line.startswith("[")] == [
         f"[1/5] supporting resources: stack {STACK}",
         f"[2/5] recording ALERT_TOPIC_ARN, ARCHIVE_BUCKET, FARE_TOPIC_ARN in {config_path}",
-        "[3/5] chalice deploy --stage dev",
+        "[3/5] chalice deploy --stage dev: every function on python3.14 on arm64",
         "[4/5] event-source settings and the API's URL",
         "[5/5] the API key of the data routes: wildrydes-dev",
     ]
