@@ -24,8 +24,8 @@ API_PORT ?= 8000
 demo: venv  ## the whole pipeline on this machine, no AWS account: about 90 s, then a report (JSON=1, DATASET=taxi)
 	$(BIN)/python -m local demo --port $(PORT) $(if $(JSON),--json) $(if $(DATASET),--dataset $(DATASET))
 
-up: venv  ## the same stack until Ctrl-C, with the query API on 127.0.0.1:$(API_PORT)
-	$(BIN)/python -m local up --port $(PORT) --api-port $(API_PORT)
+up: venv  ## the same stack until Ctrl-C, with the query API on 127.0.0.1:$(API_PORT) (NO_API=1: none, for your own chalice local)
+	$(BIN)/python -m local up --port $(PORT) --api-port $(API_PORT) $(if $(NO_API),--no-api)
 
 sql: venv  ## SQL over the archive (tables wildrydes, taxi_trips): make sql Q="SELECT ..." or N=peak_hours [P=value] [ENGINE=athena]
 	$(BIN)/python -m local sql --port $(PORT) $(if $(N),--named "$(N)","$(Q)") $(if $(P),--param "$(P)") $(if $(ENGINE),--engine $(ENGINE))

@@ -34,9 +34,11 @@ class Clients:
         self,
         session: boto3.session.Session | None = None,
         configure: Callable[[Any], None] | None = None,
+        endpoint_url: str | None = None,
     ) -> None:
         self._session = session
         self._configure = configure  # given each new client (the local fault injector uses it)
+        self._endpoint_url = endpoint_url  # None: the standard settings decide (AWS's own)
         self._clients: dict[str, Any] = {}
 
     def get(self, service: str) -> Any:
@@ -44,7 +46,9 @@ class Clients:
         if client is None:
             if self._session is None:
                 self._session = boto3.session.Session()
-            client = self._session.client(service, config=CLIENT_CONFIG)
+            client = self._session.client(
+                service, config=CLIENT_CONFIG, endpoint_url=self._endpoint_url
+            )
             if self._configure is not None:
                 self._configure(client)
             self._clients[service] = client

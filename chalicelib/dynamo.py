@@ -17,6 +17,7 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ConnectionError as NoConnection
 
 from chalicelib.errors import StoreError
 from chalicelib.streams import backoff_delay
@@ -28,6 +29,14 @@ BATCH_WRITE_LIMIT = 25
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
+
+
+def unreachable_endpoint(err: BotoCoreError) -> str | None:
+    """The endpoint URL of a connection that could not be made (or was lost), else None."""
+    if isinstance(err, NoConnection):
+        url = err.kwargs.get("endpoint_url")
+        return str(url) if url else None
+    return None
 
 
 def to_attributes(value: dict[str, Any]) -> dict[str, Any]:
@@ -89,7 +98,10 @@ class Table:
                 code=error.get("Code"),
             ) from None
         except BotoCoreError as err:
-            raise StoreError(f"{operation} on table {self.table_name!r} failed: {err}") from None
+            raise StoreError(
+                f"{operation} on table {self.table_name!r} failed: {err}",
+                unreachable=unreachable_endpoint(err),
+            ) from None
         return result
 
     def _pause(self, attempt: int) -> None:

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 from chalice.app import BadRequestError, ChaliceViewError, NotFoundError
 
 T = TypeVar("T")
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 class ConfigurationError(Exception):
@@ -19,11 +22,15 @@ class ConfigurationError(Exception):
 
 
 class AwsError(Exception):
-    """An AWS call failed after retries; `code` is AWS's error code if any."""
+    """An AWS call failed after retries; `code` is AWS's error code if any, `unreachable`
+    the endpoint URL if nothing answered there."""
 
-    def __init__(self, message: str, code: str | None = None) -> None:
+    def __init__(
+        self, message: str, code: str | None = None, *, unreachable: str | None = None
+    ) -> None:
         super().__init__(message)
         self.code = code
+        self.unreachable = unreachable
 
 
 class StoreError(AwsError):
@@ -82,10 +89,24 @@ class ServiceUnavailable(ChaliceViewError):
     STATUS_CODE = 503
 
 
+def unavailable(data: str, err: AwsError, then: str = "") -> ServiceUnavailable:
+    """The 503 of a request that needed `data` and met `err`; `then` says what to do next.
+
+    No answer from an endpoint on this machine is the local stack not running:
+    the message says where it looked and how to start it.
+    """
+    if err.unreachable:
+        reason = f": no answer from the AWS endpoint {err.unreachable}"
+        if urlsplit(err.unreachable).hostname in LOOPBACK:
+            reason += " (the local stack: is it running? `make up` starts it)"
+    else:
+        reason = f" ({err.code})" if err.code else ""
+    return ServiceUnavailable(f"{data} is not reachable right now{reason}{then}")
+
+
 def available(read: Callable[[], T], data: str) -> T:
     """What `read()` returns; a StoreError from it becomes ServiceUnavailable naming `data`."""
     try:
         return read()
     except StoreError as err:
-        reason = f" ({err.code})" if err.code else ""
-        raise ServiceUnavailable(f"{data} is not reachable right now{reason}") from None
+        raise unavailable(data, err) from None

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.dynamo import Table
-from chalicelib.errors import DeliveryError, InvalidParameter, ServiceUnavailable, StoreError
+from chalicelib.errors import DeliveryError, InvalidParameter, StoreError, unavailable
 from chalicelib.jsonrecords import InvalidRecord, decode_object, kind
 from chalicelib.streams import Entry, KinesisWriter
 from chalicelib.trips import Trip, encode_trip, trip_from_json
@@ -154,10 +154,8 @@ class TripIntake:
             return self.ledger.digests(trip_ids)
         except StoreError as err:
             # Nothing is put unless it is known to be new.
-            raise ServiceUnavailable(
-                f"the trip ledger is not reachable right now ({err.code}); nothing was "
-                "accepted, send the request again"
-            ) from None
+            then = "; nothing was accepted, send the request again"
+            raise unavailable("the trip ledger", err, then) from None
 
     def _put(self, new: list[_Checked]) -> set[str]:
         """The trip ids of `new` that are on the stream now."""

@@ -27,7 +27,7 @@ from infra.policies import policy_files, write_policies
 from infra.resources import ALERT_EMAIL, FARE_EMAIL, SHARD_COUNT
 from infra.runtimes import check_platform
 from infra.stack_deploy import StackFiles
-from infra.stages import CONFIG_PATH, PROJECT_DIR, load_platform, load_stage
+from infra.stages import CONFIG_PATH, PROJECT_DIR, check_deployable, load_platform, load_stage
 from infra.template import merge_template, render
 from infra.template_store import TemplateStore
 
@@ -152,6 +152,7 @@ def _package(args: argparse.Namespace) -> None:
 
 def package_stage(stage: str, out_dir: Path) -> Path:
     """`chalice package` of `stage` with its merge template, into OUT/STAGE/; sam.json's path."""
+    check_deployable(load_stage(stage))
     platform = load_platform(stage)  # a deprecated runtime stops here, before any build
     out = out_dir.resolve() / stage
     out.mkdir(parents=True, exist_ok=True)

@@ -44,7 +44,7 @@ from infra.resources import (
     FARE_TOPIC_ID,
     FARE_TOPIC_OUTPUT,
 )
-from infra.stages import CONFIG_PATH, load_platform, load_stage
+from infra.stages import CONFIG_PATH, check_deployable, load_platform, load_stage
 from infra.template import function_environment, stack_body, supporting_template
 from infra.template_store import TemplateStore, template_source
 from infra.triggers import KinesisTrigger, kinesis_triggers
@@ -435,6 +435,7 @@ def deploy(
     # A bad stage setting should fail here, before anything changes on AWS.
     event_source_settings(stage, config_path=config_path)
     settings_of_stage = load_stage(stage, config_path)
+    check_deployable(settings_of_stage)
     stack = settings_of_stage.resources_stack
     # Given ones only: a later deploy without them keeps the stack's values.
     given = {ALERT_EMAIL: alert_email, OPERATIONS_EMAIL: operations_email, FARE_EMAIL: fare_email}

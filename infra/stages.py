@@ -84,6 +84,44 @@ def load_stage(stage: str, config_path: Path = CONFIG_PATH) -> Stage:
     )
 
 
+# Environment variables Lambda sets itself and refuses in a function's
+# configuration, and the one that would send the functions' calls elsewhere.
+LAMBDA_RESERVED = frozenset(
+    {
+        "_HANDLER",
+        "_X_AMZN_TRACE_ID",
+        "AWS_ACCESS_KEY",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_DEFAULT_REGION",
+        "AWS_EXECUTION_ENV",
+        "AWS_LAMBDA_RUNTIME_API",
+        "AWS_REGION",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "LAMBDA_RUNTIME_DIR",
+        "LAMBDA_TASK_ROOT",
+    }
+)
+NOT_ON_AWS = frozenset({"AWS_ENDPOINT_URL"})
+
+
+def check_deployable(stage: Stage) -> None:
+    """InfraError if `stage` sets variables no function on AWS may have: the local stage
+    does, to reach the embedded endpoint from `chalice local`."""
+    refused = sorted(
+        name
+        for name in stage.environment_variables
+        if name in LAMBDA_RESERVED | NOT_ON_AWS or name.startswith("AWS_LAMBDA_")
+    )
+    if refused:
+        raise InfraError(
+            f"stage {stage.name!r} cannot be deployed: it sets {', '.join(refused)}, which "
+            "Lambda reserves or which would send the functions' calls elsewhere (it is for "
+            "the embedded endpoint, `make up` and `chalice local`); deploy dev, prod or a "
+            "stage of your own"
+        )
+
+
 def load_platform(
     stage: str, config_path: Path = CONFIG_PATH, *, today: date | None = None
 ) -> Platform:

@@ -25,7 +25,8 @@ from local.endpoint import (
 )
 from local.provision import ProvisionError
 from local.sql import Sources, archive_tables, sql_command
-from local.stack import API_PORT, LOCAL_STAGE, SCHEDULE_INTERVAL, WORK_DIR, StackOptions
+from local.stack import API_PORT, LOCAL_STAGE, SCHEDULE_INTERVAL, StackOptions
+from local.state import LINK_NAME, STATE_VARIABLE, link_state, state_dir
 from local.up import UpOptions, run_up
 
 # The archive bucket's name on the embedded endpoint (moto's account and region).
@@ -44,7 +45,11 @@ def _stack_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"stage of .chalice/config.json (default {LOCAL_STAGE})",
     )
     parser.add_argument(
-        "--work-dir", type=Path, default=WORK_DIR, help="logs, mailbox, archive cache"
+        "--work-dir",
+        type=Path,
+        help="where the run keeps its logs, mail, checkpoints and archive copy (default: "
+        f"${STATE_VARIABLE}, else a folder of this project's under $XDG_STATE_HOME/wildrydes, "
+        f"linked from {LINK_NAME})",
     )
     parser.add_argument(
         "--schedule-every",
@@ -95,6 +100,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     up.add_argument("--unicorns", type=int, default=5, help="fleet size (default 5)")
     up.add_argument("--no-producer", action="store_true", help="start no producer")
+    up.add_argument(
+        "--no-api",
+        action="store_true",
+        help="start no API: leave the port to your own `chalice local --stage local`",
+    )
     commands.add_parser("sql", help="SQL over the archive (python -m local sql --help)")
     return parser
 
@@ -104,15 +114,26 @@ def _sql_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
     parser.add_argument("--stage", default=LOCAL_STAGE)
-    parser.add_argument("--work-dir", type=Path, default=WORK_DIR)
+    parser.add_argument("--work-dir", type=Path)
     return parser
+
+
+def _work_dir(chosen: Path | None) -> Path:
+    """The directory given, or the project's state directory, linked from the project."""
+    if chosen is not None:
+        return chosen
+    state = state_dir()
+    note = link_state(state)
+    if note:
+        print(f"local: {note}", file=sys.stderr)
+    return state
 
 
 def run_sql(argv: Sequence[str]) -> int:
     """The SQL command over the running endpoint's archive, or over the last run's copy."""
     args, rest = _sql_parser().parse_known_args(argv)
     running = not port_free(args.port)
-    cache = args.work_dir / "archive"
+    cache = _work_dir(args.work_dir) / "archive"
     if not running and not cache.exists():
         print(
             "local sql: no archive yet: run `make demo` (or keep `make up` running) first",
@@ -146,7 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     stack = StackOptions(
         stage=args.stage,
         port=args.port,
-        work_dir=args.work_dir,
+        work_dir=_work_dir(args.work_dir),
         config_path=args.config,
         schedule_interval=args.schedule_every or None,
     )
@@ -169,6 +190,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     api_port=args.api_port,
                     unicorns=args.unicorns,
                     produce=not args.no_producer,
+                    serve_api=not args.no_api,
                 )
             )
     except (EndpointError, ProvisionError, InfraError) as err:

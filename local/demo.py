@@ -30,6 +30,7 @@ from chalicelib import names
 from chalicelib.timestamps import from_epoch
 from infra import names as infra_names
 from infra.named_queries import named_queries
+from infra.names import API_HANDLER_FUNCTION
 from infra.resources import ARCHIVE_BUCKET_OUTPUT
 from local import report as reporting
 from local import taxi_report
@@ -37,6 +38,7 @@ from local.child import spawn, stop_process
 from local.endpoint import client_environment
 from local.sql import Param, Sources, SqlError, run_named
 from local.stack import LocalStack, StackOptions
+from local.state import shown
 
 PROGRESS_SECONDS = 10.0
 DRAIN_MARGIN = 30.0  # seconds beyond a window for the last summaries to land
@@ -245,12 +247,14 @@ def run_report_fields(
         "elapsed_seconds": round(elapsed, 1),
         "produced": produced,
         "stages": stack.stats(),
-        "mailbox": _shown(mail),
+        "mailbox": shown(mail),
         "emails": reporting.read_emails(mail, since),
         "archive_bucket": bucket,
         "archive_objects": reporting.read_archive(session, bucket, archive_prefix),
         "errors": stack.errors(),
-        "logs": _shown(stack.logs / "functions.log"),
+        "logs": shown(stack.logs / "functions.log"),
+        "roles": stack.role_sessions,
+        "denied": [denial["message"] for denial in stack.denials()],
     }
 
 
@@ -281,7 +285,9 @@ def gather_taxi(
         stack, options, produced, elapsed, since, mail, names.TRIP_ARCHIVE_PREFIX
     )
     session = stack.session()
-    peaks, zones, windows, counted = taxi_report.read_insights(session, day)
+    # As the API answers them: with the API function's own role.
+    api = stack.roles[API_HANDLER_FUNCTION].session()
+    peaks, zones, windows, counted = taxi_report.read_insights(api, day)
     dead_prefix = f"{names.DEAD_LETTER_PREFIX}aggregate_trips/"
     dead = reporting.read_archive(session, fields["archive_bucket"], dead_prefix)
     return taxi_report.TaxiReport(
@@ -318,7 +324,7 @@ def run_report(stack: LocalStack) -> dict[str, Any]:
     copy.parent.mkdir(parents=True, exist_ok=True)
     body = stack.session().client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
     copy.write_bytes(body)
-    result["copy"] = _shown(copy)
+    result["copy"] = shown(copy)
     return result
 
 
@@ -384,10 +390,3 @@ def answer(
             question.total = len(result.rows)
         answers.append(question)
     return answers
-
-
-def _shown(path: Path) -> str:
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)

@@ -20,6 +20,7 @@ import urllib.request
 from pathlib import Path
 
 from local.child import spawn, stop_process
+from local.moto_iam import DENIALS_VARIABLE
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 4566
@@ -65,9 +66,15 @@ def client_environment(url: str) -> dict[str, str]:
 class Endpoint:
     """moto server on `HOST:port`, started and stopped with this object."""
 
-    def __init__(self, port: int = DEFAULT_PORT, log_path: Path | None = None) -> None:
+    def __init__(
+        self,
+        port: int = DEFAULT_PORT,
+        log_path: Path | None = None,
+        denials_path: Path | None = None,
+    ) -> None:
         self.port = port
         self.log_path = log_path
+        self.denials_path = denials_path  # one JSON line per call IAM refused (local.moto_iam)
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -83,7 +90,11 @@ class Endpoint:
         self.process = spawn(
             [sys.executable, "-m", "local.moto_server", "-H", HOST, "-p", str(self.port)],
             log=self.log_path or Path(os.devnull),
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={
+                **os.environ,
+                "PYTHONUNBUFFERED": "1",
+                DENIALS_VARIABLE: str(self.denials_path or ""),
+            },
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

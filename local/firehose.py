@@ -54,6 +54,7 @@ class DeliverySettings:
     error_prefix: str
     buffer_seconds: float
     buffer_bytes: int
+    role_arn: str = ""  # what Firehose reads and writes as (the delivery role)
 
     @classmethod
     def from_properties(
@@ -89,6 +90,7 @@ class DeliverySettings:
             error_prefix=str(value(destination.get("ErrorOutputPrefix", ""))),
             buffer_seconds=float(value(hints.get("IntervalInSeconds", DEFAULT_BUFFER_SECONDS))),
             buffer_bytes=int(value(hints.get("SizeInMBs", DEFAULT_BUFFER_MIB))) * MIB,
+            role_arn=str(value(source.get("RoleARN", ""))),
         )
 
 

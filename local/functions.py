@@ -5,7 +5,9 @@ what the decorators say from the Chalice app (`infra.triggers`), memory,
 timeout and environment from `.chalice/config.json` through Chalice's own
 `Config`, the generated names each function receives from the same
 derivation as `make deploy` (`infra.deploy.recorded_outputs`), and the
-mapping settings Chalice cannot express from `infra.event_sources`.
+mapping settings Chalice cannot express from `infra.event_sources`. Each
+function's environment carries the credentials of its own role
+(`local.roles`), as Lambda's does.
 """
 
 from __future__ import annotations
@@ -26,10 +28,11 @@ from infra.resources import FAILURE_QUEUE_ARN_OUTPUT
 from infra.stages import CONFIG_PATH, load_stage, read_config
 from infra.template import function_environment
 from infra.triggers import kinesis_triggers, scheduled_functions
-from local.endpoint import ACCOUNT, REGION
+from local.endpoint import ACCOUNT, REGION, client_environment
 from local.invoke import FunctionSpec
 from local.mapping import MappingSettings
 from local.provision import Provisioned
+from local.roles import RoleSession
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,13 @@ class _Specs:
     """Makes a function's spec as Lambda would run it: config, generated names, variables."""
 
     def __init__(
-        self, stage: str, provisioned: Provisioned, api_url: str, config_path: Path
+        self,
+        stage: str,
+        provisioned: Provisioned,
+        api_url: str,
+        config_path: Path,
+        endpoint_url: str,
+        roles: Mapping[str, RoleSession],
     ) -> None:
         config_file = read_config(config_path)
         self.stage = stage
@@ -63,15 +72,22 @@ class _Specs:
             self.environment_by_function, provisioned.outputs, provisioned.stack
         )
         self.api_url = api_url
+        self.endpoint_url = endpoint_url
+        self.roles = roles
 
     def spec(self, function: str, handler_string: str) -> FunctionSpec:
         scoped = self.config.scope(self.stage, function)
         memory = int(scoped.lambda_memory_size or DEFAULT_LAMBDA_MEMORY_SIZE)
         deployed_name = f"{self.app_name}-{self.stage}-{function}"
+        role = self.roles[function]
         environment = {
             **scoped.environment_variables,
             **self.generated.get(function, {}),
             **_lambda_variables(deployed_name, memory),
+            # The endpoint running now, whatever port the stage's settings name,
+            **client_environment(self.endpoint_url),
+            # and the credentials of the function's own role, as Lambda sets them.
+            **role.environment(),
         }
         if API_URL_VARIABLE in self.environment_by_function.get(function, {}):
             environment[API_URL_VARIABLE] = self.api_url
@@ -83,7 +99,7 @@ class _Specs:
             environment=environment,
             timeout=float(scoped.lambda_timeout or DEFAULT_LAMBDA_TIMEOUT),
             memory=memory,
-            role_arn=f"arn:aws:iam::{ACCOUNT}:role/{deployed_name}",
+            role_arn=role.role_arn,
         )
 
 
@@ -92,11 +108,13 @@ def local_functions(
     provisioned: Provisioned,
     *,
     api_url: str,
+    endpoint_url: str,
+    roles: Mapping[str, RoleSession],
     config_path: Path = CONFIG_PATH,
     retry_base: float = 1.0,
 ) -> list[LocalFunction]:
-    """Every Kinesis function of the app, ready for the runtime."""
-    specs = _Specs(stage, provisioned, api_url, config_path)
+    """Every Kinesis function of the app, ready for the runtime, acting as its role."""
+    specs = _Specs(stage, provisioned, api_url, config_path, endpoint_url, roles)
     settings = event_source_settings(
         stage,
         failure_destination=provisioned.outputs[FAILURE_QUEUE_ARN_OUTPUT],
@@ -120,10 +138,12 @@ def scheduled_local_functions(
     provisioned: Provisioned,
     *,
     api_url: str,
+    endpoint_url: str,
+    roles: Mapping[str, RoleSession],
     config_path: Path = CONFIG_PATH,
 ) -> list[ScheduledLocalFunction]:
-    """Every `@app.schedule` function of the app, ready for the runtime."""
-    specs = _Specs(stage, provisioned, api_url, config_path)
+    """Every `@app.schedule` function of the app, ready for the runtime, acting as its role."""
+    specs = _Specs(stage, provisioned, api_url, config_path, endpoint_url, roles)
     return [
         ScheduledLocalFunction(specs.spec(s.function, s.handler_string), s.expression)
         for s in scheduled_functions()

@@ -92,10 +92,19 @@ def environment(variables: Mapping[str, str]) -> Iterator[None]:
 
 
 class Invoker:
-    """Calls handlers and reports outcomes; counts what it did."""
+    """Calls handlers and reports outcomes; counts what it did.
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    `prepare`, if given, is called with the spec in the function's environment
+    just before its handler (the stack gives each function its own clients there).
+    """
+
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.monotonic,
+        prepare: Callable[[FunctionSpec], None] | None = None,
+    ) -> None:
         self.clock = clock
+        self.prepare = prepare
         self.invocations = 0
         self.errors = 0
 
@@ -108,6 +117,8 @@ class Invoker:
         payload: Any = None
         with environment(spec.environment):
             try:
+                if self.prepare is not None:
+                    self.prepare(spec)
                 payload = spec.handler(event, context)
             except Exception as err:  # noqa: BLE001 - any exception is a function error
                 error = f"Unhandled: {type(err).__name__}: {err}"

@@ -110,12 +110,15 @@ class FailureDestination(Protocol):
 
 
 class SqsDestination:
-    """Sends on-failure records to an SQS queue given by ARN."""
+    """Sends on-failure records to an SQS queue given by ARN, with `sqs` (Lambda sends with
+    the function's role); `lookup`, if given, finds the queue's URL (Lambda's own doing,
+    which the role is not asked for)."""
 
-    def __init__(self, sqs: Any, queue_arn: str) -> None:
+    def __init__(self, sqs: Any, queue_arn: str, *, lookup: Any | None = None) -> None:
         _, _, _, _, account, name = queue_arn.split(":", 5)
         self.sqs = sqs
-        self.url = sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]
+        found = (lookup or sqs).get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)
+        self.url = found["QueueUrl"]
 
     def send(self, record: dict[str, Any]) -> None:
         self.sqs.send_message(QueueUrl=self.url, MessageBody=json.dumps(record))

@@ -17,7 +17,8 @@ as a Swagger 2.0 document, which moto's ImportRestApi and PutRestApi refuse
 look alike where moto reads them (methods and their integrations), so such
 a document is read as OpenAPI 3.
 
-Run as `python -m local.moto_server -H HOST -p PORT` (moto.server's options).
+Run as `python -m local.moto_server -H HOST -p PORT` (moto.server's options), it also
+holds role sessions to their roles' policies (`local.moto_iam`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from typing import Any
 
 from moto.apigateway.models import APIGatewayBackend, RestAPI
 from moto.kinesis.models import Shard
+
+from local import moto_iam
 
 _moto_get_records = Shard.get_records
 _moto_import_rest_api = APIGatewayBackend.import_rest_api
@@ -111,6 +114,7 @@ def main(argv: list[str] | None = None) -> None:
     from moto.server import main as moto_main
 
     install()
+    moto_iam.install()
     moto_main(sys.argv[1:] if argv is None else argv)
 
 

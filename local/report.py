@@ -59,6 +59,8 @@ class RunReport:
     questions: list[Question] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     logs: str = ""
+    roles: int = 0  # the role sessions the endpoint held to their policies
+    denied: list[str] = field(default_factory=list)  # the calls it refused, as AWS words them
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -126,13 +128,13 @@ def render(report: Report) -> str:
     """The report for a person."""
     lines = ["", "Wild Rydes — what the local demo did", "=" * 36, ""]
     lines += _flow(report)
+    lines += iam_lines(report)
     lines += _summaries(report)
     lines += _emails(report)
     lines += _archive(report)
     lines += _fleet_report(report)
     lines += _questions(report)
-    if report.errors:
-        lines += ["Problems", *[f"  {e}" for e in report.errors], f"  (logs: {report.logs})", ""]
+    lines += problem_lines(report)
     lines += _next_steps(report)
     return "\n".join(lines)
 
@@ -174,6 +176,24 @@ def flow_lines(producer: str, stages: dict[str, dict[str, int]]) -> list[str]:
                 f" · {stats['invocations']} invocations{extra} · {stats['errors']} errors"
             )
     return [*lines, ""]
+
+
+def iam_lines(report: RunReport) -> list[str]:
+    """Whether every call kept to its role's policy on the endpoint."""
+    kept = (
+        f"{len(report.denied)} calls denied (under Problems)"
+        if report.denied
+        else "every call within its role's policy"
+    )
+    return [f"IAM: {report.roles} roles (each function's, Firehose's), enforced: {kept}", ""]
+
+
+def problem_lines(report: RunReport) -> list[str]:
+    """What went wrong: runtime errors and calls IAM refused; nothing when all went well."""
+    problems = [*report.errors, *(f"IAM denied: {message}" for message in report.denied)]
+    if not problems:
+        return []
+    return ["Problems", *[f"  {p}" for p in problems], f"  (logs: {report.logs})", ""]
 
 
 def _summaries(report: Report) -> list[str]:

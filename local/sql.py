@@ -43,8 +43,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from infra import names as infra_names
 from infra import resources
 from infra.named_queries import NamedQuery, named_queries
+from local.state import state_dir
 
-DEFAULT_CACHE_DIR = Path(".wildrydes/archive")
 ENGINES = ("duckdb", "athena")
 DEFAULT_MAX_ROWS = 50
 
@@ -839,7 +839,7 @@ class Sources:
     """
 
     tables: tuple[ArchiveTable, ...] = ()
-    cache_dir: Path = DEFAULT_CACHE_DIR
+    cache_dir: Path = field(default_factory=lambda: state_dir() / "archive")
     s3: Any = None
     athena: Any = None
     sleep: Callable[[float], None] = time.sleep

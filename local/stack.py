@@ -13,6 +13,7 @@ last one stopped (`restart_runtime`).
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
@@ -27,23 +28,24 @@ from chalicelib import bootstrap
 from chalicelib.clients import Clients
 from chalicelib.settings import load_settings
 from infra.event_sources import event_source_settings
-from infra.names import GLUE_TABLE
-from infra.stages import CONFIG_PATH, PROJECT_DIR
+from infra.names import API_HANDLER_FUNCTION, GLUE_TABLE
+from infra.stages import CONFIG_PATH
 from local.checkpoints import CheckpointStore
 from local.endpoint import DEFAULT_PORT, REGION, Endpoint, client_environment
 from local.faults import FaultInjector
 from local.firehose import DeliverySettings, FirehoseEmulator
 from local.functions import LocalFunction, local_functions, scheduled_local_functions
-from local.invoke import Invoker, Outcome
+from local.invoke import FunctionSpec, Invoker, Outcome
 from local.mailbox import Mailbox, subscriptions_from_template
 from local.mapping import EventSourceMapping, SqsDestination
 from local.provision import Provisioned, provision
+from local.roles import RoleSession, assume, function_roles
 from local.runtime import Component, Runtime
 from local.schedule import Schedule
 from local.shards import stream_arn
 from local.sql import ArchiveTable
+from local.state import state_dir
 
-WORK_DIR = PROJECT_DIR / ".wildrydes"
 LOCAL_STAGE = "local"
 ALERT_EMAIL = "ops@wildrydes.local"
 FARE_EMAIL = "fares@wildrydes.local"
@@ -66,7 +68,7 @@ class StackOptions:
 
     stage: str = LOCAL_STAGE
     port: int = DEFAULT_PORT
-    work_dir: Path = WORK_DIR
+    work_dir: Path = field(default_factory=state_dir)  # local.state: outside the project
     alert_email: str = ALERT_EMAIL
     fare_email: str = FARE_EMAIL
     api_url: str = f"http://127.0.0.1:{API_PORT}"
@@ -89,14 +91,21 @@ class LocalStack:
         work = self.options.work_dir
         self.logs = work / "logs"
         self.mail = work / "mail"
-        self.endpoint = Endpoint(self.options.port, log_path=self.logs / "endpoint.log")
+        self.denials_path = self.logs / "iam-denials.jsonl"
+        self.endpoint = Endpoint(
+            self.options.port,
+            log_path=self.logs / "endpoint.log",
+            denials_path=self.denials_path,
+        )
         self.provisioned: Provisioned | None = None
         self.functions: list[LocalFunction] = []
         self.mappings: list[EventSourceMapping] = []
         self.firehoses: list[FirehoseEmulator] = []
         self.mailboxes: list[Mailbox] = []
         self.schedules: list[Schedule] = []
-        self.invoker = Invoker()
+        self.roles: dict[str, RoleSession] = {}  # function -> a session of its own role
+        self._services: dict[str, bootstrap.Services] = {}  # function -> its clients
+        self.invoker = Invoker(prepare=self._prepare)
         self.checkpoints = CheckpointStore(work / "checkpoints")
         self.runtime: Runtime | None = None
         self._thread: threading.Thread | None = None
@@ -118,14 +127,12 @@ class LocalStack:
     def start(self) -> None:
         self.logs.mkdir(parents=True, exist_ok=True)
         self.mail.mkdir(parents=True, exist_ok=True)
+        self.denials_path.unlink(missing_ok=True)  # an earlier run's
         self._start_logging()
         self.endpoint.start()
         try:
             self._point_at_endpoint()
             bootstrap.reset()  # the functions' clients must be made for this endpoint
-            if self.options.faults is not None:
-                clients = Clients(configure=self.options.faults.attach)
-                bootstrap.install(bootstrap.Services(load_settings(), clients))
             session = self.session()
             parameters = {
                 "AlertEmail": self.options.alert_email,
@@ -134,6 +141,9 @@ class LocalStack:
             }
             self.provisioned = provision(
                 session, self.options.stage, parameters, config_path=self.options.config_path
+            )
+            self.roles = function_roles(
+                session, self.provisioned, self.options.stage, self.options.config_path
             )
             # A new endpoint has new, empty streams: positions from an earlier run mean nothing.
             self.checkpoints.clear()
@@ -164,7 +174,8 @@ class LocalStack:
                 raise RuntimeError("the runtime thread did not stop; cannot restart it")
         self._thread = None
         self.mappings, self.firehoses, self.mailboxes, self.schedules = [], [], [], []
-        self.invoker = Invoker()
+        self._services = {}  # a new process makes new clients
+        self.invoker = Invoker(prepare=self._prepare)
         self._run(self.session(), self.provisioned)
 
     @property
@@ -180,17 +191,36 @@ class LocalStack:
         os.environ.pop("AWS_PROFILE", None)
         os.environ.update(variables)
 
+    def _prepare(self, spec: FunctionSpec) -> None:
+        """Before `spec`'s handler runs: its own clients, acting as its role on this endpoint
+        (made on its first call, kept like a Lambda process keeps them)."""
+        services = self._services.get(spec.name)
+        if services is None:
+            faults = self.options.faults
+            clients = Clients(
+                self.roles[spec.name].session(),
+                configure=faults.attach if faults is not None else None,
+                endpoint_url=self.url,
+            )
+            services = bootstrap.Services(load_settings(), clients)
+            self._services[spec.name] = services
+        bootstrap.install(services)
+
     def _build(self, session: Any, provisioned: Provisioned) -> None:
-        kinesis, sqs = session.client("kinesis"), session.client("sqs")
         self.functions = local_functions(
             self.options.stage,
             provisioned,
             api_url=self.options.api_url,
+            endpoint_url=self.url,
+            roles=self.roles,
             config_path=self.options.config_path,
             retry_base=self.options.retry_base,
         )
         now = time.time()
         for function in self.functions:
+            # Lambda reads the stream and sends to the destination with the function's role.
+            role = self.roles[function.spec.name].session()
+            kinesis = role.client("kinesis", endpoint_url=self.url)
             mapping = EventSourceMapping(
                 function.mapping,
                 function.spec,
@@ -198,7 +228,11 @@ class LocalStack:
                 self.invoker,
                 stream_arn=stream_arn(kinesis, function.mapping.stream),
                 region=REGION,
-                destination=SqsDestination(sqs, function.mapping.on_failure)
+                destination=SqsDestination(
+                    role.client("sqs", endpoint_url=self.url),
+                    function.mapping.on_failure,
+                    lookup=session.client("sqs"),
+                )
                 if function.mapping.on_failure
                 else None,
                 checkpoints=self.checkpoints,
@@ -211,13 +245,23 @@ class LocalStack:
                 self.options.stage,
                 provisioned,
                 api_url=self.options.api_url,
+                endpoint_url=self.url,
+                roles=self.roles,
                 config_path=self.options.config_path,
             )
         ]
-        self.firehoses = [
-            FirehoseEmulator(settings, kinesis, session.client("s3"), checkpoints=self.checkpoints)
-            for settings in delivery_streams(provisioned)
-        ]
+        self.firehoses = []
+        for settings in delivery_streams(provisioned):
+            # Firehose reads and writes as its delivery role.
+            delivery = assume(session, settings.role_arn, f"firehose-{settings.name}").session()
+            self.firehoses.append(
+                FirehoseEmulator(
+                    settings,
+                    delivery.client("kinesis", endpoint_url=self.url),
+                    delivery.client("s3", endpoint_url=self.url),
+                    checkpoints=self.checkpoints,
+                )
+            )
         subscriptions = subscriptions_from_template(
             provisioned.template, provisioned.parameters, provisioned.resolve
         )
@@ -225,7 +269,7 @@ class LocalStack:
             for address in addresses:
                 mailbox = Mailbox(
                     session.client("sns"),
-                    sqs,
+                    session.client("sqs"),
                     provisioned.physical[topic],
                     address,
                     self.mail / address,
@@ -313,3 +357,21 @@ class LocalStack:
 
     def errors(self) -> list[str]:
         return list(self.runtime.errors) if self.runtime else []
+
+    def api_environment(self) -> dict[str, str]:
+        """What the API's process needs (`local.up.start_api`): this endpoint, and the
+        credentials of the API function's own role."""
+        return {**client_environment(self.url), **self.roles[API_HANDLER_FUNCTION].environment()}
+
+    @property
+    def role_sessions(self) -> int:
+        """How many roles the run acts as: each function's, and each delivery stream's."""
+        return len(self.roles) + len({f.settings.role_arn for f in self.firehoses})
+
+    def denials(self) -> list[dict[str, str]]:
+        """The calls the endpoint refused to a role session in this run (principal, action,
+        resource, message), from its record."""
+        if not self.denials_path.exists():
+            return []
+        lines = self.denials_path.read_text().splitlines()
+        return [json.loads(line) for line in lines if line.strip()]

@@ -14,7 +14,14 @@ from typing import Any
 from chalicelib import names
 from chalicelib.insight_store import ZoneWindowStore
 from chalicelib.taxi_view import TaxiView
-from local.report import RunReport, flow_lines, plural, question_lines
+from local.report import (
+    RunReport,
+    flow_lines,
+    iam_lines,
+    plural,
+    problem_lines,
+    question_lines,
+)
 
 SHOWN = 5
 
@@ -50,6 +57,7 @@ def render(report: TaxiReport) -> str:
         f"seed {produced.get('seed', '?')})",
         report.stages,
     )
+    lines += iam_lines(report)
     sent = int(produced.get("sent", 0))
     lines += [
         f"Insights in {names.INSIGHT_TABLE}: {report.zone_windows} zone windows of 15 minutes",
@@ -72,8 +80,7 @@ def render(report: TaxiReport) -> str:
     lines += [f"  {o['key']}" for o in objects[:3]]
     lines.append("")
     lines += question_lines("Taxi questions, answered locally by DuckDB", report.questions)
-    if report.errors:
-        lines += ["Problems", *[f"  {e}" for e in report.errors], f"  (logs: {report.logs})", ""]
+    lines += problem_lines(report)
     lines += [
         "What to try next",
         "  make up                                  the stack and the console until Ctrl-C",

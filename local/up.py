@@ -10,6 +10,7 @@ the runtime and the endpoint, in that order.
 
 from __future__ import annotations
 
+import compileall
 import os
 import signal
 import subprocess
@@ -27,6 +28,7 @@ from infra.stages import PROJECT_DIR
 from local.child import spawn, stop_process
 from local.endpoint import HOST, EndpointError, client_environment, port_free
 from local.stack import API_PORT, LocalStack, StackOptions
+from local.state import LINK_NAME, shown
 
 PROGRESS_SECONDS = 5.0
 TAXI_PRODUCER = ("--dataset", "taxi", "--start", "06:00", "--speed", "60", "--progress", "0")
@@ -38,6 +40,7 @@ class UpOptions:
     api_port: int = API_PORT
     unicorns: int = 5
     produce: bool = True
+    serve_api: bool = True  # False leaves the port to the user's own `chalice local`
 
 
 def _child(command: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -47,13 +50,13 @@ def _child(command: list[str], log: Path, env: dict[str, str]) -> subprocess.Pop
 def start_api(
     stage: str, port: int, log: Path, env: dict[str, str], timeout: float = 30.0
 ) -> subprocess.Popen[bytes]:
-    """`chalice local` for `stage` on 127.0.0.1:`port`, once it answers `/health`.
+    """`chalice local` for `stage` on 127.0.0.1:`port`, once it answers `/health`; its AWS
+    clients use the endpoint and credentials in `env`, whatever the stage's settings say.
 
     EndpointError if it exits or stays silent; the process is stopped then.
     """
-    chalice = str(Path(sys.executable).with_name("chalice"))
-    command = [chalice, "local", "--stage", stage, "--host", HOST, "--port", str(port)]
-    api = _child([*command, "--no-autoreload"], log, env)
+    # `chalice local`, its clients on the endpoint and credentials in `env` (local/api.py).
+    api = _child([sys.executable, "-m", "local.api", stage, HOST, str(port)], log, env)
     url = f"http://{HOST}:{port}"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -68,16 +71,24 @@ def start_api(
     raise EndpointError(f"chalice local did not answer on {url} within {timeout:.0f} s")
 
 
+def compile_app(project: Path = PROJECT_DIR) -> None:
+    """Compile the app's modules now: Python writes bytecode beside them on first import,
+    and a new file under the project restarts a `chalice local` that is watching it."""
+    compileall.compile_file(project / "app.py", quiet=1)
+    compileall.compile_dir(project / "chalicelib", quiet=1)
+
+
 def run_up(options: UpOptions, *, out: TextIO = sys.stdout) -> int:
     started = time.monotonic()
 
     def say(text: str) -> None:
         print(f"[{time.monotonic() - started:6.1f}s] {text}", file=out, flush=True)
 
-    if not port_free(options.api_port):
+    if options.serve_api and not port_free(options.api_port):
         raise EndpointError(
             f"port {options.api_port} on {HOST} is in use; stop what holds it or pass API_PORT=..."
         )
+    compile_app()
     api_url = f"http://{HOST}:{options.api_port}"
     options.stack.api_url = api_url
     stack = LocalStack(options.stack)
@@ -87,7 +98,10 @@ def run_up(options: UpOptions, *, out: TextIO = sys.stdout) -> int:
         say(f"starting the embedded AWS endpoint on {stack.url} ...")
         stack.start()
         env = {**os.environ, **client_environment(stack.url)}
-        api = start_api(options.stack.stage, options.api_port, stack.logs / "api.log", env)
+        if options.serve_api:
+            # The API acts as its function's role, as deployed.
+            api_env = {**os.environ, **stack.api_environment()}
+            api = start_api(options.stack.stage, options.api_port, stack.logs / "api.log", api_env)
         if options.produce:
             producer = _child(
                 [sys.executable, "-m", "producer", "--unicorns", str(options.unicorns)],
@@ -143,23 +157,40 @@ def _banner(stack: LocalStack, api_url: str, options: UpOptions) -> None:
     env_file.write_text(
         "".join(f"export {k}={v}\n" for k, v in client_environment(stack.url).items())
     )
+    if options.serve_api:
+        api_lines = [
+            f"embedded AWS: {stack.url}   query API: {api_url}   stage {options.stack.stage}",
+            f"operations console: {api_url}/   (open it in a browser)",
+            "try, in another terminal:",
+            f"  curl {api_url}/unicorns",
+            f"  curl {api_url}/alerts",
+            f"  curl {api_url}/taxi/peaks   # today's taxi trips, replayed from 06:00 at 60x",
+        ]
+    else:
+        api_lines = [
+            f"embedded AWS: {stack.url}   no API of its own (--no-api)   stage "
+            f"{options.stack.stage}",
+            "in another terminal, from the project's folder:",
+            f"  .venv/bin/chalice local --stage {options.stack.stage}   # the API and console on "
+            "http://127.0.0.1:8000, restarting when you edit app.py",
+        ]
     lines = [
-        f"embedded AWS: {stack.url}   query API: {api_url}   stage {options.stack.stage}",
-        f"operations console: {api_url}/   (open it in a browser)",
-        "try, in another terminal:",
-        f"  curl {api_url}/unicorns",
-        f"  curl {api_url}/alerts",
-        f"  curl {api_url}/taxi/peaks          # today's taxi trips, replayed from 06:00 at 60x",
-        f"  source {env_file}   # endpoint, region and credentials for the commands below",
+        *api_lines,
+        f"  source {shown(env_file)}   # endpoint, region and credentials for the commands below",
         f"  .venv/bin/aws --endpoint-url {stack.url} dynamodb scan --table-name UnicornSensorData",
         "  .venv/bin/python -m producer --name Shadowfax   # one more producer",
         '  make sql Q="SELECT name, count(*) AS n FROM wildrydes GROUP BY name"',
         *_report_lines(stack),
-        f"logs in {stack.logs}; alert emails in {stack.mail}",
+        f"logs in {shown(stack.logs)}; alert emails in {shown(stack.mail)}"
+        + (f" ({LINK_NAME} is {stack.options.work_dir})" if _linked(stack) else ""),
         "Ctrl-C stops everything.",
     ]
     for line in lines:
         print(line, flush=True)
+
+
+def _linked(stack: LocalStack) -> bool:
+    return shown(stack.options.work_dir) != str(stack.options.work_dir)
 
 
 def _report_lines(stack: LocalStack) -> list[str]:

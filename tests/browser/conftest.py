@@ -185,7 +185,8 @@ def console(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Itera
                     cwd=PROJECT_DIR,
                 )
             )
-        api = ApiServer(free_port(), env, stack.logs / "api.log")
+        # The API acts as its function's role, as `make up` runs it.
+        api = ApiServer(free_port(), {**env, **stack.api_environment()}, stack.logs / "api.log")
         api.start()
         names = [*fleet_names(FLEET_SIZE), HOSTILE_NAME, AWKWARD_NAME]
         deadline = time.monotonic() + 60

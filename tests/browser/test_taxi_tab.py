@@ -15,10 +15,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import boto3
 import pytest
 from playwright.sync_api import Page, Route, expect
 
-from chalicelib import bootstrap
+from chalicelib import names
+from chalicelib.insight_store import ZoneWindowStore
 from chalicelib.insights import ZoneWindow, partials, window_end
 from chalicelib.trips import Trip, zone_name
 from tests.browser.conftest import Console, screenshot
@@ -58,11 +60,13 @@ class Morning:
 
 @pytest.fixture(scope="module")
 def morning(console: Console) -> Iterator[Morning]:
-    # The stack runs in this process and points bootstrap's clients at its endpoint.
+    # The stack runs in this process and points the environment at its endpoint, with the
+    # account's own credentials (the functions have their roles' clients of their own).
     trips = day_trips(6 * HOUR, 10 * HOUR)
     assert all(t.pickup_time.startswith(DAY.isoformat()) for t in trips)
     windows = list(partials(trips, "browser-seed").values())
-    assert bootstrap.services().insight_store.put_many(windows) == []
+    store = ZoneWindowStore(boto3.client("dynamodb"), names.INSIGHT_TABLE)
+    assert store.put_many(windows) == []
     yield Morning(trips, windows)
 
 

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -43,8 +43,8 @@ class CrashingInvoker(Invoker):
     """Invokes as usual, and dies right after the first `aggregate` invocation that
     continues a window (its event carries state), before the runtime checkpoints it."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, prepare: Callable[[FunctionSpec], None] | None) -> None:
+        super().__init__(prepare=prepare)
         self.crashed = threading.Event()
         self.crashed_in: dict[str, Any] = {}
 
@@ -69,7 +69,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             config_path=config_with_window(tmp, "crash", WINDOW),
         )
     )
-    invoker = CrashingInvoker()
+    invoker = CrashingInvoker(stack.invoker.prepare)  # each function's clients, as before
     stack.invoker = invoker
     died: list[BaseException] = []
     previous_hook = threading.excepthook
@@ -108,6 +108,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             "saved": saved,
             "drained": drained,
             "errors": stack.errors(),
+            "denied": stack.denials(),
             "stream": results.stream_records(session),
             "summaries": results.summaries(session),
             "archive": results.archive_objects(session, bucket),
@@ -130,7 +131,7 @@ def test_the_runtime_died_mid_window_with_a_batch_done_but_not_checkpointed(
     # The checkpoint on disk is the window's previous batch: open window, state carried.
     assert shard["window"] is not None and shard["state"]
     assert run["crashed_in"]["records"] > 0
-    assert run["drained"] and run["errors"] == []
+    assert run["drained"] and run["errors"] == [] and run["denied"] == []
     assert run["checkpoint_files"] == [
         "firehose-wildrydes.json",
         "mapping-aggregate.json",

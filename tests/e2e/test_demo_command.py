@@ -73,6 +73,7 @@ def test_json_prints_the_whole_report_as_one_object_on_the_last_line(tmp_path: P
     ]
     assert all(q["error"] is None for q in report["questions"])
     assert report["errors"] == []
+    assert report["roles"] == 8 and report["denied"] == []  # IAM enforced, nothing refused
     # The report function ran on its (shortened) schedule, and once more at the end.
     assert report["stages"]["report (every 2 s)"]["runs"] >= 2
     fleet = report["fleet_report"]
@@ -102,7 +103,7 @@ def test_the_taxi_demo_accounts_for_every_trip_and_reports_the_fare_spike(
     assert report["archive_objects"]
     assert [q["name"] for q in report["questions"]] == ["peak_hours", "fare_trends"]
     assert all(q["error"] is None and q["total"] > 0 for q in report["questions"])
-    assert report["errors"] == []
+    assert report["errors"] == [] and report["denied"] == []
 
 
 def test_ctrl_c_leaves_no_process_running_and_no_port_bound(tmp_path: Path) -> None:

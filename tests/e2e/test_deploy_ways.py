@@ -1,8 +1,8 @@
 """Both ways to deploy, run as the README writes them, against the embedded endpoint.
 
-Each test works in a copy of the project (the files a deploy reads, the
-virtual environment linked), so what the deploys record and build stays out
-of this checkout. The endpoint is moto's server as `make up` runs it.
+Each test works in a copy of the project (tests/project_copy.py), so what
+the deploys record and build stays out of this checkout. The endpoint is
+moto's server as `make up` runs it.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,10 +23,9 @@ from infra.runtimes import DEFAULT_ARCHITECTURE, DEFAULT_RUNTIME
 from infra.stages import PROJECT_DIR
 from infra.template_store import BODY_LIMIT
 from local.endpoint import Endpoint, client_environment, free_port
+from tests.project_copy import copy_project
 
 pytestmark = pytest.mark.slow
-
-DEPLOYED_FILES = ("app.py", "chalicelib", "infra", "requirements.txt", "requirements-dev.txt")
 
 
 @pytest.fixture(scope="module")
@@ -43,24 +41,6 @@ def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return copy_project(tmp_path_factory.mktemp("project"))
-
-
-def copy_project(copy: Path) -> Path:
-    """A copy of what a deploy reads, with this checkout's `.venv` linked in."""
-    for name in DEPLOYED_FILES:
-        source = PROJECT_DIR / name
-        if source.is_dir():
-            shutil.copytree(source, copy / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(source, copy / name)  # its time kept: make sees the venv up to date
-    shutil.copy2(PROJECT_DIR / "Makefile", copy / "Makefile")
-    shutil.copytree(
-        PROJECT_DIR / ".chalice",
-        copy / ".chalice",
-        ignore=shutil.ignore_patterns("deployed", "deployments"),
-    )
-    (copy / ".venv").symlink_to(PROJECT_DIR / ".venv")
-    return copy
 
 
 def shell(script: str, project: Path, endpoint: str) -> subprocess.CompletedProcess[str]:

@@ -83,6 +83,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         yield {
             "drained": drained,
             "errors": stack.errors(),
+            "denied": stack.denials(),
             "stats": stack.stats(),
             "faults": functions.table() + producer_faults.table(),
             "injected": functions.injected + producer_faults.injected,
@@ -138,6 +139,7 @@ def test_the_run_survives_a_fifth_of_its_calls_failing_and_prints_the_figures(
     assert received == incidents  # exactly one email per incident change
     assert all(kinds.count("alert") == 1 for kinds in received.values()) and received
     assert run["drained"]
+    assert run["denied"] == []  # the faults' competing writes included
 
 
 def test_summaries_hold_the_right_figures_despite_the_faults(run: dict[str, Any]) -> None:

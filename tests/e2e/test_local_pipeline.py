@@ -76,6 +76,8 @@ class Run:
     zone_windows: dict[tuple[int, str], ZoneWindow]
     fare_emails: list[email.message.EmailMessage]
     trip_archive: list[bytes]
+    roles: int
+    denied: list[dict[str, str]]
 
 
 @pytest.fixture(scope="module")
@@ -177,6 +179,8 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
             results.zone_windows(session),
             results.emails(stack.mail / options.fare_email),
             results.archive_objects(session, bucket, names.TRIP_ARCHIVE_PREFIX),
+            stack.role_sessions,
+            stack.denials(),
         )
     finally:
         stack.stop()
@@ -189,6 +193,9 @@ def valid(run: Run) -> list[Arrived]:
 def test_the_run_drained_cleanly_on_two_shards(run: Run) -> None:
     assert run.drained
     assert run.errors == []
+    # Each function, its mapping and destination, and the Firehose emulation, acted as its
+    # own role with IAM enforced, and stayed within its policy.
+    assert run.roles == 8 and run.denied == []
     assert len(valid(run)) == UNICORNS * SECONDS
     assert len({a.shard for a in run.stream}) == 2
     assert all(stats.get("errors", 0) == 0 for stats in run.stats.values())

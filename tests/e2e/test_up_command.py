@@ -88,6 +88,9 @@ def test_up_serves_the_api_answers_the_aws_cli_and_stops_on_ctrl_c(tmp_path: Pat
         )
         assert sorted(json.loads(aws.stdout)["TableNames"]) == sorted(TABLE_KEYS)
         assert (tmp_path / "env").read_text().count("export ") == 5
+        # The API acted as its own role, like every function: nothing refused.
+        assert get(f"{api}/taxi/zones")["count"] >= 0
+        assert not (tmp_path / "logs" / "iam-denials.jsonl").exists()
     finally:
         children = descendants(process.pid)
         process.send_signal(signal.SIGINT)

@@ -665,7 +665,9 @@ def chalice_local(aws_env: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
         for name, value in env.items():
             monkeypatch.setenv(name, value)
         monkeypatch.setenv("ALERT_TOPIC_ARN", create_resources(boto3.session.Session()))
-        bootstrap.install(Services(load_settings(), Clients(), sleep=lambda seconds: None))
+        # The stage names port 4566: the clients are given this endpoint outright.
+        clients = Clients(endpoint_url=env["AWS_ENDPOINT_URL"])
+        bootstrap.install(Services(load_settings(), clients, sleep=lambda seconds: None))
         with Client(app, stage_name="local") as client:
             seed(client)
         port = free_port()

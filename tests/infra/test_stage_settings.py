@@ -11,6 +11,7 @@ import pytest
 from infra.errors import InfraError
 from infra.event_sources import DEFAULTS, check, event_source_settings, mapping_update_kwargs
 from infra.resources import supporting_resources
+from infra.stages import check_deployable, load_stage
 from infra.template import merge_template
 
 QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:wildrydes-stream-failures"
@@ -152,3 +153,13 @@ def test_api_settings_refuse_a_cloudformation_reference() -> None:
     settings = event_source_settings("dev")  # destination is Fn::GetAtt
     with pytest.raises(InfraError, match="failure_destination"):
         mapping_update_kwargs("uuid-1", settings["vitals"])
+
+
+def test_the_local_stage_cannot_be_deployed_and_says_why() -> None:
+    with pytest.raises(InfraError) as refused:
+        check_deployable(load_stage("local"))
+    message = str(refused.value)
+    assert message.startswith("stage 'local' cannot be deployed: it sets AWS_ACCESS_KEY_ID,")
+    assert "AWS_ENDPOINT_URL" in message and "deploy dev, prod or a stage of your own" in message
+    for stage in ("dev", "prod"):
+        check_deployable(load_stage(stage))

@@ -278,7 +278,7 @@ def test_settings_from_the_template_fragment(
 
     settings = DeliverySettings.from_properties(properties, lambda v: concrete[json.dumps(v)])
 
-    # The same buffer and error output for every archived stream; a prefix each.
+    # The same buffer, error output and role for every archived stream; a prefix each.
     assert settings == DeliverySettings(
         name=name,
         stream=stream,
@@ -287,6 +287,7 @@ def test_settings_from_the_template_fragment(
         error_prefix=infra_names.FIREHOSE_ERROR_PREFIX,
         buffer_seconds=60,
         buffer_bytes=5 * 1024 * 1024,
+        role_arn=f"arn:aws:iam::{ACCOUNT}:role/delivery",
     )
 
 

@@ -1,0 +1,43 @@
+"""`python -m local.api STAGE HOST PORT`: `chalice local`, on the endpoint and credentials given.
+
+This is how `make up` and the tests run the API: Chalice's own `chalice local`
+command, in this process, with the app's AWS clients made beforehand from
+the endpoint and credentials this process was started with. Chalice would
+otherwise give the app the stage's settings (the local stage names port
+4566 and its dummy credentials, so that a user's bare `chalice local`
+works), and a stack on another port, or the API function's own role, would
+not be reached. Everything else is `chalice local --no-autoreload` as
+Chalice documents it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import boto3
+
+from chalicelib import bootstrap
+from chalicelib.clients import Clients
+from chalicelib.settings import load_settings
+
+
+def main(argv: list[str]) -> None:
+    stage, host, port = argv
+    session = boto3.session.Session(
+        aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=os.environ["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=os.environ.get("AWS_SESSION_TOKEN") or None,
+        region_name=os.environ["AWS_DEFAULT_REGION"],
+    )
+    clients = Clients(session, endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+    bootstrap.install(bootstrap.Services(load_settings(), clients))
+    from chalice.cli import main as chalice
+
+    sys.argv = ["chalice", "local", "--stage", stage, "--host", host, "--port", port]
+    sys.argv.append("--no-autoreload")
+    chalice()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
