@@ -44,8 +44,12 @@ browser:  ## install Debian's Chromium for the browser tests, if it is not there
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
 	@$(CHROMIUM) --version 2>/dev/null  # (its wrapper script warns about large memory sizes)
 
-test: venv browser  ## run every test (unit, functional, infrastructure, local, end to end, browser)
-	$(BIN)/python -m pytest -q
+# The test files spread over this many processes (pytest-xdist; a file's tests stay together,
+# sharing its fixtures): the end-to-end runs mostly wait on the clock. TEST_WORKERS=0: one process.
+TEST_WORKERS ?= 2
+
+test: venv browser  ## run every test (unit, functional, infrastructure, local, end to end, browser); TEST_WORKERS=2
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 unit: venv  ## run the unit tests only
 	$(BIN)/python -m pytest -q tests/unit
