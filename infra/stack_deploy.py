@@ -6,10 +6,11 @@ app (`python -m infra package`), then the AWS CLI's `cloudformation package`
 `cloudformation deploy` (a change set, executed, waited for). The packaged
 template is about twice the 51,200 bytes a template may have inline, and the
 AWS CLI refuses such a template unless it is given `--s3-bucket` to upload it
-to: the deploy bucket, which also takes the package. It is the bucket the
+to: the deploy bucket, which also takes the package, under `packages/`
+(kept: a rollback may need a function's earlier code). It is the bucket the
 `chalice deploy` path sends large templates through (`infra.template_store`):
-private, encrypted, objects expiring after 30 days, one per account and
-region; or one of the user's own (`BUCKET=`).
+private, encrypted, one per account and region; or one of the user's own
+(`BUCKET=`).
 
 The AWS CLI is run as a program, as the user would run it, each command
 printed before it runs.
@@ -26,6 +27,7 @@ from pathlib import Path
 
 from infra import names as infra_names
 from infra.errors import InfraError
+from infra.template_store import PACKAGES
 
 Echo = Callable[[str], None]
 # Runs `aws <arguments>`; raises InfraError if it fails.
@@ -58,6 +60,7 @@ def commands(
 ) -> list[list[str]]:
     """The AWS CLI commands of way 1, in order (arguments after `aws`)."""
     overrides = [f"{name}={value}" for name, value in parameters.items()]
+    prefix = f"{PACKAGES}{stack}"
     return [
         [
             "cloudformation",
@@ -67,7 +70,7 @@ def commands(
             "--s3-bucket",
             bucket,
             "--s3-prefix",
-            stack,
+            prefix,
             "--output-template-file",
             str(files.packaged),
         ],
@@ -81,7 +84,7 @@ def commands(
             "--s3-bucket",
             bucket,
             "--s3-prefix",
-            stack,
+            prefix,
             "--capabilities",
             *CAPABILITIES,
             "--no-fail-on-empty-changeset",

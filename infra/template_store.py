@@ -5,14 +5,15 @@ TemplateURL of one in S3 of up to 1 MB. With two data sets the supporting
 template is close to the first limit, so `make deploy` sends it inline while
 it fits and otherwise uploads it to a bucket of the account and region
 (`wildrydes-templates-<account>-<region>`), made on first use: private,
-encrypted, objects expiring after 30 days (a template is only read while
-its stack is created or updated). It has no TLS-only bucket policy, unlike
+encrypted, templates (under `templates/`) expiring after 30 days (a template
+is only read while its stack is created or updated). It has no TLS-only bucket policy, unlike
 the archive: it holds templates, not data, only this tool and CloudFormation
 (both over HTTPS) use it, and moto, which the deploy tests run on, applies
 such a policy's Deny without its condition. The bucket is shared by the
 stages and outlives them; delete it by hand when no stage is left. The
 `chalice package` path (`infra.stack_deploy`) uploads its template and
-deployment package to the same bucket.
+deployment package to the same bucket, under `packages/`, where nothing
+expires: CloudFormation may need a function's earlier code to roll back.
 """
 
 from __future__ import annotations
@@ -27,6 +28,11 @@ from infra.errors import InfraError
 BODY_LIMIT = 51_200  # bytes of a TemplateBody
 URL_LIMIT = 1_000_000  # bytes of a template read from S3
 EXPIRY_DAYS = 30
+# Templates of the `chalice deploy` path, which expire; what the `chalice package`
+# path uploads (its functions' code, which a rollback may need again) goes under
+# PACKAGES and is kept.
+TEMPLATES = "templates/"
+PACKAGES = "packages/"
 
 
 class TemplateStore:
@@ -40,7 +46,7 @@ class TemplateStore:
     def url(self, stack: str, body: str) -> str:
         """Upload `body` (once per content) and return the URL CloudFormation reads it from."""
         self._ensure_bucket()
-        key = f"{stack}/{hashlib.sha256(body.encode()).hexdigest()[:16]}.json"
+        key = f"{TEMPLATES}{stack}/{hashlib.sha256(body.encode()).hexdigest()[:16]}.json"
         try:
             self.s3.put_object(Bucket=self.bucket, Key=key, Body=body.encode())
         except ClientError as err:
@@ -57,10 +63,26 @@ class TemplateStore:
     def _ensure_bucket(self) -> None:
         try:
             self.s3.head_bucket(Bucket=self.bucket)
-            return
         except ClientError as err:
             if err.response.get("Error", {}).get("Code") not in ("404", "NoSuchBucket"):
                 raise InfraError(f"the template bucket {self.bucket}: {err}") from None
+            self._create_bucket()
+        # Again on every use: a bucket made by an earlier version expired everything.
+        self.s3.put_bucket_lifecycle_configuration(
+            Bucket=self.bucket,
+            LifecycleConfiguration={
+                "Rules": [
+                    {
+                        "ID": "templates-expire",
+                        "Status": "Enabled",
+                        "Filter": {"Prefix": TEMPLATES},
+                        "Expiration": {"Days": EXPIRY_DAYS},
+                    }
+                ]
+            },
+        )
+
+    def _create_bucket(self) -> None:
         where = (
             {}
             if self.region == "us-east-1"
@@ -80,19 +102,6 @@ class TemplateStore:
             Bucket=self.bucket,
             ServerSideEncryptionConfiguration={
                 "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
-            },
-        )
-        self.s3.put_bucket_lifecycle_configuration(
-            Bucket=self.bucket,
-            LifecycleConfiguration={
-                "Rules": [
-                    {
-                        "ID": "templates-expire",
-                        "Status": "Enabled",
-                        "Filter": {"Prefix": ""},
-                        "Expiration": {"Days": EXPIRY_DAYS},
-                    }
-                ]
             },
         )
 

@@ -26,7 +26,7 @@ from local.endpoint import (
 from local.provision import ProvisionError
 from local.sql import Sources, archive_tables, sql_command
 from local.stack import API_PORT, LOCAL_STAGE, SCHEDULE_INTERVAL, StackOptions
-from local.state import LINK_NAME, STATE_VARIABLE, link_state, state_dir
+from local.state import LINK_NAME, STATE_VARIABLE, StateError, link_state, state_dir
 from local.up import UpOptions, run_up
 
 # The archive bucket's name on the embedded endpoint (moto's account and region).
@@ -133,7 +133,11 @@ def run_sql(argv: Sequence[str]) -> int:
     """The SQL command over the running endpoint's archive, or over the last run's copy."""
     args, rest = _sql_parser().parse_known_args(argv)
     running = not port_free(args.port)
-    cache = _work_dir(args.work_dir) / "archive"
+    try:
+        cache = _work_dir(args.work_dir) / "archive"
+    except StateError as err:
+        print(f"local sql: {err}", file=sys.stderr)
+        return 1
     if not running and not cache.exists():
         print(
             "local sql: no archive yet: run `make demo` (or keep `make up` running) first",
@@ -164,10 +168,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv[:1] == ["sql"]:
         return run_sql(argv[1:])
     args = _parser().parse_args(argv)
+    try:
+        work_dir = _work_dir(args.work_dir)
+    except StateError as err:
+        print(f"local: {err}", file=sys.stderr)
+        return 1
     stack = StackOptions(
         stage=args.stage,
         port=args.port,
-        work_dir=_work_dir(args.work_dir),
+        work_dir=work_dir,
         config_path=args.config,
         schedule_interval=args.schedule_every or None,
     )

@@ -54,12 +54,16 @@ def free_port(host: str = HOST) -> int:
 
 
 def client_environment(url: str) -> dict[str, str]:
-    """What a process needs in its environment to use the endpoint."""
+    """What a process needs in its environment to use the endpoint: the account's own
+    credentials, and no session token a shell may hold (with one, the endpoint would take
+    the call for a role session's)."""
     return {
         "AWS_ENDPOINT_URL": url,
         "AWS_DEFAULT_REGION": REGION,
         "AWS_REGION": REGION,
         **CREDENTIALS,
+        "AWS_SESSION_TOKEN": "",
+        "AWS_SECURITY_TOKEN": "",
     }
 
 

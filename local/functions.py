@@ -6,8 +6,10 @@ timeout and environment from `.chalice/config.json` through Chalice's own
 `Config`, the generated names each function receives from the same
 derivation as `make deploy` (`infra.deploy.recorded_outputs`), and the
 mapping settings Chalice cannot express from `infra.event_sources`. Each
-function's environment carries the credentials of its own role
-(`local.roles`), as Lambda's does.
+function acts as its own role (`local.roles`): Lambda puts the role's
+credentials in the function's environment, but here every function shares
+one process, whose environment every thread sees, so the stack hands them
+to the function's clients directly (`LocalStack`'s `prepare`).
 """
 
 from __future__ import annotations
@@ -84,10 +86,8 @@ class _Specs:
             **scoped.environment_variables,
             **self.generated.get(function, {}),
             **_lambda_variables(deployed_name, memory),
-            # The endpoint running now, whatever port the stage's settings name,
+            # The endpoint running now, whatever port the stage's settings name.
             **client_environment(self.endpoint_url),
-            # and the credentials of the function's own role, as Lambda sets them.
-            **role.environment(),
         }
         if API_URL_VARIABLE in self.environment_by_function.get(function, {}):
             environment[API_URL_VARIABLE] = self.api_url

@@ -11,9 +11,9 @@ conditions case-sensitive; `*` matches any run of characters and `?` any one
 character in both; `NotAction` and `NotResource` match what they do not name.
 Conditions support the operators the project's policies and common ones use
 (String*, Arn*, Bool, Null, with `ForAnyValue:`/`ForAllValues:` and
-`...IfExists`). An operator not listed here makes its statement not apply
-and is named in the decision, so a policy this cannot judge fails loudly
-rather than passing quietly.
+`...IfExists`). An operator not listed here is taken to hold on a Deny and
+not on an Allow, and is named in the decision: a policy this cannot judge
+refuses the call, loudly, rather than letting it through.
 
 moto has its own evaluator (`moto.iam.access_control`), but it treats an
 unmet condition on an Allow as a Deny, matches actions case-sensitively and
@@ -98,7 +98,8 @@ def _applies(statement: Mapping[str, Any], call: Call, resource: str, unjudged: 
             return False
     elif not any(_matches(p, resource) for p in _listed(statement.get("Resource"))):
         return False
-    return _conditions_hold(statement.get("Condition") or {}, call.context, unjudged)
+    deny = statement.get("Effect") == "Deny"
+    return _conditions_hold(statement.get("Condition") or {}, call.context, unjudged, deny)
 
 
 def _matches(pattern: str, value: str, *, fold: bool = False) -> bool:
@@ -128,15 +129,23 @@ _OPERATORS: dict[str, tuple[Callable[[str, str], bool], bool]] = {
 
 
 def _conditions_hold(
-    conditions: Mapping[str, Any], context: Mapping[str, Sequence[str]], unjudged: list[str]
+    conditions: Mapping[str, Any],
+    context: Mapping[str, Sequence[str]],
+    unjudged: list[str],
+    deny: bool,
 ) -> bool:
+    """Whether every condition holds. One this module cannot judge is taken to hold on a
+    Deny and not on an Allow: either way the call is refused, never let through."""
     lowered = {key.lower(): list(values) for key, values in context.items()}
     for operator, tests in conditions.items():
+        judged = _base(operator) in _OPERATORS or _base(operator) == "Null"
+        if not judged:
+            unjudged.append(operator)
+            if deny:
+                continue
+            return False
         for key, expected in tests.items():
-            present = lowered.get(key.lower())
-            if not _condition_holds(operator, present, _listed(expected)):
-                if _base(operator) not in _OPERATORS and _base(operator) != "Null":
-                    unjudged.append(operator)
+            if not _condition_holds(operator, lowered.get(key.lower()), _listed(expected)):
                 return False
     return True
 

@@ -11,7 +11,7 @@ for the service's protocol) with AWS's message, naming the principal, the
 action and the resource, and is recorded (`denials`, and one JSON line per
 denial in the file named by `WILDRYDES_IAM_DENIALS`).
 
-Calls without a session token are made with the account's own credentials
+Calls signed with anything but an STS session's key are the account's own
 (`local`/`local`: provisioning, the producers, the AWS CLI, the mailbox)
 and are not judged, as the account root is not held to policies.
 
@@ -45,6 +45,9 @@ log = logging.getLogger(__name__)
 
 DENIALS_VARIABLE = "WILDRYDES_IAM_DENIALS"
 TOKEN_HEADER = "X-Amz-Security-Token"
+SESSION_KEY = "ASIA"  # how the access key of an STS session starts
+# What IAM never refuses, whatever the policies say.
+ALWAYS_ALLOWED = {"sts:GetCallerIdentity"}
 
 # S3 operations whose IAM action has another name.
 S3_ACTIONS = {
@@ -109,8 +112,8 @@ def enforced() -> Iterator[None]:
 
 def _authorize(self: Any, iam_request_cls: type, resource: str = "*") -> None:
     headers = self.headers
-    if not headers.get(TOKEN_HEADER):
-        return  # the account's own credentials
+    if not headers.get(TOKEN_HEADER) or not self.get_access_key().startswith(SESSION_KEY):
+        return  # the account's own credentials (a token from elsewhere changes nothing)
     query = urlparse(self.uri).query
     path = self.raw_path + (f"?{query}" if query else "")
     # moto's request object finds the session by its key (InvalidClientTokenId if
@@ -127,6 +130,8 @@ def _authorize(self: Any, iam_request_cls: type, resource: str = "*") -> None:
     request.check_signature()
     service, region = request._service, request._region
     call = describe(self, service, region, resource)
+    if call.action in ALWAYS_ALLOWED:
+        return
     documents = [_document(p) for p in request._access_key.collect_policies()]
     decision = evaluate(documents, call)
     if decision.allowed:
@@ -221,13 +226,14 @@ def _access_denied(service: str, message: str) -> Exception:
     """AccessDenied as the service's protocol spells it, so that botocore reads its code."""
     if service == "s3":
         return S3ClientError("AccessDenied", message)
-    if service == "sns":
-        error = _RESTError("AuthorizationError", message)
-    elif service in ("sts", "iam"):
-        error = _RESTError("AccessDenied", message)
-    else:  # the JSON protocols: DynamoDB, Kinesis, SQS, ...
+    if service in ("sns", "sts", "iam"):  # the query protocol's XML
+        error = _RESTError("AuthorizationError" if service == "sns" else "AccessDenied", message)
+        error.code = 403
+    elif service == "sqs":  # JSON, with the query protocol's code
+        error = JsonRESTError("AccessDenied", message)
+        error.code = 403
+    else:  # DynamoDB, Kinesis and the other JSON protocols
         error = JsonRESTError("AccessDeniedException", message)
-    error.code = 403 if service != "dynamodb" else 400
     return error
 
 

@@ -29,13 +29,19 @@ STATE_VARIABLE = "WILDRYDES_STATE_DIR"
 LINK_NAME = ".wildrydes"
 
 
+class StateError(Exception):
+    """The state directory chosen cannot be used; the message says why."""
+
+
 def state_dir(environ: Mapping[str, str] | None = None, project: Path = PROJECT_DIR) -> Path:
     """The local run's directory for `project`: the variable's, or one under XDG's state home."""
     env = os.environ if environ is None else environ
     chosen = env.get(STATE_VARIABLE)
     if chosen:
         return Path(chosen).expanduser().resolve()
-    home = Path(env.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
+    xdg = env.get("XDG_STATE_HOME", "")
+    # XDG: a relative path is to be ignored.
+    home = Path(xdg) if Path(xdg).is_absolute() else Path.home() / ".local" / "state"
     digest = hashlib.sha256(str(project.resolve()).encode()).hexdigest()[:8]
     return home.expanduser().resolve() / "wildrydes" / f"{project.name}-{digest}"
 
@@ -47,6 +53,11 @@ def link_state(state: Path, project: Path = PROJECT_DIR) -> str | None:
     otherwise it is left where it is, and the note says so.
     """
     link = project / LINK_NAME
+    if state.resolve().is_relative_to(project.resolve()):
+        raise StateError(
+            f"the local run's state cannot be inside the project ({state}): `chalice local` "
+            f"would restart at every write; choose a folder elsewhere with {STATE_VARIABLE}"
+        )
     if link.is_dir() and not link.is_symlink():
         if state.exists():
             state.mkdir(parents=True, exist_ok=True)

@@ -121,7 +121,7 @@ def test_way_one_as_written_gets_past_every_check_the_aws_cli_makes_itself(
     output = typed.stdout + typed.stderr
     assert "when calling the CreateChangeSet operation" in output, output
     bucket = shell("make -s deploy-bucket", project, endpoint).stdout.strip()
-    assert f"s3://{bucket}/wildrydes-dev/" in packaged.read_text()  # the package's CodeUri
+    assert f"s3://{bucket}/packages/wildrydes-dev/" in packaged.read_text()  # its CodeUri
     uploaded = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]]
     assert any(key.endswith(".template") for key in uploaded)  # the template itself
     # What the target printed is what the README tells a user to type.

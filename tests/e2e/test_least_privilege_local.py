@@ -19,7 +19,10 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -40,6 +43,7 @@ from chalicelib.timestamps import format_status_time
 from chalicelib.trips import encode_trip
 from infra.names import API_HANDLER_FUNCTION
 from infra.resources import ARCHIVE_BUCKET_OUTPUT, TABLE_KEYS
+from local.child import stop_process
 from local.endpoint import REGION, Endpoint, client_environment, free_port
 from local.functions import LocalFunction, local_functions, scheduled_local_functions
 from local.iam_policy import _matches
@@ -49,6 +53,7 @@ from local.provision import Provisioned, provision
 from local.roles import RoleSession, function_policies, make_role
 from local.schedule import Schedule
 from local.shards import stream_arn
+from local.up import start_api
 from producer.taxi import FareSpike, TaxiDay
 from tests.stages import config_with_window
 
@@ -172,9 +177,18 @@ def attempt(step: Callable[[], object]) -> None:
         step()
 
 
-def run_stream_function(
-    world: World, function: str, role: RoleSession
-) -> EventSourceMapping | None:
+@dataclass
+class Done:
+    """What a run did, to check that a run with the whole policy did all of it."""
+
+    stats: dict[str, int] = field(default_factory=dict)  # the mapping's (stream functions)
+    discarded: int = 0  # batches described to the on-failure destination
+    ok: bool = False  # the report's run
+    statuses: list[int] = field(default_factory=list)  # the API's answers
+    reading: EventSourceMapping | None = None
+
+
+def run_stream_function(world: World, function: str, role: RoleSession) -> Done:
     """Its mapping from the end of its stream: its inputs read, invoked and (windowed)
     closed; then a batch that fails for good, described to the on-failure destination."""
     chosen = stream_function(world, function, role)
@@ -183,7 +197,7 @@ def run_stream_function(
     try:
         arn = stream_arn(kinesis, settings.stream)
     except Exception:  # noqa: BLE001 - refused reading its own stream: recorded
-        return None
+        return Done()
     assert settings.on_failure is not None
     destination = SqsDestination(
         role.session().client("sqs", endpoint_url=world.url),
@@ -214,14 +228,14 @@ def run_stream_function(
     world.put(settings.stream, [(b"a batch that fails for good", "poison")])
     for _ in range(3):
         attempt(lambda: failing.poll(time.time()))
-    return reading
+    return Done(stats=reading.stats(), discarded=failing.stats()["discarded"], reading=reading)
 
 
 def poison(event: dict[str, Any], context: Any) -> Any:
     raise RuntimeError("this batch fails for good")
 
 
-def run_report(world: World, role: RoleSession) -> None:
+def run_report(world: World, role: RoleSession) -> Done:
     """The schedule firing once, over a fleet with a status, summaries and an archived hour."""
     seed_fleet(world)
     every = dict.fromkeys(world.policies, role)
@@ -233,15 +247,16 @@ def run_report(world: World, role: RoleSession) -> None:
         roles=every,
         config_path=world.config_path,
     )
-    Schedule(report, invoker(world, role)).run(time.time())
+    return Done(ok=Schedule(report, invoker(world, role)).run(time.time()).ok)
 
 
-def run_api(world: World, role: RoleSession) -> None:
+def run_api(world: World, role: RoleSession) -> Done:
     """Every route that reads or writes, as the API function."""
     seed_fleet(world)
     clients = Clients(role.session(), endpoint_url=world.url)
     bootstrap.install(Services(load_settings(), clients, sleep=lambda seconds: None))
     trip = next(iter(TaxiDay(datetime.now(UTC).date(), 20_000, seed=3).trips(36_000, 36_600)))
+    statuses = []
     with Client(app, stage_name="dev") as client:
         for path in (
             "/unicorns",
@@ -253,13 +268,15 @@ def run_api(world: World, role: RoleSession) -> None:
             "/taxi/zones",
             "/taxi/alerts",
         ):
-            client.http.get(path)
-        client.http.post(
+            statuses.append(client.http.get(path).status_code)
+        posted = client.http.post(
             "/trips",
             headers={"Content-Type": "application/json"},
             body=json.dumps({"trips": [json.loads(encode_trip(trip))]}),
         )
+        statuses.append(posted.status_code)
     bootstrap.reset()
+    return Done(statuses=statuses)
 
 
 # What must be empty for a run to make every call it can: a first alert of the unicorn,
@@ -271,14 +288,13 @@ FRESH = {
 }
 
 
-def run(world: World, function: str, role: RoleSession) -> None:
+def run(world: World, function: str, role: RoleSession) -> Done:
     world.empty(*FRESH.get(function, ()))
     if function == "report":
-        run_report(world, role)
-    elif function == API_HANDLER_FUNCTION:
-        run_api(world, role)
-    else:
-        run_stream_function(world, function, role)
+        return run_report(world, role)
+    if function == API_HANDLER_FUNCTION:
+        return run_api(world, role)
+    return run_stream_function(world, function, role)
 
 
 # --- the inputs: what each function's stream carries in a run ---
@@ -379,8 +395,17 @@ def test_with_its_policy_a_run_of_the_function_is_never_refused(
     world: World, function: str
 ) -> None:
     role = world.role(function, world.policies[function])
-    run(world, function, role)
+    done = run(world, function, role)
     assert world.denied(role) == []
+    # And it did all it does: so the runs without a statement below mean something.
+    if function == "report":
+        assert done.ok
+    elif function == API_HANDLER_FUNCTION:
+        assert done.statuses == [200] * 9
+    else:
+        assert done.stats["invocations"] >= 1 and done.stats["errors"] == 0, done.stats
+        assert done.stats["windows"] >= (1 if function.startswith("aggregate") else 0)
+        assert done.discarded == 1  # described to the destination
 
 
 def statement_cases() -> list[tuple[str, str]]:
@@ -418,9 +443,9 @@ def test_a_call_outside_the_policy_fails_the_batch_and_the_log_names_action_and_
     rest = [s for s in policy["Statement"] if s["Sid"] != "EmitSummaries"]
     role = world.role("aggregate", {**policy, "Statement": rest})
     with caplog.at_level(logging.ERROR):
-        reading = run_stream_function(world, "aggregate", role)
-    assert reading is not None
-    stats = reading.stats()
+        done = run_stream_function(world, "aggregate", role)
+    assert done.reading is not None
+    stats = done.reading.stats()
     # The window's closing invocation failed on the refused call and is being retried:
     # the shard waits, nothing is lost.
     assert stats["errors"] >= 1 and stats["retries"] >= 1 and stats["windows"] == 0
@@ -437,3 +462,38 @@ def test_a_call_outside_the_policy_fails_the_batch_and_the_log_names_action_and_
     assert f"assumed-role/{role.role_arn.rsplit('/', 1)[1]}/aggregate" in failed[0]
     refused = {(d["action"], d["resource"]) for d in world.denied(role)}
     assert refused == {("kinesis:PutRecords", summary_stream)}
+
+
+def test_the_api_as_make_up_runs_it_acts_as_its_own_role(world: World, tmp_path: Path) -> None:
+    """`chalice local` as `make up` starts it (local/api.py), given a role without ReadFleet:
+    the fleet is refused to it, the rest of its routes answer."""
+    policy = world.policies[API_HANDLER_FUNCTION]
+    rest = [s for s in policy["Statement"] if s["Sid"] != "ReadFleet"]
+    role = world.role(API_HANDLER_FUNCTION, {**policy, "Statement": rest})
+    env = {**os.environ, **client_environment(world.url), **role.environment()}
+    port = free_port()
+    api = start_api("local", port, tmp_path / "api.log", env, timeout=60)
+    try:
+        fleet = get(f"http://127.0.0.1:{port}/unicorns")
+        zones = get(f"http://127.0.0.1:{port}/taxi/zones")
+    finally:
+        stop_process(api)
+    assert fleet == (
+        503,
+        {
+            "Code": "ServiceUnavailable",
+            "Message": "the fleet data is not reachable right now (AccessDeniedException)",
+        },
+    )
+    assert zones[0] == 200
+    assert {(d["action"], d["resource"].rsplit("/", 1)[1]) for d in world.denied(role)} == {
+        ("dynamodb:Scan", names.STATUS_TABLE)
+    }
+
+
+def get(url: str) -> tuple[int, Any]:
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read())

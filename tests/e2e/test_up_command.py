@@ -87,7 +87,9 @@ def test_up_serves_the_api_answers_the_aws_cli_and_stops_on_ctrl_c(tmp_path: Pat
             check=True,
         )
         assert sorted(json.loads(aws.stdout)["TableNames"]) == sorted(TABLE_KEYS)
-        assert (tmp_path / "env").read_text().count("export ") == 5
+        exported = (tmp_path / "env").read_text()
+        assert exported.count("export ") == len(client_environment(f"http://127.0.0.1:{port}"))
+        assert "export AWS_SESSION_TOKEN=\n" in exported  # a shell's own token would not do
         # The API acted as its own role, like every function: nothing refused.
         assert get(f"{api}/taxi/zones")["count"] >= 0
         assert not (tmp_path / "logs" / "iam-denials.jsonl").exists()

@@ -221,16 +221,18 @@ def test_a_template_over_the_inline_limit_goes_through_the_template_bucket(
     assert outputs["ArchiveBucketName"] == BUCKET
     bucket = f"wildrydes-templates-{ACCOUNT}-us-east-1"
     (uploaded,) = s3.list_objects_v2(Bucket=bucket)["Contents"]
-    assert uploaded["Key"].startswith(f"{STACK}/") and uploaded["Size"] > 51_200
+    assert uploaded["Key"].startswith(f"templates/{STACK}/") and uploaded["Size"] > 51_200
     assert progress[0].startswith(
-        f"template of {STACK} uploaded to https://s3.us-east-1.amazonaws.com/{bucket}/{STACK}/"
+        f"template of {STACK} uploaded to "
+        f"https://s3.us-east-1.amazonaws.com/{bucket}/templates/{STACK}/"
     )
     block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
     assert all(block.values())
     rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
     assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
-    rules = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
-    assert rules[0]["Expiration"] == {"Days": 30}
+    (rule,) = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+    # Templates expire; way 1's packages (under packages/) are kept for rollbacks.
+    assert rule["Expiration"] == {"Days": 30} and rule["Filter"] == {"Prefix": "templates/"}
     # An update goes the same way, into the same bucket.
     ensure_stack(
         cloudformation,

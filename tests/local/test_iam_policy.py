@@ -203,3 +203,12 @@ def test_an_operator_it_cannot_judge_is_named_not_passed() -> None:
     assert not decision.allowed
     assert decision.unjudged == ("IpAddress",)
     assert "conditions not evaluated locally: IpAddress" in decision.reason("s3:ListBucket")
+
+
+def test_a_deny_it_cannot_judge_refuses_rather_than_lets_through() -> None:
+    policies = [
+        allow("s3:ListBucket", BUCKET),
+        deny("s3:*", "*", Condition={"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}),
+    ]
+    decision = evaluate(policies, Call("s3:ListBucket", (BUCKET,), {"aws:SourceIp": ["1.2.3.4"]}))
+    assert not decision.allowed and decision.explicit

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from infra.stages import CONFIG_PATH
 from local.endpoint import DEFAULT_PORT, HOST, client_environment
-from local.state import LINK_NAME, link_state, shown, state_dir
+from local.state import LINK_NAME, StateError, link_state, shown, state_dir
 
 
 def test_the_state_is_a_folder_of_the_project_under_xdg_state_home(tmp_path: Path) -> None:
@@ -68,4 +70,20 @@ def test_the_local_stage_reaches_the_endpoint_make_up_starts() -> None:
     variables = config["stages"]["local"]["environment_variables"]
     expected = client_environment(f"http://{HOST}:{DEFAULT_PORT}")
     expected.pop("AWS_REGION")  # AWS_DEFAULT_REGION is the one boto3 reads
-    assert variables == {**expected, "AWS_SESSION_TOKEN": ""}  # none of the shell's
+    assert variables == expected  # the account's own credentials, and no token of the shell's
+
+
+def test_a_relative_xdg_state_home_is_ignored_as_xdg_says(tmp_path: Path) -> None:
+    assert state_dir({"XDG_STATE_HOME": "state"}, tmp_path).is_relative_to(
+        Path.home() / ".local" / "state" / "wildrydes"
+    )
+
+
+def test_a_state_inside_the_project_is_refused(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    with pytest.raises(StateError, match="cannot be inside the project"):
+        link_state(project / ".wildrydes", project)
+    with pytest.raises(StateError, match="WILDRYDES_STATE_DIR"):
+        link_state(project / "elsewhere" / "state", project)
+    assert not (project / ".wildrydes").exists()
