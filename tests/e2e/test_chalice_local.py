@@ -41,7 +41,7 @@ RESTARTING = "Restarting local dev server."
 TRIP = json.loads(
     encode_trip(TaxiDay(date(2026, 11, 23), 20_000, seed=3).trips(36_000, 36_600)[0])
 )
-# One request of every data route (tests/routes.py).
+# One request of every data route (tests/routes.py); Shadowfax is in make up's fleet.
 REQUESTS = {
     "/unicorns": ("GET", "/unicorns", None),
     "/unicorns/{name}": ("GET", "/unicorns/Shadowfax", None),
@@ -137,6 +137,9 @@ def test_chalice_local_serves_beside_make_up_and_restarts_only_when_the_app_chan
             output = api_log.read_text()
             assert set(answers) == {200}, output
             assert sorted(fleet) == ["Rocinante", "Shadowfax"]
+            for route, (method, path, body) in REQUESTS.items():  # every data route
+                assert request(f"{url}{path}", method, body)[0] == 200, route
+            output = api_log.read_text()
             assert output.count(SERVING) == 1, output  # the start, no restart
             assert RESTARTING not in output
 

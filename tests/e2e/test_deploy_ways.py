@@ -80,18 +80,22 @@ def test_make_deploy_creates_every_function_on_the_stages_runtime_and_architectu
     project: Path, endpoint: str
 ) -> None:
     (command,) = readme_blocks("### Way 2: `chalice deploy`")
+    lambda_client = client(endpoint, "lambda")
+
+    def platforms() -> set[tuple[str, str]]:
+        functions = lambda_client.list_functions()["Functions"]
+        assert len(functions) == 7
+        return {(f["Runtime"], *f["Architectures"]) for f in functions}
+
     first = shell(command, project, endpoint)
     assert first.returncode == 0, first.stdout + first.stderr
     assert "deployed stage dev" in first.stderr
+    # As created: CreateFunction carried the stage's runtime, not this interpreter's.
+    assert platforms() == {(DEFAULT_RUNTIME, DEFAULT_ARCHITECTURE)}
     # Again: Chalice now updates the functions, and sends the runtime once more.
     again = shell(command, project, endpoint)
     assert again.returncode == 0, again.stdout + again.stderr
-
-    functions = client(endpoint, "lambda").list_functions()["Functions"]
-    assert len(functions) == 7
-    for function in functions:
-        assert function["Runtime"] == DEFAULT_RUNTIME, function["FunctionName"]
-        assert function["Architectures"] == [DEFAULT_ARCHITECTURE], function["FunctionName"]
+    assert platforms() == {(DEFAULT_RUNTIME, DEFAULT_ARCHITECTURE)}
 
 
 def test_way_one_as_written_gets_past_every_check_the_aws_cli_makes_itself(
