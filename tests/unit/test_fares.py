@@ -149,3 +149,110 @@ def test_the_alert_email_says_where_how_much_and_where_to_look() -> None:
         "'https://api.example/api/taxi/fares?zone=161&from=2026-11-23T09:00:00.000Z"
         "&to=2026-11-23T13:00:00.000Z'" in note.message
     )
+
+
+def test_the_stored_row_holds_the_baseline_deviation_and_alert_state_the_api_shows() -> None:
+    """`/taxi/fares` and `/taxi/alerts` answer from this row: a null baseline, a missing
+    deviation or every zone shown in alert would be what a user sees."""
+    calm, _ = advance(
+        None, [assess(window("2026-11-23 11:00:00.000", 20, 4.4), hour_before(4.0), RULE)], RULE
+    )
+    assert calm is not None
+    assert calm.to_row() == {
+        "Zone": 161,
+        "WindowStart": "2026-11-23 11:00:00.000",
+        "Trips": 20,
+        "FarePerMile": 4.4,
+        "Baseline": 4.0,
+        "Deviation": 0.1,
+        "AlertState": "ok",
+        "Incident": None,
+    }
+    alerting, _ = advance(
+        None, [assess(window("2026-11-23 11:00:00.000", 20, 9.0), hour_before(4.0), RULE)], RULE
+    )
+    assert alerting is not None
+    assert alerting.to_row() == {
+        "Zone": 161,
+        "WindowStart": "2026-11-23 11:00:00.000",
+        "Trips": 20,
+        "FarePerMile": 9.0,
+        "Baseline": 4.0,
+        "Deviation": 1.25,
+        "AlertState": "alert",
+        "Incident": {
+            "Id": "zone-161@2026-11-23 11:00:00.000",
+            "StartedAt": "2026-11-23 11:00:00.000",
+            "Baseline": 4.0,
+        },
+    }
+
+
+def test_fares_that_drop_by_half_are_emailed_as_below_not_above() -> None:
+    current = window("2026-11-23 11:00:00.000", 20, 2.0)  # exactly -50 %: alerts
+    _, (transition,) = advance(None, [assess(current, hour_before(4.0), RULE)], RULE)
+
+    note = render(transition, RULE, None)
+
+    assert note.subject.endswith("fare per mile 50% below its last hour")
+    assert "Deviation:      -50% (alert at 50% either way)" in note.message
+
+
+def test_a_late_window_in_a_batch_does_not_hide_the_newer_ones_after_it() -> None:
+    """Late partials of an old window arrive with a new one: the new one is still judged."""
+    history = hour_before()
+    now = window("2026-11-23 11:00:00.000", 20, 4.1)
+    state, _ = advance(None, [assess(now, history, RULE)], RULE)
+    late = window("2026-11-23 10:45:00.000", 25, 4.0)
+    spike = window("2026-11-23 11:15:00.000", 20, 9.0)
+    seen = [*history, now]
+
+    after, transitions = advance(
+        state, [assess(late, seen, RULE), assess(spike, seen, RULE)], RULE
+    )
+
+    assert [t.kind for t in transitions] == ["alert"]
+    assert after is not None and after.window_start == spike.window_start
+
+
+def baseline_of(trips: list[int], fpm: float = 4.0) -> list[ZoneWindow]:
+    """The hour before 11:00 with these trips in its four windows."""
+    return [
+        window(f"2026-11-23 10:{m:02d}:00.000", n, fpm)
+        for m, n in zip((0, 15, 30, 45), trips, strict=True)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("dollars_a_mile", "trips", "baseline_trips", "alerts"),
+    [
+        (6.0, 20, [20] * 4, True),  # exactly +50 %: out of line
+        (5.99, 20, [20] * 4, False),  # just under
+        (2.0, 20, [20] * 4, True),  # exactly -50 %
+        (9.0, RULE.min_trips, [20] * 4, True),  # exactly the trips a window needs
+        (9.0, RULE.min_trips - 1, [20] * 4, False),
+        (9.0, 20, [8, 8, 7, 7], True),  # exactly the baseline's 30 trips
+        (9.0, 20, [8, 7, 7, 7], False),  # 29: no baseline, nothing judged
+    ],
+)
+def test_the_rules_limits_are_where_the_docstring_puts_them(
+    dollars_a_mile: float, trips: int, baseline_trips: list[int], alerts: bool
+) -> None:
+    current = window("2026-11-23 11:00:00.000", trips, dollars_a_mile)
+    _, transitions = advance(None, [assess(current, baseline_of(baseline_trips), RULE)], RULE)
+    assert [t.kind for t in transitions] == (["alert"] if alerts else [])
+
+
+@pytest.mark.parametrize(
+    ("dollars_a_mile", "recovers"),
+    [(5.0, False), (4.99, True), (3.0, False), (3.01, True)],  # exactly 25 % off: not yet
+)
+def test_recovery_needs_the_fares_strictly_within_a_quarter_of_the_baseline(
+    dollars_a_mile: float, recovers: bool
+) -> None:
+    opened, _ = advance(
+        None, [assess(window("2026-11-23 11:00:00.000", 20, 9.0), hour_before(4.0), RULE)], RULE
+    )
+    later = window("2026-11-23 11:15:00.000", 20, dollars_a_mile)
+    _, transitions = advance(opened, [assess(later, hour_before(4.0), RULE)], RULE)
+    assert [t.kind for t in transitions] == (["recovery"] if recovers else [])

@@ -72,3 +72,16 @@ def test_seen_at_never_goes_back() -> None:
     later = [reading(status_time="2026-11-22 14:06:00.000")]
     second, _ = advance(first, later, THRESHOLD, 9.0)
     assert second is not None and second.seen_at == 10.0
+
+
+def test_a_late_report_in_a_batch_does_not_hide_the_newer_ones_after_it() -> None:
+    """A retried or reordered batch may carry a report older than the stored status
+    between newer ones: the unicorn that fell ill after it must still be alerted on."""
+    status, _ = advance(None, series((150, 150), (150, 150)), THRESHOLD, 1.0)
+    late = reading(status_time="2026-11-22 14:05:00.500", health=150, magic=150)
+    ill = reading(status_time="2026-11-22 14:05:05.000", health=90, magic=150)
+
+    after, transitions = advance(status, [late, ill], THRESHOLD, 2.0)
+
+    assert [t.kind for t in transitions] == ["alert"]
+    assert after is not None and after.status_time == ill.status_time and after.health == 90

@@ -77,9 +77,27 @@ def test_rows_come_out_in_name_order_and_an_empty_window_has_none() -> None:
     assert WindowState.from_state(None).summaries(WINDOW, "s") == []
 
 
-def test_a_state_this_code_did_not_write_is_refused() -> None:
+@pytest.mark.parametrize(
+    "state",
+    [
+        {"something": "else"},
+        {"v": 2, "unicorns": {}},  # another version's, though shaped like this one's
+        {"v": 1, "unicorns": ["Shadowfax"]},  # this version, but not its shape
+    ],
+)
+def test_a_state_this_code_did_not_write_is_refused(state: dict[str, object]) -> None:
+    """A window carried over from another version of aggregate must fail loudly, not be
+    folded into wrong statistics."""
     with pytest.raises(InvalidState):
-        WindowState.from_state({"something": "else"})
+        WindowState.from_state(state)
+
+
+def test_of_two_reports_at_the_same_time_the_later_one_gives_the_position() -> None:
+    state = WindowState()
+    state.add(reading(status_time="2026-11-22 14:05:05.000", latitude=40.0), "1")
+    state.add(reading(status_time="2026-11-22 14:05:05.000", latitude=41.0), "2")
+    (row,) = state.summaries(WINDOW, "s")
+    assert row.latitude == 41.0  # the one that arrived last, as the map would show it
 
 
 def test_window_bounds_come_from_the_event() -> None:

@@ -1,0 +1,141 @@
+"""The shared outbox under moto: what is not sent is sent later, what is sent is forgotten once.
+
+`chalicelib.incidents` carries both data sets' alert emails (vitals, the fare
+watch); here through the fare watch's table, with real SNS delivery to a
+queue standing in for the inbox.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from chalicelib import names
+from chalicelib.errors import PublishError, StoreError
+from chalicelib.fares import ZoneFares, zone_fares_from_row
+from chalicelib.incidents import Outbox, VersionedStore
+from chalicelib.notifications import Notification
+from chalicelib.observability import Metrics
+from chalicelib.publisher import AlertPublisher
+from tests.faults import fail_calls
+from tests.functional.conftest import Aws
+
+CLAIM = 60.0
+ZONE = 161
+
+
+class Unreachable:
+    """A publisher whose topic cannot be reached (the notification stays in the outbox)."""
+
+    def publish(self, notification: Notification) -> str:
+        raise PublishError("the topic cannot be reached (test)")
+
+
+def state(start: str = "2026-11-23 11:00:00.000") -> ZoneFares:
+    return ZoneFares(ZONE, start, 20, 9.0, 4.0, None)
+
+
+def notification(kind: str, at: str = "2026-11-23 11:00:00.000") -> Notification:
+    return Notification(
+        id=f"zone-{ZONE}@{at}/{kind}",
+        subject=f"zone {ZONE}: {kind}",
+        message=f"the {kind}\n",
+        attributes={"zone": str(ZONE), "kind": kind, "dataset": "taxi"},
+        at=at,
+    )
+
+
+class World:
+    def __init__(self, aws: Aws) -> None:
+        self.aws = aws
+        self.dynamodb = aws.client("dynamodb")
+        self.store: VersionedStore[ZoneFares] = VersionedStore(
+            self.dynamodb,
+            names.FARE_ALERT_TABLE,
+            key="Zone",
+            to_row=ZoneFares.to_row,
+            from_row=zone_fares_from_row,
+            sleep=lambda seconds: None,
+        )
+        self.now = 1_000.0
+        topic = aws.client("sns").list_topics()["Topics"]
+        fares = [t["TopicArn"] for t in topic if t["TopicArn"].endswith(names.FARE_TOPIC)]
+        self.publisher = AlertPublisher(aws.client("sns"), fares[0])
+        self.received: list[str] = []
+
+    def outbox(self, publisher: Any) -> Outbox[ZoneFares]:
+        return Outbox(self.store, publisher, clock=lambda: self.now)
+
+    def update(self, publisher: Any, new: ZoneFares | None, sends: list[Notification]) -> bool:
+        return self.outbox(publisher).update(
+            ZONE,
+            self.store.get(ZONE),
+            lambda previous: (new, sends),
+            claim=CLAIM,
+            metrics=Metrics("test", enabled=False),
+        )
+
+    def subjects(self) -> list[str]:
+        """Every email received so far (reading the inbox takes them out of it)."""
+        self.received += [e["Subject"] for e in self.aws.fare_emails()]
+        return list(self.received)
+
+
+@pytest.fixture
+def world(aws: Aws) -> World:
+    return World(aws)
+
+
+def test_an_email_not_sent_is_sent_by_a_later_run_even_with_nothing_new_to_write(
+    world: World,
+) -> None:
+    """A failed publish must not lose the alert: the next run that has nothing newer to
+    decide still finds it, once its claim has run out, and sends it."""
+    assert world.update(Unreachable(), state(), [notification("alert")])
+    assert world.subjects() == []
+    assert list(world.store.get(ZONE).outbox) == [notification("alert").id]  # type: ignore[union-attr]
+
+    world.now += CLAIM / 2  # still claimed by the run that failed: left alone
+    assert not world.update(world.publisher, None, [])
+    world.now += CLAIM
+    assert world.update(world.publisher, None, [])
+
+    assert world.subjects() == [f"zone {ZONE}: alert"]
+    kept = world.store.get(ZONE)
+    assert kept is not None and kept.outbox == {} and kept.state == state()
+
+
+def test_two_emails_sent_together_are_both_forgotten(world: World) -> None:
+    """An alert and its recovery in one batch: both sent, and neither sent again."""
+    later = "2026-11-23 11:15:00.000"
+    sends = [notification("alert"), notification("recovery", later)]
+    assert world.update(world.publisher, state(later), sends)
+
+    assert world.subjects() == [f"zone {ZONE}: alert", f"zone {ZONE}: recovery"]
+    kept = world.store.get(ZONE)
+    assert kept is not None and kept.outbox == {} and kept.version == 2
+    # A later run finds nothing to send.
+    world.now += 2 * CLAIM
+    assert not world.update(world.publisher, None, [])
+    assert len(world.subjects()) == 2
+
+
+def test_forgetting_an_email_of_a_deleted_item_creates_no_empty_item(world: World) -> None:
+    assert world.update(world.publisher, state(), [])
+    world.dynamodb.delete_item(TableName=names.FARE_ALERT_TABLE, Key={"Zone": {"N": str(ZONE)}})
+
+    world.store.remove_from_outbox(ZONE, [notification("alert").id])  # no error either
+
+    assert world.store.get(ZONE) is None
+    assert world.aws.table_items(names.FARE_ALERT_TABLE) == []
+
+
+def test_a_store_that_fails_while_forgetting_an_email_is_an_error_not_ignored(
+    world: World,
+) -> None:
+    assert world.update(world.publisher, state(), [])
+    fail_calls(world.dynamodb, "dynamodb.UpdateItem", "InternalServerError")
+
+    with pytest.raises(StoreError, match="InternalServerError"):
+        world.store.remove_from_outbox(ZONE, [notification("alert").id])
