@@ -20,7 +20,6 @@ import urllib.request
 from pathlib import Path
 
 from local.child import spawn, stop_process
-from local.moto_iam import DENIALS_VARIABLE
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 4566
@@ -28,6 +27,8 @@ REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's account
 # Credentials the endpoint accepts; they only have to be present.
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
+# The file the endpoint records each call IAM refused in (local.moto_iam), a JSON line each.
+DENIALS_VARIABLE = "WILDRYDES_IAM_DENIALS"
 
 
 class EndpointError(Exception):

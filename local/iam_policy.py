@@ -160,8 +160,6 @@ def _condition_holds(operator: str, values: list[str] | None, expected: list[str
     base = _base(operator)
     if base == "Null":
         return (values is None) == (expected[0].lower() == "true")
-    if base not in _OPERATORS:
-        return False
     match, negated = _OPERATORS[base]
     if values is None:
         # A missing key matches nothing: true for a negated operator, ...IfExists and

@@ -8,8 +8,8 @@ call is described as IAM sees it (the action, every resource it touches by
 its ARN, the context keys) and the role's policies are evaluated
 (`local.iam_policy`). A refused call gets AWS's own error (AccessDenied
 for the service's protocol) with AWS's message, naming the principal, the
-action and the resource, and is recorded (`denials`, and one JSON line per
-denial in the file named by `WILDRYDES_IAM_DENIALS`).
+action and the resource, and is recorded: one JSON line per denial in the
+file named by `WILDRYDES_IAM_DENIALS` (`local.endpoint`).
 
 Calls signed with anything but an STS session's key are the account's own
 (`local`/`local`: provisioning, the producers, the AWS CLI, the mailbox)
@@ -18,8 +18,7 @@ and are not judged, as the account root is not held to policies.
 moto ships an evaluator of its own behind `INITIAL_NO_AUTH_ACTION_COUNT`,
 but it authorizes DynamoDB, Kinesis and SNS calls against `*` rather than the
 table, stream or topic, and treats an Allow whose condition is unmet as a
-Deny; `install()` replaces its entry point, in the server process or, for
-tests, in a `mock_aws` one.
+Deny; `install()` replaces its entry point in the server process.
 """
 
 from __future__ import annotations
@@ -27,9 +26,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-import threading
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -39,11 +36,11 @@ from moto.core.authorization import ActionAuthenticatorMixin
 from moto.core.exceptions import JsonRESTError, _RESTError
 from moto.s3.exceptions import S3ClientError
 
+from local.endpoint import DENIALS_VARIABLE
 from local.iam_policy import Call, evaluate
 
 log = logging.getLogger(__name__)
 
-DENIALS_VARIABLE = "WILDRYDES_IAM_DENIALS"
 TOKEN_HEADER = "X-Amz-Security-Token"
 SESSION_KEY = "ASIA"  # how the access key of an STS session starts
 # What IAM never refuses, whatever the policies say.
@@ -74,40 +71,9 @@ class Denial:
     message: str
 
 
-_denials: list[Denial] = []
-_lock = threading.Lock()
-_original = ActionAuthenticatorMixin._authenticate_and_authorize_action
-
-
-def denials() -> list[Denial]:
-    """Every call refused in this process since `install()` (or `clear()`)."""
-    with _lock:
-        return list(_denials)
-
-
-def clear() -> None:
-    with _lock:
-        _denials.clear()
-
-
 def install() -> None:
-    """Judge role sessions' calls from now on, in this process."""
+    """Judge role sessions' calls from now on, in this process (the endpoint's)."""
     ActionAuthenticatorMixin._authenticate_and_authorize_action = _authorize  # type: ignore[method-assign]
-
-
-def uninstall() -> None:
-    ActionAuthenticatorMixin._authenticate_and_authorize_action = _original  # type: ignore[method-assign]
-
-
-@contextmanager
-def enforced() -> Iterator[None]:
-    """IAM judged for role sessions inside the block (for tests under `mock_aws`)."""
-    install()
-    clear()
-    try:
-        yield
-    finally:
-        uninstall()
 
 
 def _authorize(self: Any, iam_request_cls: type, resource: str = "*") -> None:
@@ -239,8 +205,6 @@ def _access_denied(service: str, message: str) -> Exception:
 
 def _record(denial: Denial) -> None:
     log.warning("IAM denied: %s", denial.message)
-    with _lock:
-        _denials.append(denial)
     path = os.environ.get(DENIALS_VARIABLE)
     if path:
         with Path(path).open("a", encoding="utf-8") as out:

@@ -153,20 +153,19 @@ def invoker(world: World, role: RoleSession) -> Invoker:
     return Invoker(prepare=prepare)
 
 
+def as_role(world: World, role: RoleSession) -> dict[str, Any]:
+    """What `local.functions` needs to make the functions' specs, every one acting as `role`."""
+    return {
+        "api_url": "http://127.0.0.1:1/",
+        "endpoint_url": world.url,
+        "roles": dict.fromkeys(world.policies, role),
+        "config_path": world.config_path,
+    }
+
+
 def stream_function(world: World, function: str, role: RoleSession) -> LocalFunction:
-    every = dict.fromkeys(world.policies, role)
-    (chosen,) = [
-        f
-        for f in local_functions(
-            STAGE,
-            world.provisioned,
-            api_url="http://127.0.0.1:1/",
-            endpoint_url=world.url,
-            roles=every,
-            config_path=world.config_path,
-        )
-        if f.spec.name == function
-    ]
+    functions = local_functions(STAGE, world.provisioned, **as_role(world, role))
+    (chosen,) = [f for f in functions if f.spec.name == function]
     return chosen
 
 
@@ -238,15 +237,7 @@ def poison(event: dict[str, Any], context: Any) -> Any:
 def run_report(world: World, role: RoleSession) -> Done:
     """The schedule firing once, over a fleet with a status, summaries and an archived hour."""
     seed_fleet(world)
-    every = dict.fromkeys(world.policies, role)
-    (report,) = scheduled_local_functions(
-        STAGE,
-        world.provisioned,
-        api_url="http://127.0.0.1:1/",
-        endpoint_url=world.url,
-        roles=every,
-        config_path=world.config_path,
-    )
+    (report,) = scheduled_local_functions(STAGE, world.provisioned, **as_role(world, role))
     return Done(ok=Schedule(report, invoker(world, role)).run(time.time()).ok)
 
 
