@@ -9,7 +9,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 .PHONY: help demo up sql venv browser test unit functional bench plan lint format package scan deploy deploy-stack deploy-bucket destroy policies lock lock-scan clean
 
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
