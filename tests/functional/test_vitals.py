@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import threading
-import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -257,17 +256,24 @@ def test_without_a_topic_vitals_fails_before_writing_anything(
 
 
 def test_the_status_writes_of_different_unicorns_overlap(client: Client, aws: Aws) -> None:
-    # Each write is held a little, as a round trip to DynamoDB would hold it,
-    # so that writes made at the same time are seen to be in flight together.
+    # Each write is held, as a round trip to DynamoDB would hold it, until as
+    # many are in flight as the monitor has writers: on a busy machine a fixed
+    # hold can end before the last thread starts. A pool with fewer writers
+    # never gets there; then the first hold gives up after a while and the
+    # rest pass, so the assertion below fails rather than hangs.
     dynamodb = bootstrap.services().clients.get("dynamodb")
     lock = threading.Lock()
     in_flight, most = [0], [0]
+    all_in = threading.Event()
 
     def started(**_: Any) -> None:
         with lock:
             in_flight[0] += 1
             most[0] = max(most[0], in_flight[0])
-        time.sleep(0.02)
+            if in_flight[0] >= VitalsMonitor.WRITERS:
+                all_in.set()
+        if not all_in.wait(timeout=10):
+            all_in.set()
 
     def ended(**_: Any) -> None:
         with lock:
