@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAGE ?= dev
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help demo up sql venv browser test unit functional bench plan lint format package scan deploy deploy-stack deploy-bucket destroy policies lock lock-scan clean
+.PHONY: help demo up sql venv browser test unit functional bench mutate plan lint format package scan deploy deploy-stack deploy-bucket destroy policies lock lock-scan clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -59,6 +59,9 @@ functional: venv  ## run the functional tests only
 
 bench: venv  ## measure speed and AWS calls: a table and build/bench.json (QUICK=1: under a minute)
 	$(BIN)/python -m bench $(if $(QUICK),--quick)
+
+mutate: venv  ## mutation testing of the core (mutmut): a table per module and build/mutation.json; MODULE=fares for one (slow: see README)
+	$(BIN)/python -m tests.mutation $(if $(MODULE),--module $(MODULE))
 
 plan: venv  ## capacity and monthly cost (UNICORNS=N; default 10, 1,000, 100,000 and 1,000,000)
 	$(BIN)/python -m bench.plan $(if $(UNICORNS),--unicorns $(UNICORNS))

@@ -54,8 +54,8 @@ def parse_instant(text: str) -> datetime:
     Text without an offset is UTC, as `StatusTime` is. ValueError otherwise.
     """
     cleaned = text.strip()
-    if cleaned.endswith(("Z", "z")):
-        cleaned = cleaned[:-1] + "+00:00"
+    if cleaned.endswith("z"):  # fromisoformat takes "Z" only
+        cleaned = cleaned[:-1] + "Z"
     try:
         moment = datetime.fromisoformat(cleaned)
     except ValueError:

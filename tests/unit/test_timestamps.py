@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
-from datetime import UTC, datetime
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given, settings
@@ -37,7 +40,7 @@ def test_status_time_has_milliseconds_and_sorts_as_time() -> None:
         ("2026-11-22 14:05:09.1234", False),
         ("2026-11-22 14:05:09.12Z", False),
         ("2026-W47-7 14:05:09.123", False),
-        ("2026-11-22 14:05:09.\u0661\u0662\u0663", False),
+        pytest.param("2026-11-22 14:05:09.\u0661\u0662\u0663", False, id="Arabic-Indic digits"),
         ("", False),
     ],
 )
@@ -110,5 +113,45 @@ def test_parse_instant_names_the_accepted_formats(text: str) -> None:
         parse_instant(text)
 
 
+@pytest.mark.parametrize("text", ["2026-11-22T14:05:09.123", "2026-11-22 14:05", ""])
+def test_a_text_that_is_not_a_status_time_is_refused_showing_the_layout(text: str) -> None:
+    with pytest.raises(ValueError, match=r"not a StatusTime \(YYYY-MM-DD HH:MM:SS.mmm\): '"):
+        parse_status_time(text)
+
+
 def test_to_iso_is_utc_with_z() -> None:
     assert to_iso(MOMENT) == "2026-11-22T14:05:09.123Z"
+
+
+@pytest.fixture
+def machine_in_new_york() -> Iterator[None]:
+    """The machine five hours behind UTC (Lambda runs in UTC; a laptop may not)."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "EST5"
+    time.tzset()
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = before
+        time.tzset()
+
+
+@pytest.mark.usefixtures("machine_in_new_york")
+def test_times_are_utc_whatever_the_machines_time_zone() -> None:
+    paris = timezone(timedelta(hours=1))
+    assert format_status_time(datetime(2026, 11, 22, 15, 5, 9, tzinfo=paris)) == (
+        "2026-11-22 14:05:09.000"
+    )
+    assert format_status_time(datetime(2026, 11, 22, 14, 5, 9)) == "2026-11-22 14:05:09.000"
+    assert to_iso(datetime(2026, 11, 22, 15, 5, 9, tzinfo=paris)) == "2026-11-22T14:05:09.000Z"
+    epoch = MOMENT.replace(microsecond=123000).timestamp()
+    for parsed in (
+        parse_status_time("2026-11-22 14:05:09.123"),
+        parse_instant("2026-11-22 14:05:09.123"),
+        parse_instant("2026-11-22T14:05:09.123Z"),
+    ):
+        # An answer without its zone would be read as New York time: five hours off.
+        assert (parsed.utcoffset(), parsed.timestamp()) == (timedelta(0), epoch)
