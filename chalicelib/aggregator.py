@@ -26,6 +26,7 @@ from chalicelib.pipeline import count_records, keep_rejected, rejected_record
 from chalicelib.records import ArrivalCheck, InvalidRecord, read_fields
 from chalicelib.streams import Entry, KinesisWriter
 from chalicelib.summaries import encode_row
+from chalicelib.timestamps import format_status_time
 from chalicelib.windows import Window, WindowState
 
 log = logging.getLogger(__name__)
@@ -87,7 +88,7 @@ class UnicornReadings:
         return Closed(
             rows=[(encode_row(s), s.name) for s in summaries],
             records=sum(s.samples for s in summaries),
-            first=summaries[0].status_time if summaries else window.start.isoformat(),
+            first=format_status_time(window.start),
         )
 
 

@@ -115,9 +115,10 @@ class Persister:
         metrics = self.metrics(self.function)
         unseen: set[Any] = set()
         if self.watch is not None:
-            # Every key of the batch as it stands now, written this time or before.
+            # Every key of the batch as it stands now, written this time or before
+            # (the store was asked for the batch's keys only).
             current = {**stored, **{row.key: row for row in changed}}
-            written = [row for key, row in current.items() if key in parts and key not in failed]
+            written = [row for key, row in current.items() if key not in failed]
             unseen = self.watch.observe(written, metrics)
         log.info(
             "persisted %d of %d %s (%d unchanged, %d failed, %d rejected)",

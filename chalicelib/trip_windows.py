@@ -25,6 +25,7 @@ from chalicelib.trips import parse_trip
 from chalicelib.windows import InvalidState, Window
 
 STATE_VERSION = 1
+ROW_LENGTH = 2 + len(SUMS)  # zone, window start, then the sums
 
 
 class TripWindowState:
@@ -42,15 +43,22 @@ class TripWindowState:
     def from_state(cls, state: Mapping[str, Any] | None) -> TripWindowState:
         if not state:
             return cls()
-        if state.get("v") != STATE_VERSION or not isinstance(state.get("zones"), list):
+        zones, invalid = state.get("zones"), state.get("invalid")
+        if (
+            state.get("v") != STATE_VERSION
+            or not isinstance(zones, list)
+            or not isinstance(invalid, int)
+            or not all(isinstance(row, list) and len(row) == ROW_LENGTH for row in zones)
+        ):
             raise InvalidState(
                 f"trip window state is not version {STATE_VERSION}: {sorted(state)}"
             )
         windows = {}
-        for zone, start, *sums in state["zones"]:
-            window = ZoneWindow(zone, start, **dict(zip(SUMS.values(), sums, strict=True)))
+        for zone, start, *sums in zones:
+            # The rows' length is checked above, so zip needs no strict= here.
+            window = ZoneWindow(zone, start, **dict(zip(SUMS.values(), sums)))  # noqa: B905
             windows[window.key] = window
-        return cls(windows, int(state.get("invalid", 0)))
+        return cls(windows, invalid)
 
     def to_state(self) -> dict[str, Any]:
         zones = [[w.zone, w.window_start, *w.sums()] for w in self.windows.values()]

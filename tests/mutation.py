@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -68,7 +69,7 @@ class ModuleResult:
         return self.detected / self.mutants if self.mutants else None
 
     def meets(self, target: float) -> bool:
-        return self.unrun == 0 and (self.score is None or self.score >= target)
+        return self.unrun == 0 and self.score is not None and self.score >= target
 
 
 def status_of(exit_code: int | None) -> str:
@@ -138,6 +139,9 @@ def run_mutmut(modules: Sequence[str], children: int) -> int:
     env = dict(os.environ)
     # mypy (the type check mutmut runs) must be the project's, whatever the shell's PATH.
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    # A fresh copy each time: mutmut retests a function when its code changes but
+    # not when the tests do, so a kept copy would judge new tests by old results.
+    shutil.rmtree(MUTANTS_DIR, ignore_errors=True)
     globs = [f"chalicelib.{module}.*" for module in modules]
     command = [sys.executable, "-m", "mutmut", "run", "--max-children", str(children), *globs]
     return subprocess.run(command, cwd=PROJECT_DIR, env=env, check=False).returncode

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 from datetime import UTC, datetime
 
 import pytest
@@ -132,6 +133,7 @@ INVALID = [
 def test_invalid_records_are_kept_byte_for_byte_and_never_fail_the_window(
     client: Client, aws: Aws, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO)
     bad = [raw(10 + n, data, key=f"bad-{n}") for n, (data, _) in enumerate(INVALID)]
     responses = run_window(client, [[valid(1), *bad[:2]], [*bad[2:], valid(20)]])
 
@@ -146,6 +148,11 @@ def test_invalid_records_are_kept_byte_for_byte_and_never_fail_the_window(
         assert entry["key"].startswith("dead-letter/aggregate/2026/11/22/14/shardId-000000000000-")
     rejected_logs = [r for r in caplog.records if "rejected record" in r.getMessage()]
     assert len(rejected_logs) == len(INVALID)
+    # What an operator reading the function's log sees when the window closes.
+    assert [r.getMessage() for r in caplog.records if " closed: " in r.getMessage()] == [
+        "window 2026-11-22 14:05:00.000 of shardId-000000000000 closed: "
+        "1 summaries of 2 records, 5 rejected"
+    ]
 
 
 def test_a_retried_batch_with_invalid_records_keeps_them_once(client: Client, aws: Aws) -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 from dataclasses import replace
 
+import pytest
 from chalice.test import Client
 
 from chalicelib import bootstrap, names
@@ -107,8 +109,9 @@ def test_a_malformed_row_is_kept_aside_and_the_rest_is_written(client: Client, a
 
 
 def test_only_the_rows_that_could_not_be_written_are_reported_for_retry(
-    client: Client, aws: Aws
+    client: Client, aws: Aws, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO)
     dynamodb = bootstrap.services().clients.get("dynamodb")
     leave_items_unprocessed(
         dynamodb, names.SUMMARY_TABLE, lambda item: item["Name"]["S"] == "Rocinante"
@@ -122,3 +125,6 @@ def test_only_the_rows_that_could_not_be_written_are_reported_for_retry(
 
     assert response == {"batchItemFailures": [{"itemIdentifier": "41"}]}
     assert sorted(name for name, _ in stored(aws)) == ["Pegasus", "Shadowfax"]
+    assert [r.getMessage() for r in caplog.records if r.getMessage().startswith("persisted")] == [
+        "persisted 2 of 3 summaries (0 unchanged, 1 failed, 0 rejected)"
+    ]

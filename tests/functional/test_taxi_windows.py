@@ -94,15 +94,16 @@ def test_partial_rows_are_keyed_by_zone_and_named_after_shard_and_arrival_window
 def test_a_bad_trip_is_kept_aside_with_its_reason_and_the_rest_counted(
     client: Client, aws: Aws
 ) -> None:
-    (trip,) = day_trips(8 * 3600, 8 * 3600 + 60)[:1]
-    bad = encode_trip(trip).replace(b'"Passengers":', b'"Passengers":12,"X":')
-    records = trip_records([trip], arrival=ARRIVAL)
-    records.append(kinesis_record(bad, "2", "161", ARRIVAL, stream=names.TRIP_STREAM))
+    first, *rest = day_trips(8 * 3600, 8 * 3600 + 60)[:3]
+    bad = encode_trip(first).replace(b'"Passengers":', b'"Passengers":12,"X":')
+    # The bad trip first: the ones after it in the batch still count.
+    records = [kinesis_record(bad, "1", "161", ARRIVAL, stream=names.TRIP_STREAM)]
+    records += trip_records(rest, first=2, arrival=ARRIVAL)
 
     run_window(client, [records], FIRST)
 
-    (row,) = aws.stream_records(names.INSIGHT_STREAM)
-    assert parse_partial(row["Data"]).trips == 1
+    rows = [parse_partial(r["Data"]) for r in aws.stream_records(names.INSIGHT_STREAM)]
+    assert sum(row.trips for row in rows) == 2
     (dead,) = aws.dead_letters()
     assert dead["function"] == "aggregate_trips"
     assert "Passengers must be an integer from 0 to 9, got integer 12" in dead["reason"]

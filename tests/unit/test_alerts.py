@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from chalicelib.alerts import SUBJECT_LIMIT, render
 from chalicelib.vitals import advance
 from tests.readings import reading
@@ -71,3 +73,25 @@ def test_names_are_quoted_in_urls_and_long_subjects_are_cut() -> None:
     assert len(alert.subject) <= SUBJECT_LIMIT and alert.subject.endswith("...")
     assert "unicorns/Sir%20Galahad%20the%20Very" in alert.message
     assert "%2F%20Ltd/summaries" in alert.message
+
+
+@pytest.mark.parametrize(
+    ("recovered_at", "lasted"),
+    [
+        ("14:05:01.500", "0 s"),  # under a second
+        ("14:06:00.999", "59 s"),
+        ("14:06:01.000", "1 min 0 s"),
+        ("15:05:00.999", "59 min 59 s"),
+        ("15:05:01.000", "1 h 0 min"),
+        ("16:06:02.000", "2 h 1 min"),
+    ],
+)
+def test_the_recovery_gives_the_incidents_length_in_the_largest_units(
+    recovered_at: str, lasted: str
+) -> None:
+    points = [
+        reading("Shadowfax", "2026-11-22 14:05:01.000", health=99),
+        reading("Shadowfax", f"2026-11-22 {recovered_at}", health=100),
+    ]
+    _, (_, recovery) = advance(None, points, 100, 1.0)
+    assert f"and lasted {lasted}." in render(recovery, 100, API).message

@@ -22,9 +22,31 @@ def test_the_state_survives_the_round_trip_through_json() -> None:
     assert TripWindowState.from_state({}).windows == {}
 
 
-def test_a_state_of_another_version_is_refused() -> None:
-    with pytest.raises(InvalidState, match="not version 1"):
-        TripWindowState.from_state({"v": 0, "zones": []})
+ROW = [161, "2026-11-23 08:00:00.000", 3, 3600, 3000, 7500, 1600, 300]
+
+
+@pytest.mark.parametrize(
+    "state",
+    [
+        {"v": 0, "zones": [], "invalid": 0},  # another version's
+        {"v": 1, "zones": {}, "invalid": 0},
+        {"v": 1, "zones": []},  # without its count of invalid trips
+        {"v": 1, "zones": [], "invalid": "0"},
+        {"v": 1, "zones": [ROW[:-1]], "invalid": 0},  # a sum short
+        {"v": 1, "zones": [[*ROW, 5]], "invalid": 0},  # a sum too many
+        {"v": 1, "zones": ["161"], "invalid": 0},
+    ],
+)
+def test_a_state_this_code_did_not_write_is_refused(state: dict[str, object]) -> None:
+    """Folded in, it would give the zone's window wrong sums: aggregate_trips fails instead."""
+    with pytest.raises(InvalidState, match=r"^trip window state is not version 1: \['"):
+        TripWindowState.from_state(state)
+
+
+def test_the_state_of_a_window_without_bad_trips_counts_none() -> None:
+    assert TripWindowState.from_state({}).to_state() == {"v": 1, "zones": [], "invalid": 0}
+    written = TripWindowState.from_state({"v": 1, "zones": [ROW], "invalid": 0})
+    assert written.windows == {WINDOW.key: WINDOW}
 
 
 def test_a_partial_row_reads_back_as_written() -> None:

@@ -82,13 +82,16 @@ def test_rows_come_out_in_name_order_and_an_empty_window_has_none() -> None:
     [
         {"something": "else"},
         {"v": 2, "unicorns": {}},  # another version's, though shaped like this one's
-        {"v": 1, "unicorns": ["Shadowfax"]},  # this version, but not its shape
+        {"v": 2, "unicorns": {}, "invalid": 0},  # another version's, though shaped like this one's
+        {"v": 1, "unicorns": ["Shadowfax"], "invalid": 0},  # this version, but not its shape
+        {"v": 1, "unicorns": {}},  # without its count of invalid records
+        {"v": 1, "unicorns": {}, "invalid": "3"},
     ],
 )
 def test_a_state_this_code_did_not_write_is_refused(state: dict[str, object]) -> None:
     """A window carried over from another version of aggregate must fail loudly, not be
     folded into wrong statistics."""
-    with pytest.raises(InvalidState):
+    with pytest.raises(InvalidState, match=r"^window state is not version 1: keys \['"):
         WindowState.from_state(state)
 
 
