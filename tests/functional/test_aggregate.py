@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -198,5 +199,9 @@ def test_a_final_invocation_that_cannot_emit_fails_so_lambda_retries_it(
 
 
 def test_a_mapping_without_a_tumbling_window_is_reported_not_ignored(client: Client) -> None:
-    with pytest.raises(Exception, match="tumbling window"):
+    message = (
+        "aggregate needs a tumbling window on its event source mapping "
+        "(TumblingWindowInSeconds); see infra/"
+    )
+    with pytest.raises(Exception, match=f"^{re.escape(message)}$"):
         client.lambda_.invoke("aggregate", kinesis_event([valid(1)]))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,6 +18,7 @@ from chalicelib.settings import load_settings
 from chalicelib.summaries import encode_row
 from infra import monitoring
 from infra.stages import load_stage
+from tests.faults import leave_items_unprocessed
 from tests.functional.conftest import Aws
 from tests.lambda_events import kinesis_event, kinesis_record, window_event
 from tests.readings import SUMMARY, reading
@@ -69,7 +71,9 @@ def unicorn_reports(*healths: int, second: int = 0, garbage: int = 0) -> list[di
 def test_aggregate_counts_each_batch_then_the_closed_window(
     client: Client, metrics_on: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    batch = unicorn_reports(150, 150, 150, garbage=2)  # the newest arrived at ARRIVAL + 4
+    rocinante = encode_reading(reading("Rocinante", "2026-11-22 14:05:00.500"))
+    batch = [kinesis_record(rocinante, "99", "Rocinante", ARRIVAL)]
+    batch += unicorn_reports(150, 150, 150, garbage=2)  # the newest arrived at ARRIVAL + 4
 
     state = client.lambda_.invoke("aggregate", window_event(batch, start=START, end=END))
     client.lambda_.invoke(
@@ -78,12 +82,12 @@ def test_aggregate_counts_each_batch_then_the_closed_window(
     )
 
     assert emf_lines(capsys) == [
-        {"Function": "aggregate", "RecordsIn": 5, "InvalidRecords": 2, "IteratorLagMs": 6000},
+        {"Function": "aggregate", "RecordsIn": 6, "InvalidRecords": 2, "IteratorLagMs": 6000},
         {
             "Function": "aggregate",
             "RecordsIn": 0,
             "InvalidRecords": 0,
-            "SummariesEmitted": 1,
+            "SummariesEmitted": 2,
             "WindowsClosed": 1,
         },
     ]
@@ -143,6 +147,25 @@ def test_persist_counts_written_unchanged_and_rejected_summaries(
             "IteratorLagMs": 10000,
         },
     ]
+
+
+def test_persist_counts_a_summary_it_could_not_write_as_failed_not_written(
+    client: Client, metrics_on: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dynamodb = bootstrap.services().clients.get("dynamodb")
+    leave_items_unprocessed(
+        dynamodb, names.SUMMARY_TABLE, lambda item: item["Name"]["S"] == "Rocinante"
+    )
+    rows = [SUMMARY, replace(SUMMARY, name="Rocinante"), replace(SUMMARY, name="Pegasus")]
+    records = [
+        kinesis_record(encode_row(row), str(n + 1), row.name, ARRIVAL, stream=names.SUMMARY_STREAM)
+        for n, row in enumerate(rows)
+    ]
+
+    client.lambda_.invoke("persist", kinesis_event(records))
+
+    (line,) = emf_lines(capsys)
+    assert (line["SummariesWritten"], line["SummariesFailed"]) == (2, 1)
 
 
 def test_the_report_counts_its_unicorns_incidents_and_size(
