@@ -95,3 +95,21 @@ def test_the_recovery_gives_the_incidents_length_in_the_largest_units(
     ]
     _, (_, recovery) = advance(None, points, 100, 1.0)
     assert f"and lasted {lasted}." in render(recovery, 100, API).message
+
+
+def test_when_both_vitals_drop_the_emails_name_both() -> None:
+    points = [
+        reading("Shadowfax", "2026-11-22 14:05:01.000", health=99, magic=97),
+        reading("Shadowfax", "2026-11-22 14:05:31.000", health=100, magic=100),
+    ]
+    _, (alert, recovery) = advance(None, points, 100, 1.0)
+
+    email = render(alert, 100, API)
+    assert email.subject == "[Wild Rydes] Shadowfax: HealthPoints and MagicPoints below 100"
+    assert email.message.startswith(
+        "Shadowfax needs attention: HealthPoints 99, MagicPoints 97, "
+        "below the alert threshold of 100.\n"
+    )
+    assert "(HealthPoints and MagicPoints low) and lasted 30 s." in (
+        render(recovery, 100, API).message
+    )
