@@ -76,7 +76,7 @@ def render(transition: Transition, threshold: int, api_url: str | None) -> Notif
 
 def _value(transition: Transition, vital: str) -> int:
     reading = transition.reading
-    return reading.health if vital == "HealthPoints" else reading.magic
+    return {"HealthPoints": reading.health, "MagicPoints": reading.magic}[vital]
 
 
 def _vital_line(transition: Transition, vital: str, threshold: int) -> str:

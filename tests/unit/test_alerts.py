@@ -113,3 +113,32 @@ def test_when_both_vitals_drop_the_emails_name_both() -> None:
     assert "(HealthPoints and MagicPoints low) and lasted 30 s." in (
         render(recovery, 100, API).message
     )
+
+
+ALERT_EMAIL = """\
+Shadowfax needs attention: HealthPoints 99, below the alert threshold of 100.
+
+Unicorn:       Shadowfax
+HealthPoints:  99   (LOW, threshold 100)
+MagicPoints:   140  (ok, threshold 100)
+Reported at:   2026-11-22 14:05:01.000 UTC
+Position:      40.751000, -73.982000
+Incident:      Shadowfax@2026-11-22 14:05:01.000
+
+Its last 30 minutes, minute by minute:
+  curl -H "x-api-key: $API_KEY" '{api}unicorns/Shadowfax/summaries?from=2026-11-22T13:35:01.000Z'
+Its current status:
+  curl -H "x-api-key: $API_KEY" '{api}unicorns/Shadowfax'
+(API_KEY: the API key of this deployment, which the console asks for too.)
+
+You will get one more message when both vitals are back at or above 100.
+No other message is sent for Shadowfax while it stays low.
+
+-- \n\
+Wild Rydes vitals monitor
+"""
+
+
+def test_the_whole_alert_email_as_the_operator_reads_it() -> None:
+    # Blank lines part it, and "-- " sets the signature off, which mail clients dim.
+    assert render(transitions()[0], 100, API).message == ALERT_EMAIL.format(api=API)
