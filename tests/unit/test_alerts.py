@@ -58,6 +58,7 @@ def test_the_recovery_says_when_the_incident_started_and_how_long_it_lasted() ->
     assert "opened at 2026-11-22 14:05:01.000 UTC (HealthPoints low) and lasted 1 min 22 s" in (
         recovery.message
     )
+    assert "HealthPoints:  100  (ok, threshold 100)" in recovery.message  # at it is not low
     assert recovery.attributes["kind"] == "recovery"
     assert json.loads(recovery.attributes["vital"]) == ["HealthPoints"]
 
