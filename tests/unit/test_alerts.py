@@ -143,3 +143,15 @@ Wild Rydes vitals monitor
 def test_the_whole_alert_email_as_the_operator_reads_it() -> None:
     # Blank lines part it, and "-- " sets the signature off, which mail clients dim.
     assert render(transitions()[0], 100, API).message == ALERT_EMAIL.format(api=API)
+
+
+def test_a_subject_sns_would_refuse_is_cut_to_its_limit_and_loses_control_characters() -> None:
+    # "[Wild Rydes] " and ": HealthPoints below 100" take 37 characters of SNS's 100.
+    whole = render(transitions("N" * 63)[0], 100, API).subject
+    assert whole == f"[Wild Rydes] {'N' * 63}: HealthPoints below 100"
+    assert len(whole) == SUBJECT_LIMIT == 100
+    cut = render(transitions("N" * 64)[0], 100, API).subject
+    assert cut == f"[Wild Rydes] {'N' * 64}: HealthPoints below..."
+    assert len(cut) == SUBJECT_LIMIT
+    tabbed = render(transitions("Shadow\tfax\x7f")[0], 100, API).subject
+    assert tabbed == "[Wild Rydes] Shadow fax : HealthPoints below 100"
