@@ -131,6 +131,6 @@ def advance(
     if status is previous:
         return None, []
     assert status is not None
-    if previous is not None and seen_at < previous.seen_at:
+    if previous is not None and seen_at < previous.seen_at:  # pragma: no mutate: same if equal
         status = replace(status, seen_at=previous.seen_at)
     return status, transitions
