@@ -195,9 +195,13 @@ def advance(
 def render(transition: Transition, rule: FareRule, api_url: str | None) -> Notification:
     """The email for a fare incident opening or closing."""
     state, incident = transition.state, transition.incident
+    per_mile = state.fare_per_mile
+    if per_mile is None:  # advance() judges no window without miles
+        raise ValueError(f"zone {state.zone} at {state.window_start}: no fare per mile")
     name = f"{zone_name(state.zone)} (zone {state.zone})"
-    deviation = (state.fare_per_mile or 0) / incident.baseline - 1
-    direction = "above" if deviation > 0 else "below"
+    deviation = per_mile / incident.baseline - 1
+    # An alert's deviation is at least the threshold either way, never 0.
+    direction = "above" if deviation > 0 else "below"  # pragma: no mutate: >= is the same
     window = f"{state.window_start[:16]} to {window_end(state.window_start)[11:16]} UTC"
     if transition.kind == "alert":
         subject = (
@@ -205,7 +209,7 @@ def render(transition: Transition, rule: FareRule, api_url: str | None) -> Notif
             "its last hour"
         )
         opening = (
-            f"Fares in {name} are out of line: ${state.fare_per_mile:.2f} a mile from {window}, "
+            f"Fares in {name} are out of line: ${per_mile:.2f} a mile from {window}, "
             f"against ${incident.baseline:.2f} over the hour before."
         )
         closing = (
@@ -216,19 +220,19 @@ def render(transition: Transition, rule: FareRule, api_url: str | None) -> Notif
     else:
         subject = f"[Wild Rydes taxi] {name}: fares back in line"
         opening = (
-            f"Fares in {name} are back in line: ${state.fare_per_mile:.2f} a mile from "
+            f"Fares in {name} are back in line: ${per_mile:.2f} a mile from "
             f"{window}, within {rule.recovery:.0%} of ${incident.baseline:.2f}."
         )
         closing = f"The incident opened with the window from {incident.started_at[:16]} UTC."
     opened = parse_status_time(incident.started_at)
     since, until = to_iso(opened - timedelta(hours=2)), to_iso(opened + timedelta(hours=2))
-    base = api_url.rstrip("/") if api_url else "$API_URL"
+    base = api_url.removesuffix("/") if api_url else "$API_URL"
     lines = [
         opening,
         "",
         f"Zone:           {name}",
         f"Window:         {window} ({state.trips} trips)",
-        f"Fare per mile:  ${state.fare_per_mile:.2f}",
+        f"Fare per mile:  ${per_mile:.2f}",
         f"Usual:          ${incident.baseline:.2f} (the hour before the incident)",
         f"Deviation:      {deviation:+.0%} (alert at {rule.threshold:.0%} either way)",
         f"Incident:       {incident.id}",

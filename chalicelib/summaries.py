@@ -192,13 +192,11 @@ def merge(existing: Summary | None, incoming: Iterable[Summary]) -> Summary | No
     Incoming parts carry one id each (they come straight off the stream).
     """
     result = existing
-    changed = False
     for part in incoming:
         if result is not None and part.summary_ids <= result.summary_ids:
             continue
         result = part if result is None else _combine(result, part)
-        changed = True
-    return result if changed else None
+    return None if result is existing else result
 
 
 def _combine(a: Summary, b: Summary) -> Summary:

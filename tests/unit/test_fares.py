@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -196,6 +197,17 @@ def test_fares_that_drop_by_half_are_emailed_as_below_not_above() -> None:
 
     assert note.subject.endswith("fare per mile 50% below its last hour")
     assert "Deviation:      -50% (alert at 50% either way)" in note.message
+
+
+def test_a_window_without_miles_cannot_be_emailed_about() -> None:
+    # advance() never judges one; an email with no fare per mile would say nothing.
+    current = window("2026-11-23 11:00:00.000", 20, 2.0)
+    _, (transition,) = advance(None, [assess(current, hour_before(4.0), RULE)], RULE)
+    milesless = replace(transition, state=replace(transition.state, fare_per_mile=None))
+    with pytest.raises(
+        ValueError, match=r"^zone 161 at 2026-11-23 11:00:00.000: no fare per mile$"
+    ):
+        render(milesless, RULE, None)
 
 
 def test_a_late_window_in_a_batch_does_not_hide_the_newer_ones_after_it() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from dataclasses import replace
 
 import pytest
@@ -93,3 +94,59 @@ def test_a_new_part_is_added_to_what_is_stored() -> None:
     stored = merge(None, [PART_A])
     merged = merge(stored, [PART_A, PART_B])
     assert merged == merge(None, [PART_B, PART_A])
+
+
+def row_with(**fields: object) -> bytes:
+    row = json.loads(encode_row(PART_A))
+    row.update(fields)
+    return json.dumps(row).encode()
+
+
+T = "2026-11-22 14:05:10.000"
+# Each limit of a summary row: the row at it is stored, one step past it is kept aside
+# with this reason (persist dead-letters it). Rows aggregate writes reach the limits:
+# a unicorn at a pole or the antimeridian, standing still, or seen once in the minute.
+LIMITS = [
+    ({"SummaryId": "s" * 256}, {"SummaryId": "s" * 257}, "SummaryId must be at most 256"),
+    ({"Name": "N" * 256}, {"Name": "N" * 257}, "Name must be 1 to 256 printable"),
+    (
+        {"FirstStatusTime": T, "LastStatusTime": T},
+        {"FirstStatusTime": T, "LastStatusTime": "2026-11-22 14:05:09.999"},
+        "FirstStatusTime must not be later than LastStatusTime",
+    ),
+    ({"SampleCount": 1, "Distance": 0.0}, {"SampleCount": 0}, "SampleCount must be from 1 to"),
+    ({"SampleCount": 1_000_000}, {"SampleCount": 1_000_001}, "SampleCount must be from 1 to"),
+    ({"MinMagicPoints": 0}, {"MinMagicPoints": -1}, "MinMagicPoints and MaxMagicPoints must"),
+    (
+        {"MinMagicPoints": 150, "MaxMagicPoints": 150},
+        {"MinMagicPoints": 151, "MaxMagicPoints": 150},
+        "the minimum not above the maximum, got 151 and 150",
+    ),
+    ({"MaxMagicPoints": 1000}, {"MaxMagicPoints": 1001}, "MaxMagicPoints must be from 0 to 1000"),
+    ({"MinHealthPoints": 0}, {"MinHealthPoints": -1}, "MinHealthPoints and MaxHealthPoints"),
+    ({"MaxHealthPoints": 1000}, {"MaxHealthPoints": 1001}, "MaxHealthPoints must be from 0"),
+    ({"Distance": 0.0}, {"Distance": -0.001}, "Distance must be from 0 to 5000 m a sample"),
+    ({"Distance": 100_000.0}, {"Distance": 100_000.001}, "Distance must be from 0 to 5000 m"),
+    ({"Latitude": -90.0}, {"Latitude": -90.000001}, "Latitude must be from -90 to 90"),
+    ({"Latitude": 90.0}, {"Latitude": 90.000001}, "Latitude must be from -90 to 90"),
+    ({"Longitude": -180.0}, {"Longitude": -180.000001}, "Longitude must be from -180 to 180"),
+    ({"Longitude": 180.0}, {"Longitude": 180.000001}, "Longitude must be from -180 to 180"),
+]
+
+
+@pytest.mark.parametrize(("at", "past", "reason"), LIMITS)
+def test_each_limit_of_a_summary_row_takes_the_limit_and_refuses_one_step_past_it(
+    at: dict[str, object], past: dict[str, object], reason: str
+) -> None:
+    parse_row(row_with(**at))  # PART_A has 20 samples: at most 100 km
+    with pytest.raises(InvalidSummary, match=re.escape(reason)):
+        parse_row(row_with(**(at | past)))
+
+
+@pytest.mark.parametrize(
+    ("count", "shown"),
+    [(10**19, str(10**19)), (10**20, "10000000000000000...")],
+)
+def test_a_huge_count_is_shown_whole_up_to_twenty_digits(count: int, shown: str) -> None:
+    with pytest.raises(InvalidSummary, match=re.escape(f"got {shown}")):
+        parse_row(row_with(SampleCount=count))
