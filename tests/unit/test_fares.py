@@ -268,3 +268,93 @@ def test_recovery_needs_the_fares_strictly_within_a_quarter_of_the_baseline(
     later = window("2026-11-23 11:15:00.000", 20, dollars_a_mile)
     _, transitions = advance(opened, [assess(later, hour_before(4.0), RULE)], RULE)
     assert [t.kind for t in transitions] == (["recovery"] if recovers else [])
+
+
+OPENINGS = {
+    "alert": "Fares in Midtown Center (zone 161) are out of line: $6.00 a mile from "
+    "2026-11-23 11:00 to 11:15 UTC, against $4.00 over the hour before.",
+    "recovery": "Fares in Midtown Center (zone 161) are back in line: $4.20 a mile from "
+    "2026-11-23 11:15 to 11:30 UTC, within 25% of $4.00.",
+}
+CURL = (
+    """  curl -H "x-api-key: $API_KEY" '{api}/taxi/fares?zone=161"""
+    "&from=2026-11-23T09:00:00.000Z&to=2026-11-23T13:00:00.000Z'"
+)
+FARE_EMAILS = {
+    "alert": """\
+{opening}
+
+Zone:           Midtown Center (zone 161)
+Window:         2026-11-23 11:00 to 11:15 UTC (20 trips)
+Fare per mile:  $6.00
+Usual:          $4.00 (the hour before the incident)
+Deviation:      +50% (alert at 50% either way)
+Incident:       zone-161@2026-11-23 11:00:00.000
+
+Its fares, window by window, two hours either side of the incident's start:
+{curl}
+
+You will get one more message when its fare per mile is back within 25% of $4.00.
+No other message is sent for zone 161 while it stays out of line.
+
+-- \n\
+Wild Rydes taxi fare watch
+""",
+    "recovery": """\
+{opening}
+
+Zone:           Midtown Center (zone 161)
+Window:         2026-11-23 11:15 to 11:30 UTC (20 trips)
+Fare per mile:  $4.20
+Usual:          $4.00 (the hour before the incident)
+Deviation:      +5% (alert at 50% either way)
+Incident:       zone-161@2026-11-23 11:00:00.000
+
+Its fares, window by window, two hours either side of the incident's start:
+{curl}
+
+The incident opened with the window from 2026-11-23 11:00 UTC.
+
+-- \n\
+Wild Rydes taxi fare watch
+""",
+}
+
+
+@pytest.mark.parametrize(
+    ("api_url", "shown"),
+    [("https://api.example/api/", "https://api.example/api"), (None, "$API_URL")],
+)
+def test_the_whole_alert_and_recovery_emails_as_the_fare_desk_reads_them(
+    api_url: str | None, shown: str
+) -> None:
+    spike = window("2026-11-23 11:00:00.000", 20, 6.0)  # +50 %: an alert
+    back = window("2026-11-23 11:15:00.000", 20, 4.2)  # +5 %: a recovery
+    assessed = [assess(w, hour_before(4.0), RULE) for w in (spike, back)]
+    _, (alert, recovery) = advance(None, assessed, RULE)
+
+    emails = {t.kind: render(t, RULE, api_url) for t in (alert, recovery)}
+
+    name = "[Wild Rydes taxi] Midtown Center (zone 161)"
+    assert emails["alert"].subject == f"{name}: fare per mile 50% above its last hour"
+    assert emails["recovery"].subject == f"{name}: fares back in line"
+    for kind, email in emails.items():
+        curl = CURL.format(api=shown)
+        assert email.message == FARE_EMAILS[kind].format(opening=OPENINGS[kind], curl=curl)
+
+
+def test_an_absurd_spike_in_the_longest_named_zone_still_has_a_subject_sns_takes() -> None:
+    # 186 is Penn Station/Madison Sq West. A fare 1,000 times the usual (a data error)
+    # reads 99900 % and fits SNS's 100 characters; 100,000 times is cut to them.
+    history = [window(w.window_start, 20, 4.0, zone=186) for w in hour_before()]
+    subjects = []
+    for times in (1000, 100_000):
+        spike = window("2026-11-23 11:00:00.000", 20, 4.0 * times, zone=186)
+        _, (alert,) = advance(None, [assess(spike, history, RULE)], RULE)
+        subjects.append(render(alert, RULE, None).subject)
+    name = "[Wild Rydes taxi] Penn Station/Madison Sq West (zone 186)"
+    assert subjects == [
+        f"{name}: fare per mile 99900% above its last hour",
+        f"{name}: fare per mile 9999900% above its last hou",
+    ]
+    assert [len(subject) for subject in subjects] == [99, 100]
