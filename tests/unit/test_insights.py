@@ -108,5 +108,6 @@ def test_merging_refuses_another_window_or_overlapping_parts() -> None:
 def test_a_moving_average_skips_gaps() -> None:
     assert moving_average([4.0, 6.0, None, 8.0, 10.0], 3) == [4.0, 5.0, 5.0, 7.0, 9.0]
     assert moving_average([None, None], 2) == [None, None]
-    with pytest.raises(ValueError):
+    assert moving_average([1.0, 2.0, 2.0], 3) == [1.0, 1.5, 1.67]  # cents
+    with pytest.raises(ValueError, match=r"^a moving average needs a width of at least 1$"):
         moving_average([1.0], 0)

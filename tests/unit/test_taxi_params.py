@@ -87,6 +87,7 @@ def test_fares_query(params: dict[str, str], fields: dict[str, Any]) -> None:
         ({"zone": "161", "from": "2026-11-15T23:59Z", "to": "2026-11-23"}, "to"),
         ({"zone": "161", "from": "2026-11-01"}, "from"),  # `to` is now, by default
         ({"zone": "161", "from": "2026-11-23T10:00Z"}, "from"),  # after now
+        ({"zone": "161", "from": "2026-11-23 09:10:11.123"}, "from"),  # now: nothing between
         ({"zone": "161", "from": "2026-11-23T09:00Z", "to": "2026-11-23T09:00Z"}, "to"),
         ({"zone": "161", "Zone": "162"}, "Zone"),
     ],
@@ -126,3 +127,9 @@ def test_zones_take_a_date_and_nothing_else() -> None:
         with pytest.raises(InvalidParameter) as caught:
             zones_day(params, TODAY)
         assert caught.value.parameter == parameter
+
+
+def test_a_from_not_before_now_says_so_naming_the_default() -> None:
+    with pytest.raises(InvalidParameter) as caught:
+        fares_query({"zone": "161", "from": "2026-11-23T10:00Z"}, NOW)
+    assert str(caught.value) == "from: must be earlier than 'to' (by default now)"
