@@ -147,13 +147,10 @@ def merge_partials(
 ) -> ZoneWindow | None:
     """`existing` with every incoming partial it does not hold yet; None when nothing is new."""
     result = existing
-    changed = False
     for partial in incoming:
-        if result is not None and partial.parts <= result.parts:
-            continue
+        # merge() hands back the very window when it holds the partial already.
         result = partial if result is None else result.merge(partial)
-        changed = True
-    return result if changed else None
+    return None if result is existing else result
 
 
 def fold_trip(windows: dict[tuple[int, str], ZoneWindow], trip: Trip) -> None:

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import random
+import re
 from datetime import date
 
 import pytest
 
-from chalicelib.insights import ZoneWindow, moving_average, partials, window_end, window_start
+from chalicelib.insights import (
+    ZoneWindow,
+    merge_partials,
+    moving_average,
+    partials,
+    window_end,
+    window_start,
+)
 from chalicelib.trips import Trip
 from producer.taxi import TaxiDay
 
@@ -100,9 +108,21 @@ def test_merging_refuses_another_window_or_overlapping_parts() -> None:
     with pytest.raises(ValueError, match="cannot merge"):
         one.merge(other_zone)
     # {p1, p2} and {p2, p3}: neither holds the other, and adding would count p2 twice.
-    with pytest.raises(ValueError, match="overlap in part"):
+    with pytest.raises(ValueError, match=re.escape("overlap in part: ['p2']")):
         one.merge(two).merge(two.merge(three))
     assert one.merge(two).merge(one).trips == 2  # a repeat is a no-op
+    assert one.merge(one) is one
+
+
+def test_merging_what_is_stored_says_nothing_changed_unless_a_partial_is_new() -> None:
+    """persist_insights writes a zone's window only when this says it changed."""
+    key = (161, "2026-11-23 08:00:00.000")
+    one, two = (partials([trip(n)], f"p{n}")[key] for n in (1, 2))
+    assert merge_partials(None, []) is None
+    assert merge_partials(one, [one]) is None  # a repeated delivery
+    assert merge_partials(None, [one]) == one
+    both = merge_partials(one, [one, two])  # the held one first, the new one after it
+    assert both is not None and (both.trips, both.parts) == (2, {"p1", "p2"})
 
 
 def test_a_moving_average_skips_gaps() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -57,8 +58,19 @@ def test_a_partial_row_reads_back_as_written() -> None:
 @pytest.mark.parametrize(
     ("changes", "reason"),
     [
-        ({"WindowStart": "2026-11-23 08:07:00.000"}, "the start of a 15-minute window"),
+        (
+            {"WindowStart": "2026-11-23 08:07:00.000"},
+            "WindowStart must be the start of a 15-minute window as a StatusTime, "
+            "got string '2026-11-23 08:07:00.000'",
+        ),
+        (
+            {"WindowStart": 1_795_420_800},
+            "WindowStart must be the start of a 15-minute window as a StatusTime",
+        ),
         ({"Parts": []}, "Parts must be a list of 1 or more ids"),
+        ({"Parts": ["p", 7]}, "Parts must be a list of 1 or more ids"),
+        ({"Parts": ["p", ""]}, "Parts must be a list of 1 or more ids"),
+        ({"Parts": ["p" * 257]}, "Parts must be a list of 1 or more ids"),
         ({"Zone": 0}, "Zone must be an integer from 1 to 265"),
         ({"Trips": -1}, "Trips must be an integer from 0"),
         ({"Fares": 1.5}, "Fares must be an integer"),
@@ -70,5 +82,10 @@ def test_a_bad_partial_row_is_refused_with_its_reason(
     good = ZoneWindow(161, "2026-11-23 08:00:00.000", parts=frozenset({"p"}))
     row = json.loads(encode_partial(good))
     row.update(changes)
-    with pytest.raises(InvalidRecord, match=reason):
+    with pytest.raises(InvalidRecord, match=f"^{re.escape(reason)}"):
         parse_partial(json.dumps(row).encode())
+
+
+def test_a_part_id_may_be_256_characters() -> None:
+    longest = ZoneWindow(161, "2026-11-23 08:00:00.000", parts=frozenset({"p" * 256}))
+    assert parse_partial(encode_partial(longest)) == longest
