@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from chalicelib.errors import InvalidParameter
@@ -41,27 +43,46 @@ def test_from_is_inclusive_and_to_exclusive(
     assert (query.start, query.end) == (start, end)
 
 
+TO_AFTER_FROM = "must be later than 'from'"
+NOT_A_TIME = "not a time: {!r} (use 'YYYY-MM-DD HH:MM:SS.mmm' or ISO 8601)"
+NOT_A_LIMIT = "must be a whole number from 1 to 1000"
+# 100 000 "[": too deep for the json module, which gives up with a RecursionError.
+DEEP = base64.urlsafe_b64encode(b"[" * 100_000).decode()
+NOT_OURS = "not a page token from this unicorn's summaries listing"
+
+
 @pytest.mark.parametrize(
-    ("params", "parameter"),
+    ("params", "parameter", "message"),
     [
-        ({"from": "yesterday"}, "from"),
-        ({"to": "2026-13-01"}, "to"),
-        ({"to": "0001-01-01"}, "to"),
-        ({"from": "2026-11-22T15:00Z", "to": "2026-11-22T14:00Z"}, "to"),
-        ({"from": "2026-11-22T15:00Z", "to": "2026-11-22T15:00Z"}, "to"),
-        ({"limit": "0"}, "limit"),
-        ({"limit": "1001"}, "limit"),
-        ({"limit": "ten"}, "limit"),
-        ({"next": "garbage!"}, "next"),
-        ({"next": encode_page_token("Rocinante", "2026-11-22 14:00:00.000")}, "next"),
-        ({"form": "2026-11-22"}, "form"),
+        ({"from": "yesterday"}, "from", NOT_A_TIME.format("yesterday")),
+        ({"to": "2026-13-01"}, "to", NOT_A_TIME.format("2026-13-01")),
+        ({"to": "0001-01-01"}, "to", "must be later than 0001-01-01"),
+        ({"from": "2026-11-22T15:00Z", "to": "2026-11-22T14:00Z"}, "to", TO_AFTER_FROM),
+        ({"from": "2026-11-22T15:00Z", "to": "2026-11-22T15:00Z"}, "to", TO_AFTER_FROM),
+        ({"limit": "0"}, "limit", NOT_A_LIMIT),
+        ({"limit": "1001"}, "limit", NOT_A_LIMIT),
+        ({"limit": "ten"}, "limit", NOT_A_LIMIT),
+        ({"next": "garbage!"}, "next", NOT_OURS),
+        ({"next": DEEP}, "next", NOT_OURS),
+        ({"next": encode_page_token("Rocinante", "2026-11-22 14:00:00.000")}, "next", NOT_OURS),
+        ({"form": "2026-11-22"}, "form", "unknown parameter; expected from, to, limit, next"),
     ],
 )
-def test_bad_parameters_name_the_parameter(params: dict[str, str], parameter: str) -> None:
+def test_bad_parameters_are_refused_naming_the_parameter_and_what_it_takes(
+    params: dict[str, str], parameter: str, message: str
+) -> None:
     with pytest.raises(InvalidParameter) as caught:
         summary_query("Shadowfax", params)
     assert caught.value.parameter == parameter
-    assert str(caught.value).startswith(f"{parameter}: ")
+    assert str(caught.value) == f"{parameter}: {message}"
+
+
+@pytest.mark.parametrize("length", range(20, 28))
+def test_page_tokens_of_any_length_round_trip(length: int) -> None:
+    # Base64 pads to a multiple of 4; tokens leave the padding off and get it back.
+    moment = "2026-11-22 14:00:00.000"
+    token = encode_page_token("S" * length, moment)
+    assert decode_page_token("S" * length, token) == moment
 
 
 def test_page_tokens_round_trip_and_are_url_safe() -> None:

@@ -59,6 +59,10 @@ def test_peaks_query(params: dict[str, str], expected: PeaksQuery) -> None:
             {"zone": "7", "from": "2026-11-16", "to": "2026-11-23"},
             {"start": "2026-11-16 00:00:00.000", "end": "2026-11-23 00:00:00.000"},
         ),
+        (  # exactly 7 days before now, `to` left out
+            {"zone": "7", "from": "2026-11-16 09:10:11.123"},
+            {"start": "2026-11-16 09:10:11.123", "end": "2026-11-23 09:10:11.123"},
+        ),
         (  # a day before year 1 is year 1
             {"zone": "7", "to": "0001-01-01T00:00:00.001"},
             {"start": "0001-01-01 00:00:00.000", "last": "0001-01-01 00:00:00.000"},
