@@ -87,3 +87,33 @@ def fail_calls(client: Any, operation: str, code: str, times: int | None = None)
 
     client.meta.events.register(f"before-call.{operation}", before)
     return calls
+
+
+def read_stale_unless_consistent(client: Any, table: str, key_name: str) -> None:
+    """Make a GetItem on `table` without ConsistentRead see the item as it was before its
+    last write: DynamoDB may answer such a read from a replica the write has not reached
+    yet; moto always answers with the latest item."""
+    before_write: dict[str, Any] = {}
+
+    def remember(params: dict[str, Any], **_: Any) -> None:
+        if params.get("TableName") == table:
+            key = {key_name: (params.get("Key") or params["Item"])[key_name]}
+            found = client.get_item(TableName=table, Key=key, ConsistentRead=True)
+            before_write[repr(key)] = found.get("Item")
+
+    def choose(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        key = repr({key_name: params["Key"][key_name]})
+        eventual = params.get("TableName") == table and not params.get("ConsistentRead")
+        if eventual and key in before_write:
+            context["stale item"] = before_write[key]
+
+    def answer_stale(context: dict[str, Any], **_: Any) -> Any:
+        if "stale item" not in context:
+            return None
+        item = context["stale item"]
+        return AWSResponse("", 200, {}, None), ({"Item": item} if item else {})
+
+    for write in ("PutItem", "UpdateItem"):
+        client.meta.events.register(f"before-parameter-build.dynamodb.{write}", remember)
+    client.meta.events.register("before-parameter-build.dynamodb.GetItem", choose)
+    client.meta.events.register("before-call.dynamodb.GetItem", answer_stale)

@@ -18,7 +18,7 @@ from chalicelib.incidents import Outbox, VersionedStore
 from chalicelib.notifications import Notification
 from chalicelib.observability import Metrics
 from chalicelib.publisher import AlertPublisher
-from tests.faults import fail_calls
+from tests.faults import fail_calls, read_stale_unless_consistent
 from tests.functional.conftest import Aws
 
 CLAIM = 60.0
@@ -139,3 +139,14 @@ def test_a_store_that_fails_while_forgetting_an_email_is_an_error_not_ignored(
 
     with pytest.raises(StoreError, match="InternalServerError"):
         world.store.remove_from_outbox(ZONE, [notification("alert").id])
+
+
+def test_a_run_reads_the_state_the_last_run_wrote_not_a_stale_copy(world: World) -> None:
+    """A stale read would decide again from the state before the alert and send it twice:
+    the store asks DynamoDB for a consistent read."""
+    read_stale_unless_consistent(world.dynamodb, names.FARE_ALERT_TABLE, "Zone")
+    assert world.update(world.publisher, state(), [notification("alert")])
+
+    kept = world.store.get(ZONE)
+
+    assert kept is not None and kept.state == state() and kept.outbox == {}

@@ -87,6 +87,8 @@ def test_page_tokens_of_any_length_round_trip(length: int) -> None:
 
 def test_page_tokens_round_trip_and_are_url_safe() -> None:
     token = encode_page_token("Shadowfax", "2026-11-22 14:00:00.000")
+    # The format stays put: a client holding a token across a deploy can still follow it.
+    assert token == "eyJuIjoiU2hhZG93ZmF4IiwidCI6IjIwMjYtMTEtMjIgMTQ6MDA6MDAuMDAwIn0"
     assert token.replace("-", "").replace("_", "").isalnum()
     assert decode_page_token("Shadowfax", token) == "2026-11-22 14:00:00.000"
     assert (

@@ -53,6 +53,23 @@ def test_the_state_of_a_window_without_bad_trips_counts_none() -> None:
 def test_a_partial_row_reads_back_as_written() -> None:
     partial = ZoneWindow(161, "2026-11-23 08:00:00.000", 3, 3600, parts=frozenset({"s:w"}))
     assert parse_partial(encode_partial(partial)) == partial
+    # One compact line on the stream: Kinesis bills and limits by the byte.
+    assert encode_partial(partial) == (
+        b'{"Zone":161,"WindowStart":"2026-11-23 08:00:00.000","Trips":3,"Fares":3600,'
+        b'"MovingFares":0,"MilliMiles":0,"CardFares":0,"CardTips":0,"Parts":["s:w"]}\n'
+    )
+
+
+def test_a_sum_may_be_up_to_a_million_billion() -> None:
+    largest = ZoneWindow(161, "2026-11-23 08:00:00.000", fares=10**15, parts=frozenset({"p"}))
+    assert parse_partial(encode_partial(largest)) == largest
+    row = json.loads(encode_partial(largest))
+    row["Fares"] = 10**15 + 1
+    with pytest.raises(
+        InvalidRecord,
+        match=r"^Fares must be an integer from 0 to 1000000000000000, got integer 10{14}1$",
+    ):
+        parse_partial(json.dumps(row).encode())
 
 
 @pytest.mark.parametrize(
@@ -68,7 +85,7 @@ def test_a_partial_row_reads_back_as_written() -> None:
             "WindowStart must be the start of a 15-minute window as a StatusTime",
         ),
         ({"Parts": []}, "Parts must be a list of 1 or more ids"),
-        ({"Parts": ["p", 7]}, "Parts must be a list of 1 or more ids"),
+        ({"Parts": ["p", 7]}, "Parts must be a list of 1 or more ids, got array ['p', 7]"),
         ({"Parts": ["p", ""]}, "Parts must be a list of 1 or more ids"),
         ({"Parts": ["p" * 257]}, "Parts must be a list of 1 or more ids"),
         ({"Zone": 0}, "Zone must be an integer from 1 to 265"),
