@@ -119,10 +119,10 @@ def whole_number(
             raise InvalidParameter(parameter, f"required: {expected}")
         return default
     try:
-        number = int(text)
+        number: int | None = int(text)
     except ValueError:  # also a string of more digits than int() reads (over 4300)
-        number = low - 1
-    if not low <= number <= high:
+        number = None
+    if number is None or not low <= number <= high:
         raise InvalidParameter(parameter, f"must be {expected}")
     return number
 

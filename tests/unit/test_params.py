@@ -34,6 +34,11 @@ def test_defaults() -> None:
             "2026-11-22 00:00:00.000",
             "2026-11-22 23:59:59.999",
         ),
+        (  # the shortest span: one millisecond
+            {"from": "2026-11-22 14:00:00.000", "to": "2026-11-22 14:00:00.001"},
+            "2026-11-22 14:00:00.000",
+            "2026-11-22 14:00:00.000",
+        ),
     ],
 )
 def test_from_is_inclusive_and_to_exclusive(
