@@ -150,3 +150,18 @@ def test_a_run_reads_the_state_the_last_run_wrote_not_a_stale_copy(world: World)
     kept = world.store.get(ZONE)
 
     assert kept is not None and kept.state == state() and kept.outbox == {}
+
+
+def test_a_scan_longer_than_one_page_comes_back_whole(world: World) -> None:
+    """/taxi/alerts and /unicorns scan their table: past DynamoDB's 1 MB a scan answers
+    in pages, and a listing that stopped at the first would miss zones or unicorns."""
+    for zone in range(1, 6):
+        world.dynamodb.put_item(
+            TableName=names.FARE_ALERT_TABLE,
+            Item={"Zone": {"N": str(zone)}, "WindowStart": {"S": "2026-11-23 11:00:00.000"},
+                  "Trips": {"N": "20"}, "Version": {"N": "1"}},
+        )  # fmt: skip
+
+    found = world.store.scan_all(Limit=2)  # pages of two, as a large table would come
+
+    assert sorted(state.zone for state in found) == [1, 2, 3, 4, 5]

@@ -80,6 +80,9 @@ def test_the_baseline_is_the_hour_before_weighted_by_miles() -> None:
     current = window("2026-11-23 11:00:00.000", 20, 8.0)
 
     assert assess(current, history, RULE) == Assessment(current, 4.0)
+    # $10.00 over 3 miles in each window: $3.3333 a mile, to four places.
+    thirds = [ZoneWindow(161, w.window_start, 10, 1000, 1000, 3000) for w in hour_before()]
+    assert assess(current, thirds, RULE).baseline == 3.3333
     # Too few trips in the hour before: no baseline, nothing judged.
     thin = hour_before(4.0, trips=5)
     assert assess(current, thin, RULE).baseline is None

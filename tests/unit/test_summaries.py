@@ -41,8 +41,8 @@ def test_a_row_survives_the_stream() -> None:
 @pytest.mark.parametrize(
     ("change", "reason"),
     [
-        ({"SummaryId": None}, "SummaryId"),
-        ({"Name": ""}, "Name"),
+        ({"SummaryId": None}, "^SummaryId must be a non-empty string$"),
+        ({"Name": ""}, "^Name must be a non-empty string$"),
         ({"StatusTime": "14:05"}, "StatusTime"),
         ({"SampleCount": 2.5}, "SampleCount"),
         ({"Distance": "far"}, "Distance"),
@@ -150,3 +150,24 @@ def test_each_limit_of_a_summary_row_takes_the_limit_and_refuses_one_step_past_i
 def test_a_huge_count_is_shown_whole_up_to_twenty_digits(count: int, shown: str) -> None:
     with pytest.raises(InvalidSummary, match=re.escape(f"got {shown}")):
         parse_row(row_with(SampleCount=count))
+
+
+TOO_LARGE = "must be a number, got an integer too large for one"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        # A float reaches about 2**1024; the rows refuse an integer from 2**1023 on.
+        ("Distance", 2**1023, f"Distance {TOO_LARGE}"),
+        ("Distance", 2**1023 - 1, "Distance must be from 0 to 5000 m a sample"),
+        ("Latitude", -(2**1023), f"Latitude {TOO_LARGE}"),
+        ("Latitude", -(2**1023) + 1, "Latitude must be from -90 to 90"),
+        ("Longitude", 2**1023, f"Longitude {TOO_LARGE}"),
+    ],
+)
+def test_an_integer_too_large_for_a_float_is_refused_as_such(
+    field: str, value: int, reason: str
+) -> None:
+    with pytest.raises(InvalidSummary, match=f"^{re.escape(reason)}"):
+        parse_row(row_with(**{field: value}))
