@@ -72,7 +72,12 @@ BAD = [
     ("NaN fare", data().replace(b"16.9", b"NaN"), "not JSON"),
     ("missing field", data(Fare=...), "missing field Fare"),
     ("empty trip id", data(TripId=""), "TripId must be 1 to 64"),
-    ("trip id with a space", data(TripId="trip 42"), "TripId must be"),
+    (
+        "trip id with a space",
+        data(TripId="trip 42"),
+        "TripId must be 1 to 64 letters, digits or . _ : - (starting with a letter or digit), "
+        "got string 'trip 42'",
+    ),
     ("over-long trip id", data(TripId="x" * 65), "TripId must be"),
     ("trip id not a string", data(TripId=42), "TripId must be"),
     ("bad pickup time", data(PickupTime="08:15"), "PickupTime must be UTC time"),
