@@ -54,6 +54,7 @@ def test_a_trip_round_trips_through_its_record() -> None:
         {"Fare": 0, "Tip": 0, "PaymentType": "no_charge"},
         {"Passengers": 0},
         {"DropoffTime": "2026-11-22 08:15:03.000"},  # no time at all
+        {"DropoffTime": "2026-11-23 08:15:03.000"},  # exactly a day
         {"PickupZone": 265, "DropoffZone": 1},
         {"TripId": "a"},
         {"Extra": "ignored"},  # unknown fields are ignored, as for unicorns
@@ -82,8 +83,23 @@ BAD = [
     ("trip id not a string", data(TripId=42), "TripId must be"),
     ("bad pickup time", data(PickupTime="08:15"), "PickupTime must be UTC time"),
     ("pickup time with a zone", data(PickupTime="2026-11-22T08:15:03Z"), "PickupTime must be"),
-    ("dropoff before pickup", data(DropoffTime="2026-11-22 08:00:00.000"), "at or after"),
+    (
+        "bad dropoff time",
+        data(DropoffTime="08:31"),
+        "DropoffTime must be UTC time as 'YYYY-MM-DD HH:MM:SS.mmm', got string '08:31'",
+    ),
+    (
+        "dropoff before pickup",
+        data(DropoffTime="2026-11-22 08:00:00.000"),
+        "DropoffTime must be at or after PickupTime '2026-11-22 08:15:03.000', within 24 hours, "
+        "got string '2026-11-22 08:00:00.000'",
+    ),
     ("a trip of two days", data(DropoffTime="2026-11-24 08:00:00.000"), "within 24 hours"),
+    (
+        "a trip a millisecond over a day",
+        data(DropoffTime="2026-11-23 08:15:03.001"),
+        "DropoffTime must be at or after PickupTime",
+    ),
     ("zone 0", data(PickupZone=0), "PickupZone must be an integer from 1 to 265"),
     ("zone 266", data(DropoffZone=266), "DropoffZone must be an integer from 1 to 265"),
     ("zone as text", data(PickupZone="161"), "PickupZone must be an integer, got string"),
