@@ -171,7 +171,7 @@ class VersionedStore(Table, Generic[State]):
             )
             for key, entry in (row.get("Outbox") or {}).items()
         }
-        return Kept(self.from_row(row), int(row.get("Version", 0)), outbox)
+        return Kept(self.from_row(row), int(row["Version"]), outbox)
 
 
 def _pending_row(pending: Pending) -> dict[str, Any]:

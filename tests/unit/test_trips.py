@@ -44,7 +44,12 @@ def test_a_trip_round_trips_through_its_record() -> None:
     )
     assert parse_trip(encode_trip(trip)) == trip
     assert trip.seconds == 997.0
-    assert encode_trip(trip).endswith(b"}\n")
+    # One compact line on the stream: Kinesis bills and limits by the byte.
+    assert encode_trip(trip) == (
+        b'{"TripId":"2026-11-22-000042","PickupTime":"2026-11-22 08:15:03.000",'
+        b'"DropoffTime":"2026-11-22 08:31:40.000","PickupZone":161,"DropoffZone":236,'
+        b'"Distance":2.41,"Fare":16.9,"Tip":3.38,"Passengers":1,"PaymentType":"card"}\n'
+    )
 
 
 @pytest.mark.parametrize(
