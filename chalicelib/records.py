@@ -91,7 +91,7 @@ def read_fields(data: bytes) -> ReadingFields:
     out, to word the reason.
     """
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8")  # pragma: no mutate: codec names ignore case
     except UnicodeDecodeError as err:
         raise InvalidRecord(f"not UTF-8 ({err.reason} at byte {err.start})") from None
     try:
@@ -163,7 +163,7 @@ class ArrivalCheck:
         """InvalidRecord if `status_time` (already valid) is too far ahead of `arrival`."""
         second = int(arrival)
         if second != self._second:
-            self._second = second
+            self._second = second  # pragma: no mutate: a cache; without it, the same bound
             self._latest = format_status_time(from_epoch(second + 1 + MAX_AHEAD_SECONDS))
         if status_time > self._latest:
             arrived = format_status_time(from_epoch(arrival))
