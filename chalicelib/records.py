@@ -104,7 +104,7 @@ def read_fields(data: bytes) -> ReadingFields:
     except ValueError:
         obj = decode_text(text)
     else:
-        if end != len(text) and text[end:].strip(_JSON_WHITESPACE):
+        if text[end:].strip(_JSON_WHITESPACE):
             obj = decode_text(text)  # raises: data after the document
     if type(obj) is not dict:
         raise InvalidRecord(f"not a JSON object (got {kind(obj)})")
@@ -119,18 +119,28 @@ def read_fields(data: bytes) -> ReadingFields:
         bad("Name", name, "printable text, not only spaces")
     if type(status_time) is not str or not is_status_time(status_time):
         bad("StatusTime", status_time, "UTC time as 'YYYY-MM-DD HH:MM:SS.mmm'")
-    # Numbers: a float in range passes on two comparisons; anything else
-    # (a whole number, a wrong type) is settled by _number.
-    if type(latitude) is not float or not -90.0 <= latitude <= 90.0:
+    # Numbers: a float in range passes on a type check and two comparisons; a
+    # whole number or a wrong type is settled by number() and integer().
+    if type(latitude) is not float:
         latitude = number("Latitude", latitude, -90.0, 90.0)
-    if type(longitude) is not float or not -180.0 <= longitude <= 180.0:
+    elif not -90.0 <= latitude <= 90.0:
+        bad("Latitude", latitude, "a number from -90 to 90")
+    if type(longitude) is not float:
         longitude = number("Longitude", longitude, -180.0, 180.0)
-    if type(distance) is not float or not 0.0 <= distance <= MAX_DISTANCE:
+    elif not -180.0 <= longitude <= 180.0:
+        bad("Longitude", longitude, "a number from -180 to 180")
+    if type(distance) is not float:
         distance = number("Distance", distance, 0.0, MAX_DISTANCE)
-    if type(health) is not int or not 0 <= health <= MAX_POINTS:
+    elif not 0.0 <= distance <= MAX_DISTANCE:
+        bad("Distance", distance, f"a number from 0 to {MAX_DISTANCE:g}")
+    if type(health) is not int:
         integer("HealthPoints", health, 0, MAX_POINTS)
-    if type(magic) is not int or not 0 <= magic <= MAX_POINTS:
+    elif not 0 <= health <= MAX_POINTS:
+        bad("HealthPoints", health, f"an integer from 0 to {MAX_POINTS}")
+    if type(magic) is not int:
         integer("MagicPoints", magic, 0, MAX_POINTS)
+    elif not 0 <= magic <= MAX_POINTS:
+        bad("MagicPoints", magic, f"an integer from 0 to {MAX_POINTS}")
     return (name, status_time, latitude, longitude, distance, health, magic)
 
 

@@ -81,7 +81,44 @@ def test_whole_numbers_are_accepted_where_floats_are_expected_and_extra_fields_i
 def test_invalid_records_are_rejected_with_a_reason(data: bytes, reason: str) -> None:
     with pytest.raises(InvalidRecord) as caught:
         parse_reading(data)
-    assert reason in caught.value.reason
+    assert caught.value.reason.startswith(reason)
+
+
+# Each limit of a raw record: the reading at it is taken, one step past it is refused.
+# A unicorn at a pole or on the antimeridian, standing still, or drained to 0 is real.
+RECORD_LIMITS = [
+    ("Latitude", -90.0, -90.000001, "a number from -90 to 90"),
+    ("Latitude", 90.0, 90.000001, "a number from -90 to 90"),
+    ("Longitude", -180.0, -180.000001, "a number from -180 to 180"),
+    ("Longitude", 180.0, 180.000001, "a number from -180 to 180"),
+    ("Distance", 0.0, -0.000001, "a number from 0 to 5000"),
+    ("Distance", 5000.0, 5000.000001, "a number from 0 to 5000"),
+    ("HealthPoints", 0, -1, "an integer from 0 to 1000"),
+    ("HealthPoints", 1000, 1001, "an integer from 0 to 1000"),
+    ("MagicPoints", 0, -1, "an integer from 0 to 1000"),
+    ("MagicPoints", 1000, 1001, "an integer from 0 to 1000"),
+]
+
+
+@pytest.mark.parametrize(("field", "at", "past", "expected"), RECORD_LIMITS)
+def test_each_limit_of_a_record_takes_the_limit_and_refuses_one_step_past_it(
+    field: str, at: float, past: float, expected: str
+) -> None:
+    taken = parse_reading(encoded(record_json(**{field: at})))
+    assert taken.to_json()[field] == at
+    with pytest.raises(InvalidRecord) as caught:
+        read_fields(encoded(record_json(**{field: past})))
+    shown = "number" if type(past) is float else "integer"
+    assert caught.value.reason == f"{field} must be {expected}, got {shown} {past!r}"
+
+
+def test_a_bad_status_time_is_shown_in_the_reason() -> None:
+    with pytest.raises(InvalidRecord) as caught:
+        read_fields(encoded(record_json(StatusTime="2026-11-22 14:05:09")))
+    assert caught.value.reason == (
+        "StatusTime must be UTC time as 'YYYY-MM-DD HH:MM:SS.mmm', "
+        "got string '2026-11-22 14:05:09'"
+    )
 
 
 def test_a_long_bad_value_is_shortened_in_the_reason() -> None:
