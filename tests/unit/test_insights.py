@@ -131,3 +131,11 @@ def test_a_moving_average_skips_gaps() -> None:
     assert moving_average([1.0, 2.0, 2.0], 3) == [1.0, 1.5, 1.67]  # cents
     with pytest.raises(ValueError, match=r"^a moving average needs a width of at least 1$"):
         moving_average([1.0], 0)
+
+
+def test_a_trip_that_did_not_move_counts_in_revenue_but_not_in_the_fare_per_mile() -> None:
+    key = (161, "2026-11-23 08:00:00.000")
+    (window,) = partials([trip(1), trip(2, distance=0.0, fare=7.5)], "p").values()
+    assert window.key == key
+    assert (window.trips, window.fares, window.moving_fares) == (2, 1750, 1000)
+    assert (window.revenue, window.fare_per_mile) == (17.5, 5.0)  # $10 over 2 miles
