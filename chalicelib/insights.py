@@ -37,7 +37,9 @@ def window_start(time: str, minutes: int = WINDOW_MINUTES) -> str:
     """The start of the `minutes`-long window of the day that `time` (a StatusTime) falls in."""
     moment = parse_status_time(time)
     floored = moment.replace(
-        minute=moment.minute - moment.minute % minutes, second=0, microsecond=0
+        minute=moment.minute - moment.minute % minutes,
+        second=0,
+        microsecond=0,  # pragma: no mutate: 1 is the same: StatusTime shows milliseconds
     )
     return format_status_time(floored)
 

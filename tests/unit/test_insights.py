@@ -133,9 +133,12 @@ def test_a_moving_average_skips_gaps() -> None:
         moving_average([1.0], 0)
 
 
-def test_a_trip_that_did_not_move_counts_in_revenue_but_not_in_the_fare_per_mile() -> None:
+def test_a_still_trip_is_revenue_not_fare_per_mile_and_a_cash_tip_no_tip_share() -> None:
     key = (161, "2026-11-23 08:00:00.000")
-    (window,) = partials([trip(1), trip(2, distance=0.0, fare=7.5)], "p").values()
+    cash = trip(3, fare=5.0, tip=1.0, payment_type="cash")  # a tip recorded on a cash trip
+    (window,) = partials([trip(1), trip(2, distance=0.0, fare=7.5), cash], "p").values()
     assert window.key == key
-    assert (window.trips, window.fares, window.moving_fares) == (2, 1750, 1000)
-    assert (window.revenue, window.fare_per_mile) == (17.5, 5.0)  # $10 over 2 miles
+    assert (window.trips, window.fares, window.moving_fares) == (3, 2250, 1500)
+    assert (window.revenue, window.fare_per_mile) == (22.5, 3.75)  # $15 over 4 miles
+    # Tips are known for card payments only: the share is of those.
+    assert (window.card_fares, window.card_tips, window.tip_percent) == (1750, 400, 22.9)
