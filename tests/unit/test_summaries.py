@@ -120,11 +120,12 @@ LIMITS = [
     (
         {"MinMagicPoints": 150, "MaxMagicPoints": 150},
         {"MinMagicPoints": 151, "MaxMagicPoints": 150},
+        "MinMagicPoints and MaxMagicPoints must be from 0 to 1000, "
         "the minimum not above the maximum, got 151 and 150",
     ),
-    ({"MaxMagicPoints": 1000}, {"MaxMagicPoints": 1001}, "MaxMagicPoints must be from 0 to 1000"),
+    ({"MaxMagicPoints": 1000}, {"MaxMagicPoints": 1001}, "MinMagicPoints and MaxMagicPoints"),
     ({"MinHealthPoints": 0}, {"MinHealthPoints": -1}, "MinHealthPoints and MaxHealthPoints"),
-    ({"MaxHealthPoints": 1000}, {"MaxHealthPoints": 1001}, "MaxHealthPoints must be from 0"),
+    ({"MaxHealthPoints": 1000}, {"MaxHealthPoints": 1001}, "MinHealthPoints and MaxHealth"),
     ({"Distance": 0.0}, {"Distance": -0.001}, "Distance must be from 0 to 5000 m a sample"),
     ({"Distance": 100_000.0}, {"Distance": 100_000.001}, "Distance must be from 0 to 5000 m"),
     ({"Latitude": -90.0}, {"Latitude": -90.000001}, "Latitude must be from -90 to 90"),
@@ -139,7 +140,7 @@ def test_each_limit_of_a_summary_row_takes_the_limit_and_refuses_one_step_past_i
     at: dict[str, object], past: dict[str, object], reason: str
 ) -> None:
     parse_row(row_with(**at))  # PART_A has 20 samples: at most 100 km
-    with pytest.raises(InvalidSummary, match=re.escape(reason)):
+    with pytest.raises(InvalidSummary, match=f"^{re.escape(reason)}"):
         parse_row(row_with(**(at | past)))
 
 
