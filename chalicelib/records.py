@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
-from chalicelib.jsonrecords import DECODER, bad, decode_text, integer, kind, number
+from chalicelib.jsonrecords import DECODER, bad, decode_text, kind, number
 from chalicelib.jsonrecords import InvalidRecord as InvalidRecord  # the parsers' error, here too
 from chalicelib.timestamps import format_status_time, from_epoch, is_status_time
 
@@ -134,11 +134,11 @@ def read_fields(data: bytes) -> ReadingFields:
     elif not 0.0 <= distance <= MAX_DISTANCE:
         bad("Distance", distance, f"a number from 0 to {MAX_DISTANCE:g}")
     if type(health) is not int:
-        integer("HealthPoints", health, 0, MAX_POINTS)
+        bad("HealthPoints", health, "an integer")
     elif not 0 <= health <= MAX_POINTS:
         bad("HealthPoints", health, f"an integer from 0 to {MAX_POINTS}")
     if type(magic) is not int:
-        integer("MagicPoints", magic, 0, MAX_POINTS)
+        bad("MagicPoints", magic, "an integer")
     elif not 0 <= magic <= MAX_POINTS:
         bad("MagicPoints", magic, f"an integer from 0 to {MAX_POINTS}")
     return (name, status_time, latitude, longitude, distance, health, magic)

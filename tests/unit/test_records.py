@@ -112,6 +112,26 @@ def test_each_limit_of_a_record_takes_the_limit_and_refuses_one_step_past_it(
     assert caught.value.reason == f"{field} must be {expected}, got {shown} {past!r}"
 
 
+@pytest.mark.parametrize(
+    ("field", "at", "past", "expected"),
+    [
+        ("Latitude", -90, -91, "from -90 to 90"),
+        ("Latitude", 90, 91, "from -90 to 90"),
+        ("Longitude", -180, -181, "from -180 to 180"),
+        ("Longitude", 180, 181, "from -180 to 180"),
+        ("Distance", 0, -1, "from 0 to 5000"),
+        ("Distance", 5000, 5001, "from 0 to 5000"),
+    ],
+)
+def test_whole_numbers_have_the_same_limits_as_fractions(
+    field: str, at: int, past: int, expected: str
+) -> None:
+    assert parse_reading(encoded(record_json(**{field: at}))).to_json()[field] == float(at)
+    with pytest.raises(InvalidRecord) as caught:
+        read_fields(encoded(record_json(**{field: past})))
+    assert caught.value.reason == f"{field} must be a number {expected}, got integer {past}"
+
+
 def test_a_bad_status_time_is_shown_in_the_reason() -> None:
     with pytest.raises(InvalidRecord) as caught:
         read_fields(encoded(record_json(StatusTime="2026-11-22 14:05:09")))
