@@ -63,14 +63,17 @@ def encode_page_token(name: str, last_status_time: str) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")  # pragma: no mutate
 
 
+NOT_OURS = "not a page token from this unicorn's summaries listing"
+
+
 def decode_page_token(name: str, token: str) -> str:
     """The StatusTime a token continues after; InvalidParameter if it is not ours."""
-    not_ours = InvalidParameter("next", "not a page token from this unicorn's summaries listing")
     try:
         # The encoder drops the padding; the decoder ignores any past what it needs.
         content = json.loads(base64.urlsafe_b64decode(f"{token}==".encode()))
+    # RecursionError: a token of 100 000 "[" is not ours either.
     except (binascii.Error, ValueError, UnicodeError, RecursionError):
-        raise not_ours from None  # RecursionError: a token of 100 000 "[" is not ours either
+        raise InvalidParameter("next", NOT_OURS) from None
     if (
         isinstance(content, dict)
         and content.get("n") == name
@@ -78,7 +81,7 @@ def decode_page_token(name: str, token: str) -> str:
         and is_status_time(content["t"])
     ):
         return str(content["t"])
-    raise not_ours
+    raise InvalidParameter("next", NOT_OURS)
 
 
 def known(params: Mapping[str, str] | None, expected: Sequence[str]) -> Mapping[str, str]:

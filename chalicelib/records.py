@@ -120,7 +120,7 @@ def read_fields(data: bytes) -> ReadingFields:
     if type(status_time) is not str or not is_status_time(status_time):
         bad("StatusTime", status_time, "UTC time as 'YYYY-MM-DD HH:MM:SS.mmm'")
     # Numbers: a float in range passes on a type check and two comparisons; a
-    # whole number or a wrong type is settled by number() and integer().
+    # whole number or a wrong type is settled by number(); a vital must be an int.
     if type(latitude) is not float:
         latitude = number("Latitude", latitude, -90.0, 90.0)
     elif not -90.0 <= latitude <= 90.0:
