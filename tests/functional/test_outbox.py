@@ -165,3 +165,64 @@ def test_a_scan_longer_than_one_page_comes_back_whole(world: World) -> None:
     found = world.store.scan_all(Limit=2)  # pages of two, as a large table would come
 
     assert sorted(state.zone for state in found) == [1, 2, 3, 4, 5]
+
+
+class RefusesAlerts:
+    """A topic that takes recoveries but refuses alerts (one email of two fails)."""
+
+    def __init__(self, publisher: AlertPublisher) -> None:
+        self.publisher = publisher
+
+    def publish(self, notification: Notification) -> str:
+        if notification.kind == "alert":
+            raise PublishError("the topic refused it (test)")
+        return self.publisher.publish(notification)
+
+
+def test_an_email_that_fails_does_not_hold_back_the_next_and_the_log_says_which(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The operator still gets the recovery when the alert before it could not be sent,
+    and the log names the one that waits for a retry and the one that went out."""
+    later = "2026-11-23 11:15:00.000"
+    alert, recovery = notification("alert"), notification("recovery", later)
+    caplog.set_level("INFO", logger="chalicelib.incidents")
+
+    assert world.update(RefusesAlerts(world.publisher), state(later), [alert, recovery])
+
+    assert world.subjects() == [f"zone {ZONE}: recovery"]
+    assert list(world.store.get(ZONE).outbox) == [alert.id]  # type: ignore[union-attr]
+    assert [r.getMessage() for r in caplog.records if r.name == "chalicelib.incidents"] == [
+        f"{alert.id} not sent, will retry later: the topic refused it (test)",
+        f"sent recovery: zone {ZONE}: recovery",
+    ]
+
+
+def test_an_email_is_retried_the_moment_its_claim_runs_out(world: World) -> None:
+    """A run that failed to send holds the email for `claim` seconds, not a moment longer."""
+    assert world.update(Unreachable(), state(), [notification("alert")])
+
+    world.now += CLAIM
+
+    assert world.update(world.publisher, None, [])
+    assert world.subjects() == [f"zone {ZONE}: alert"]
+
+
+def test_a_write_that_may_wait_writes_nothing_and_says_so(world: World) -> None:
+    """vitals counts StatusWrites by what the outbox says it wrote: a status held back
+    by STATUS_INTERVAL is not a write, in the table or in the count."""
+    assert world.update(world.publisher, state(), [])
+    newer = state("2026-11-23 11:01:00.000")
+
+    written = world.outbox(world.publisher).update(
+        ZONE,
+        world.store.get(ZONE),
+        lambda previous: (newer, []),
+        claim=CLAIM,
+        metrics=Metrics("test", enabled=False),
+        may_wait=lambda stored, new: True,
+    )
+
+    assert written is False
+    kept = world.store.get(ZONE)
+    assert kept is not None and kept.state == state() and kept.version == 1
