@@ -118,12 +118,13 @@ class Table:
                 }
             }
             for attempt in range(1, self.attempts + 1):
+                if attempt > 1:  # a pause before each retry, none after the last attempt
+                    self._pause(attempt - 1)
                 response = self._call("batch_get_item", RequestItems=request)
                 items.extend(response.get("Responses", {}).get(self.table_name, []))
                 request = response.get("UnprocessedKeys") or {}
                 if not request:
                     break
-                self._pause(attempt)
             if request:
                 raise StoreError(
                     f"BatchGetItem on {self.table_name!r} left keys unprocessed "
@@ -140,16 +141,17 @@ class Table:
             requests = [{"PutRequest": {"Item": item}} for item in chunk]
             try:
                 for attempt in range(1, self.attempts + 1):
+                    if attempt > 1:  # a pause before each retry, none after the last attempt
+                        log.info(
+                            "%d items unprocessed by %s; retrying", len(requests), self.table_name
+                        )
+                        self._pause(attempt - 1)
                     response = self._call(
                         "batch_write_item", RequestItems={self.table_name: requests}
                     )
                     requests = response.get("UnprocessedItems", {}).get(self.table_name, [])
                     if not requests:
                         break
-                    log.info(
-                        "%d items unprocessed by %s; retrying", len(requests), self.table_name
-                    )
-                    self._pause(attempt)
             except StoreError as err:
                 log.error("%s; %d items not written", err, len(requests))
             failed.extend(r["PutRequest"]["Item"] for r in requests)

@@ -59,12 +59,20 @@ def leave_items_unprocessed(
 ) -> None:
     """Make BatchWriteItem report items for which `leave(item)` is true as unprocessed."""
     withheld: list[list[dict[str, Any]]] = []
+    everything = [False]
 
     def before(params: dict[str, Any], **_: Any) -> None:
         requests = params["RequestItems"][table]
         kept = [r for r in requests if not leave(r["PutRequest"]["Item"])]
         withheld.append([r for r in requests if leave(r["PutRequest"]["Item"])])
-        params["RequestItems"][table] = kept
+        everything[0] = not kept
+        if kept:  # an empty request would not pass botocore's validation
+            params["RequestItems"][table] = kept
+
+    def skip_when_all_left(**_: Any) -> Any:
+        if everything[0]:
+            return AWSResponse("", 200, {}, None), {"UnprocessedItems": {}}
+        return None
 
     def after(parsed: dict[str, Any], **_: Any) -> None:
         left = withheld.pop()
@@ -72,7 +80,24 @@ def leave_items_unprocessed(
             parsed.setdefault("UnprocessedItems", {})[table] = left
 
     client.meta.events.register("before-parameter-build.dynamodb.BatchWriteItem", before)
+    client.meta.events.register("before-call.dynamodb.BatchWriteItem", skip_when_all_left)
     client.meta.events.register("after-call.dynamodb.BatchWriteItem", after)
+
+
+def leave_keys_unread(client: Any, table: str) -> None:
+    """Make every BatchGetItem on `table` read nothing and report all its keys unprocessed
+    (DynamoDB does so when a read would exceed the table's capacity)."""
+    asked: list[dict[str, Any]] = []
+
+    def before(params: dict[str, Any], **_: Any) -> None:
+        asked.append(params["RequestItems"][table])
+
+    def after(parsed: dict[str, Any], **_: Any) -> None:
+        parsed.setdefault("Responses", {})[table] = []
+        parsed["UnprocessedKeys"] = {table: asked.pop()}
+
+    client.meta.events.register("before-parameter-build.dynamodb.BatchGetItem", before)
+    client.meta.events.register("after-call.dynamodb.BatchGetItem", after)
 
 
 def fail_calls(client: Any, operation: str, code: str, times: int | None = None) -> list[int]:

@@ -18,7 +18,7 @@ from chalicelib.incidents import Outbox, VersionedStore
 from chalicelib.notifications import Notification
 from chalicelib.observability import Metrics
 from chalicelib.publisher import AlertPublisher
-from tests.faults import fail_calls, read_stale_unless_consistent
+from tests.faults import fail_calls, leave_keys_unread, read_stale_unless_consistent
 from tests.functional.conftest import Aws
 
 CLAIM = 60.0
@@ -226,3 +226,25 @@ def test_a_write_that_may_wait_writes_nothing_and_says_so(world: World) -> None:
     assert written is False
     kept = world.store.get(ZONE)
     assert kept is not None and kept.state == state() and kept.version == 1
+
+
+def test_a_store_gives_up_on_unread_keys_after_the_attempts_and_pauses_it_was_given(
+    world: World,
+) -> None:
+    """A function's store retries what DynamoDB leaves unread with its own budget and
+    pause (bootstrap hands it the Lambda's), not a default that could outlast the timeout."""
+    paused: list[float] = []
+    store: VersionedStore[ZoneFares] = VersionedStore(
+        world.dynamodb,
+        names.FARE_ALERT_TABLE,
+        key="Zone",
+        to_row=ZoneFares.to_row,
+        from_row=zone_fares_from_row,
+        attempts=2,
+        sleep=paused.append,
+    )
+    leave_keys_unread(world.dynamodb, names.FARE_ALERT_TABLE)
+
+    with pytest.raises(StoreError, match="left keys unprocessed after 2 attempts"):
+        store.get_many([ZONE])
+    assert len(paused) == 1

@@ -128,3 +128,6 @@ def test_only_the_rows_that_could_not_be_written_are_reported_for_retry(
     assert [r.getMessage() for r in caplog.records if r.getMessage().startswith("persisted")] == [
         "persisted 2 of 3 summaries (0 unchanged, 1 failed, 0 rejected)"
     ]
+    # Six attempts, so five retries, each logged; none promised after the last.
+    retries = [r.getMessage() for r in caplog.records if r.getMessage().endswith("retrying")]
+    assert retries == [f"1 items unprocessed by {names.SUMMARY_TABLE}; retrying"] * 5
