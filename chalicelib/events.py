@@ -1,6 +1,6 @@
 """The Lambda event for a batch of Kinesis records, with tumbling-window keys if present.
 
-Shaped as in REFERENCE.md section 2; `read_batch` takes the raw dictionary
+Shaped as docs/lambda-kinesis.md ("The event") describes; `read_batch` takes the raw dictionary
 (`KinesisEvent.to_dict()` under Chalice) because the window keys are not
 exposed by Chalice's event class.
 """

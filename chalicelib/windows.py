@@ -2,7 +2,7 @@
 
 Lambda cuts a shard's records into windows by arrival time and hands each
 invocation the `state` the previous invocation of the same window returned
-(REFERENCE.md section 3). `WindowState` is that state: it is folded over each
+(docs/lambda-kinesis.md, "Tumbling windows"). `WindowState` is that state: it is folded over each
 batch and, on the final invocation, turned into one summary row per unicorn.
 The state is plain JSON with short lists because Lambda limits it to 1 MB per
 shard; a unicorn costs about 150 bytes, so a shard holds thousands.

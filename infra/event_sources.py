@@ -106,7 +106,7 @@ def _whole(low: int, high: int, *, or_forever: bool = False) -> _Rule:
     return _Rule(accepts, f"{forever}a whole number from {low} to {high}")
 
 
-# Ranges from the Lambda documentation (REFERENCE.md, section 3).
+# Ranges from the Lambda documentation (docs/lambda-kinesis.md has the sources).
 RULES: dict[str, _Rule] = {
     "TumblingWindowInSeconds": _whole(1, 900),
     "BisectBatchOnFunctionError": _Rule(lambda v: isinstance(v, bool), "true or false"),

@@ -7,7 +7,7 @@ AWS deployment uses, one emulator per delivery stream (the raw stream's under
 `raw/`, the taxi trips' under `trips/`). It reads every shard of the source
 stream from TRIM_HORIZON (parents before children), concatenates record data
 as it is, and writes an object under Firehose's default key layout when the
-buffer reaches its size or its interval has passed (REFERENCE.md section 4).
+buffer reaches its size or its interval has passed (docs/lambda-kinesis.md, "The archive").
 """
 
 from __future__ import annotations

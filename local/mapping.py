@@ -1,4 +1,4 @@
-"""Kinesis event-source mappings with Lambda's semantics (REFERENCE.md section 3), locally.
+"""Kinesis event-source mappings with Lambda's semantics (docs/lambda-kinesis.md), locally.
 
 A `ShardPoller` is one shard of one mapping: it reads the shard in order,
 forms batches (batch size, batching window, 6 MB payload), invokes the
@@ -127,7 +127,7 @@ class SqsDestination:
 def lambda_record(
     record: StreamRecord, shard_id: str, stream_arn: str, region: str, role_arn: str
 ) -> dict[str, Any]:
-    """A Kinesis record as it appears in a Lambda event (REFERENCE.md section 2)."""
+    """A Kinesis record as it appears in a Lambda event (docs/lambda-kinesis.md, "The event")."""
     return {
         "kinesis": {
             "kinesisSchemaVersion": "1.0",

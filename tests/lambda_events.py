@@ -1,4 +1,7 @@
-"""Builders for the events Lambda hands a Kinesis-triggered function (REFERENCE.md section 2)."""
+"""Builders for the events Lambda hands a Kinesis-triggered function.
+
+Shaped as docs/lambda-kinesis.md ("The event") describes.
+"""
 
 from __future__ import annotations
 

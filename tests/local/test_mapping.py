@@ -1,7 +1,7 @@
 """The local event-source runtime behaves as Lambda's Kinesis event source mappings do.
 
 Each test drives one shard poller with an in-memory shard and a fake clock,
-so Lambda's rules (REFERENCE.md section 3) are checked one at a time, fast.
+so Lambda's rules (docs/lambda-kinesis.md) are checked one at a time, fast.
 `test_mapping_kinesis.py` checks the same engine against Kinesis on moto.
 """
 
