@@ -19,8 +19,8 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.exceptions import ConnectionError as NoConnection
 
+from chalicelib.backoff import backoff_delay
 from chalicelib.errors import StoreError
-from chalicelib.streams import backoff_delay
 
 log = logging.getLogger(__name__)
 

@@ -6,6 +6,11 @@ the refused ones are sent again, with exponential backoff and jitter. A record
 still refused after the last attempt raises DeliveryError: nothing is dropped
 without the caller knowing. A retried record lands after records of the same
 call that were accepted, so order within a partition key can change.
+
+A call that fails as a whole (throttled, a server error, no connection) is
+retried by botocore, as the client is configured (`clients.CLIENT_CONFIG`:
+standard mode, 4 attempts); when botocore gives up, so does the writer, at once,
+rather than multiplying botocore's attempts by its own inside a Lambda timeout.
 """
 
 from __future__ import annotations
@@ -19,23 +24,12 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from chalicelib.backoff import backoff_delay
 from chalicelib.errors import DeliveryError
 
 MAX_RECORDS_PER_CALL = 500
 MAX_BYTES_PER_CALL = 5 * 1024 * 1024
 MAX_RECORD_BYTES = 1024 * 1024  # data and partition key together
-
-# Whole-call errors worth another attempt; anything else is a caller problem.
-RETRYABLE_CODES = frozenset(
-    {
-        "ProvisionedThroughputExceededException",
-        "LimitExceededException",
-        "ThrottlingException",
-        "InternalFailure",
-        "ServiceUnavailable",
-        "KMSThrottlingException",
-    }
-)
 
 Entry = tuple[bytes, str]  # (data, partition key)
 
@@ -54,11 +48,6 @@ class PutStats:
         self.sent += other.sent
         self.retried += other.retried
         self.calls += other.calls
-
-
-def backoff_delay(attempt: int, base: float, cap: float, rand: Callable[[], float]) -> float:
-    """Full-jitter exponential backoff before attempt number `attempt` (1-based)."""
-    return float(rand() * min(cap, base * 2 ** (attempt - 1)))
 
 
 class KinesisWriter:
@@ -138,20 +127,16 @@ class KinesisWriter:
                     StreamName=self.stream_name,
                     Records=[{"Data": d, "PartitionKey": k} for d, k in pending],
                 )
-            except ClientError as err:
+            except ClientError as err:  # botocore has retried what was worth retrying
                 code = err.response.get("Error", {}).get("Code", "")
-                if code not in RETRYABLE_CODES:
-                    raise DeliveryError(
-                        f"PutRecords to stream {self.stream_name!r} failed: {code}: "
-                        f"{err.response.get('Error', {}).get('Message', '')}",
-                        failed=len(pending),
-                        code=code,
-                        undelivered=list(pending),
-                    ) from None
-                last_error = code
-                continue
-            except BotoCoreError as err:
-                # botocore has already retried connection problems by now.
+                raise DeliveryError(
+                    f"PutRecords to stream {self.stream_name!r} failed: {code}: "
+                    f"{err.response.get('Error', {}).get('Message', '')}",
+                    failed=len(pending),
+                    code=code,
+                    undelivered=list(pending),
+                ) from None
+            except BotoCoreError as err:  # connection problems, retried by botocore too
                 raise DeliveryError(
                     f"PutRecords to stream {self.stream_name!r} failed: {err}",
                     failed=len(pending),

@@ -5,9 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 import boto3
+from botocore.config import Config
 from botocore.exceptions import BotoCoreError
 
 from chalicelib.clients import CLIENT_CONFIG
+
+# The tools run for minutes or hours, not inside a Lambda timeout: a throttled or
+# failed call is worth more of botocore's attempts (with its backoff, up to 20 s
+# apart) before a run gives up.
+TOOL_CONFIG = CLIENT_CONFIG.merge(Config(retries={"mode": "standard", "max_attempts": 10}))
 
 
 class Fatal(Exception):
@@ -32,6 +38,6 @@ def kinesis_client(region: str | None) -> Any:
                 "no AWS credentials found: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and "
                 "AWS_SECRET_ACCESS_KEY"
             )
-        return session.client("kinesis", config=CLIENT_CONFIG)
+        return session.client("kinesis", config=TOOL_CONFIG)
     except (BotoCoreError, ValueError) as problem:  # a bad profile, region or endpoint URL
         raise Fatal(f"cannot set up a Kinesis client: {problem}") from None
