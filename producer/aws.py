@@ -13,7 +13,7 @@ from chalicelib.clients import CLIENT_CONFIG
 # The tools run for minutes or hours, not inside a Lambda timeout: a throttled or
 # failed call is worth more of botocore's attempts (with its backoff, up to 20 s
 # apart) before a run gives up.
-TOOL_CONFIG = CLIENT_CONFIG.merge(Config(retries={"mode": "standard", "max_attempts": 10}))
+TOOL_CONFIG = CLIENT_CONFIG.merge(Config(retries={"mode": "standard", "total_max_attempts": 10}))
 
 
 class Fatal(Exception):
