@@ -2,8 +2,8 @@
 
 The table definitions, one per archived stream (`wildrydes`, `taxi_trips`),
 read from the template's `AWS::Glue::Table`s rather than written again; one
-text per query (`infra/queries/<table>/*.sql`, Athena's dialect), rewritten
-for DuckDB in one place (`to_duckdb`); two engines behind one entry point
+text per query (`infra/queries/<table>/*.sql`, Athena's dialect), translated
+for DuckDB in one place (`to_duckdb`, with sqlglot); two engines behind one entry point
 (`run_query`, `run_named`), and `sql_command` for the command line.
 
 DuckDB cannot read S3 here (its `httpfs` extension is downloaded at run time),
@@ -35,10 +35,15 @@ from dataclasses import InitVar, dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any, NoReturn, Protocol
+from typing import IO, Any, ClassVar, NoReturn, Protocol
 
 import duckdb
+import sqlglot
 from botocore.exceptions import BotoCoreError, ClientError
+from sqlglot import exp
+from sqlglot.dialects.dialect import unit_to_str
+from sqlglot.dialects.duckdb import DuckDB
+from sqlglot.generators.duckdb import DuckDBGenerator
 
 from infra import names as infra_names
 from infra import resources
@@ -371,191 +376,47 @@ DUCKDB_SETTINGS: dict[str, str | bool] = {
     "default_null_order": "nulls_last",
 }
 
-# MySQL-style format specifiers of Trino's date_format/date_parse → strftime's.
-_MYSQL_FORMAT = {
-    "a": "%a", "b": "%b", "c": "%-m", "d": "%d", "e": "%-d", "f": "%f", "H": "%H",
-    "h": "%I", "I": "%I", "i": "%M", "j": "%j", "k": "%-H", "l": "%-I", "M": "%B",
-    "m": "%m", "p": "%p", "r": "%I:%M:%S %p", "S": "%S", "s": "%S", "T": "%H:%M:%S",
-    "W": "%A", "Y": "%Y", "y": "%y", "%": "%%",
-}  # fmt: skip
+
+def _whole_units(generator: DuckDBGenerator, expression: exp.DateDiff) -> str:
+    """Trino's date_diff counts whole units (14:59 to 15:10 is 0 hours); DuckDB's
+    date_diff counts the boundaries crossed (1 hour), its date_sub whole units."""
+    return generator.func(
+        "DATE_SUB", unit_to_str(expression), expression.expression, expression.this
+    )
 
 
-def _strftime_format(arg: str, function: str) -> str:
-    if not re.fullmatch(r"'(?:[^']|'')*'", arg.strip()):
-        raise SqlError(f"{function}: only a literal format can be translated for DuckDB")
+class _AthenaOnDuckDb(DuckDB):
+    """DuckDB as sqlglot writes it, but for the one translation that changes answers."""
 
-    def convert(match: re.Match[str]) -> str:
-        spec = match.group(1)
-        if spec not in _MYSQL_FORMAT:
-            raise SqlError(f"{function}: format specifier %{spec} has no DuckDB equivalent")
-        return _MYSQL_FORMAT[spec]
-
-    return re.sub(r"%(.)", convert, arg.strip())
-
-
-def _arity(function: str, args: list[str], *counts: int) -> None:
-    if len(args) not in counts:
-        raise SqlError(f"{function} takes {' or '.join(map(str, counts))} arguments")
-
-
-def _rule(
-    function: str, counts: tuple[int, ...], build: Callable[[list[str]], str]
-) -> Callable[[list[str]], str]:
-    def rewrite(args: list[str]) -> str:
-        _arity(function, args, *counts)
-        return build(args)
-
-    return rewrite
-
-
-# Trino functions DuckDB lacks or takes differently, by name. Each builds the
-# DuckDB expression from the (already rewritten) argument texts.
-_FUNCTIONS: dict[str, Callable[[list[str]], str]] = {
-    # approx_distinct(x[, max_error]): DuckDB's HyperLogLog takes no error bound.
-    "approx_distinct": _rule(
-        "approx_distinct", (1, 2), lambda a: f"approx_count_distinct({a[0]})"
-    ),
-    # Trino returns timestamp with time zone; naive UTC here, as the session is
-    # UTC and DuckDB's Python client needs pytz to return zoned values.
-    "from_iso8601_timestamp": _rule(
-        "from_iso8601_timestamp", (1,), lambda a: f"CAST(CAST({a[0]} AS TIMESTAMPTZ) AS TIMESTAMP)"
-    ),
-    "from_iso8601_date": _rule("from_iso8601_date", (1,), lambda a: f"CAST({a[0]} AS DATE)"),
-    "from_unixtime": _rule(
-        "from_unixtime",
-        (1,),
-        lambda a: f"make_timestamp(CAST(CAST({a[0]} AS DOUBLE) * 1000000 AS BIGINT))",
-    ),
-    "to_unixtime": _rule("to_unixtime", (1,), lambda a: f"epoch({a[0]})"),
-    # Same argument order, but DuckDB's date_diff counts unit boundaries crossed
-    # (14:59→15:10 is 1 hour); its date_sub counts whole units, as Trino does.
-    "date_diff": _rule("date_diff", (3,), lambda a: f"date_sub({a[0]}, {a[1]}, {a[2]})"),
-    # Trino: date_add(unit, value, timestamp); DuckDB: date_add(timestamp, interval).
-    "date_add": _rule(
-        "date_add",
-        (3,),
-        lambda a: f"({a[2]} + ({a[1]}) * CAST('1 ' || {a[0]} AS INTERVAL))",
-    ),
-    "date_format": _rule(
-        "date_format", (2,), lambda a: f"strftime({a[0]}, {_strftime_format(a[1], 'date_format')})"
-    ),
-    "date_parse": _rule(
-        "date_parse", (2,), lambda a: f"strptime({a[0]}, {_strftime_format(a[1], 'date_parse')})"
-    ),
-    "regexp_like": _rule("regexp_like", (2,), lambda a: f"regexp_matches({a[0]}, {a[1]})"),
-    "json_extract_scalar": _rule(
-        "json_extract_scalar", (2,), lambda a: f"json_extract_string({a[0]}, {a[1]})"
-    ),
-    "arbitrary": _rule("arbitrary", (1,), lambda a: f"any_value({a[0]})"),
-}
-
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
+    class Generator(DuckDBGenerator):
+        TRANSFORMS: ClassVar[dict[type[exp.Expr], Callable[..., str]]] = {
+            **DuckDBGenerator.TRANSFORMS,
+            exp.DateDiff: _whole_units,
+        }
 
 
 def to_duckdb(sql: str) -> str:
-    """Athena (Trino) SQL rewritten where DuckDB differs; the rest is left as it is.
+    """Athena's SQL (Trino's dialect) as DuckDB's, translated by sqlglot.
 
-    Handled: the functions in `_FUNCTIONS` (approx_distinct, from_iso8601_*,
-    from_unixtime, to_unixtime, date_diff, date_add, date_format, date_parse,
-    regexp_like, json_extract_scalar, arbitrary), anywhere outside string
-    literals, quoted identifiers and comments, nested or not. Integer division,
-    time zone and NULL order are session settings (`DUCKDB_SETTINGS`).
-    Unchanged because both agree: `?` parameters, `CAST(? AS timestamp)` (the
-    text is cast as Trino casts it), TIMESTAMP/DATE/INTERVAL literals,
-    date_trunc, double-quoted identifiers.
+    sqlglot knows both dialects' functions, types and literals; `?` parameters
+    stay as they are. Integer division, time zone and NULL order are session
+    settings (`DUCKDB_SETTINGS`), and `date_diff` is written as DuckDB's
+    `date_sub` so that it counts whole units, as Trino's does.
     """
-    out: list[str] = []
-    i = 0
-    while i < len(sql):
-        end = _skip_quoted(sql, i)
-        if end > i:
-            out.append(sql[i:end])
-            i = end
-            continue
-        match = _IDENTIFIER.match(sql, i)
-        if match is None:
-            out.append(sql[i])
-            i += 1
-            continue
-        word = match.group()
-        rule = _FUNCTIONS.get(word.lower())
-        after = _skip_space(sql, match.end())
-        qualified = sql[:i].rstrip().endswith(".")
-        if rule is None or qualified or after >= len(sql) or sql[after] != "(":
-            out.append(word)
-            i = match.end()
-            continue
-        close = _closing_paren(sql, after)
-        args = [to_duckdb(arg).strip() for arg in _split_args(sql[after + 1 : close])]
-        out.append(rule(args))
-        i = close + 1
-    return "".join(out)
-
-
-def _skip_quoted(sql: str, i: int) -> int:
-    """The end of the string literal, quoted identifier or comment at `i`; `i` if none."""
-    if sql.startswith("--", i):
-        end = sql.find("\n", i)
-        return len(sql) if end < 0 else end
-    if sql.startswith("/*", i):
-        end = sql.find("*/", i + 2)
-        return len(sql) if end < 0 else end + 2
-    quote = sql[i] if i < len(sql) else ""
-    if quote not in ("'", '"'):
-        return i
-    j = i + 1
-    while j < len(sql):
-        if sql[j] == quote:
-            if sql.startswith(quote * 2, j):  # a doubled quote stands for itself
-                j += 2
-                continue
-            return j + 1
-        j += 1
-    return len(sql)
-
-
-def _skip_space(sql: str, i: int) -> int:
-    while i < len(sql) and sql[i].isspace():
-        i += 1
-    return i
-
-
-def _closing_paren(sql: str, open_at: int) -> int:
-    depth = 0
-    i = open_at
-    while i < len(sql):
-        end = _skip_quoted(sql, i)
-        if end > i:
-            i = end
-            continue
-        if sql[i] == "(":
-            depth += 1
-        elif sql[i] == ")":
-            depth -= 1
-            if depth == 0:
-                return i
-        i += 1
-    raise SqlError("unbalanced parentheses")
-
-
-def _split_args(text: str) -> list[str]:
-    args: list[str] = []
-    depth = start = i = 0
-    while i < len(text):
-        end = _skip_quoted(text, i)
-        if end > i:
-            i = end
-            continue
-        if text[i] in "([":
-            depth += 1
-        elif text[i] in ")]":
-            depth -= 1
-        elif text[i] == "," and depth == 0:
-            args.append(text[start:i])
-            start = i + 1
-        i += 1
-    args.append(text[start:])
-    return [] if args == [""] else args
+    try:
+        statements = sqlglot.transpile(sql, read="athena", write=_AthenaOnDuckDb)
+    except sqlglot.errors.ParseError as err:
+        first = err.errors[0] if err.errors else {}
+        where = (
+            f" at line {first['line']}, column {first['col']} (near {first['highlight']!r})"
+            if first.get("line")
+            else ""
+        )
+        reason = first.get("description") or str(err)
+        raise SqlError(f"not Athena SQL{where}: {_one_line(reason)}") from None
+    except sqlglot.errors.SqlglotError as err:
+        raise SqlError(f"cannot translate for DuckDB: {_one_line(str(err))}") from None
+    return ";\n".join(statements)
 
 
 # --- Engines ------------------------------------------------------------------------
