@@ -25,6 +25,7 @@ from local.endpoint import (
 )
 from local.provision import ProvisionError
 from local.sql import Sources, archive_tables, sql_command
+from local.sql.command import add_sql_command
 from local.stack import API_PORT, LOCAL_STAGE, SCHEDULE_INTERVAL, StackOptions
 from local.state import LINK_NAME, STATE_VARIABLE, StateError, link_state, state_dir
 from local.up import UpOptions, run_up
@@ -74,7 +75,8 @@ def _positive_seconds(text: str) -> float:
     return value
 
 
-def _parser() -> argparse.ArgumentParser:
+def command_line() -> argparse.ArgumentParser:
+    """The command line of `python -m local`: demo, up and sql."""
     parser = argparse.ArgumentParser(
         prog="python -m local", description="The Wild Rydes pipeline on this machine."
     )
@@ -105,16 +107,22 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="start no API: leave the port to your own `chalice local --stage local`",
     )
-    commands.add_parser("sql", help="SQL over the archive (python -m local sql --help)")
-    return parser
-
-
-def _sql_parser() -> argparse.ArgumentParser:
-    # Only where the archive is; every other argument belongs to the SQL command.
-    parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
-    parser.add_argument("--stage", default=LOCAL_STAGE)
-    parser.add_argument("--work-dir", type=Path)
+    sql = add_sql_command(commands, (infra_names.GLUE_TABLE, infra_names.TRIP_GLUE_TABLE))
+    sql.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help=f"the endpoint's port (default {DEFAULT_PORT}); "
+        "a running endpoint's archive is copied first",
+    )
+    sql.add_argument(
+        "--stage",
+        default=LOCAL_STAGE,
+        help=f"the stage whose tables are queried (default {LOCAL_STAGE})",
+    )
+    sql.add_argument(
+        "--work-dir", type=Path, help="where the archive copy is kept (default: as for up)"
+    )
     return parser
 
 
@@ -129,9 +137,8 @@ def _work_dir(chosen: Path | None) -> Path:
     return state
 
 
-def run_sql(argv: Sequence[str]) -> int:
+def run_sql(args: argparse.Namespace) -> int:
     """The SQL command over the running endpoint's archive, or over the last run's copy."""
-    args, rest = _sql_parser().parse_known_args(argv)
     running = not port_free(args.port)
     try:
         cache = _work_dir(args.work_dir) / "archive"
@@ -152,12 +159,11 @@ def run_sql(argv: Sequence[str]) -> int:
             region_name=REGION,
         ).client("s3", endpoint_url=f"http://{HOST}:{args.port}")
     # Athena is AWS itself: the default credentials, region and endpoint.
-    wants_athena = any(argument.endswith("athena") for argument in rest)
-    athena = boto3.session.Session().client("athena") if wants_athena else None
+    athena = boto3.session.Session().client("athena") if args.engine == "athena" else None
     sources = Sources(
         tables=archive_tables(LOCAL_BUCKET, args.stage), cache_dir=cache, s3=s3, athena=athena
     )
-    return sql_command(rest, sources=sources, out=sys.stdout, err=sys.stderr)
+    return sql_command(args, sources=sources, out=sys.stdout, err=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -165,9 +171,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # `kill -INT` could not stop it cleanly: always turn SIGINT into Ctrl-C.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["sql"]:
-        return run_sql(argv[1:])
-    args = _parser().parse_args(argv)
+    args = command_line().parse_args(argv)
+    if args.command == "sql":
+        return run_sql(args)
     try:
         work_dir = _work_dir(args.work_dir)
     except StateError as err:

@@ -7,9 +7,10 @@ are checked against the same answer computed in Python from the readings.
 
 from __future__ import annotations
 
-import io
 import json
 import struct
+import subprocess
+import sys
 from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
@@ -25,6 +26,7 @@ from chalicelib.records import Reading, encode_reading
 from infra import names as infra_names
 from infra import resources
 from infra.named_queries import named_queries
+from local.endpoint import free_port
 from local.sql import (
     ArchiveTable,
     AthenaEngine,
@@ -41,11 +43,11 @@ from local.sql import (
     resolver,
     run_named,
     run_query,
-    sql_command,
     sync_archive,
 )
 from tests.lambda_events import ACCOUNT, REGION
 from tests.local.conftest import BUCKET
+from tests.local.sql_cli import run_cli
 
 UNICORNS = ("Shadowfax", "Bucephalus", "Rocinante")
 # The Glue table's columns, in order.
@@ -662,12 +664,6 @@ def test_command_line_parameters_are_numbers_only_when_plainly_numbers(
     assert cli_param(text) == value
 
 
-def run_cli(argv: list[str], sources: Sources) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    status = sql_command(argv, sources=sources, out=out, err=err)
-    return status, out.getvalue(), err.getvalue()
-
-
 def test_cli_runs_a_named_query(sources: Sources) -> None:
     status, out, err = run_cli(
         ["--named", "points_after", "--param", "2026-11-22 15:05:30", "--max-rows", "2"],
@@ -705,7 +701,7 @@ def test_cli_reports_bad_sql_in_one_line(sources: Sources) -> None:
     assert err.count("\n") == 1
 
 
-def test_cli_usage_errors_do_not_exit_the_process(sources: Sources) -> None:
+def test_a_usage_error_is_status_2_naming_the_conflict(sources: Sources) -> None:
     status, out, err = run_cli(["SELECT 1", "--named", "low_vitals"], sources)
 
     assert (status, out) == (2, "")
@@ -717,3 +713,40 @@ def test_cli_lists_the_named_queries(sources: Sources) -> None:
 
     assert status == 0
     assert [line.split()[1] for line in out.splitlines()] == [q.name for q in named_queries()]
+
+
+def _typed(*argv: str, work_dir: Path) -> subprocess.CompletedProcess[str]:
+    """`python -m local sql ...` as `make sql` runs it, with no endpoint on its port."""
+    return subprocess.run(
+        [sys.executable, "-m", "local", "sql", "--port", str(free_port()), "--work-dir",
+         str(work_dir), *argv],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )  # fmt: skip
+
+
+def test_the_command_before_any_run_says_what_to_run_first(tmp_path: Path) -> None:
+    typed = _typed("SELECT 1", work_dir=tmp_path)
+
+    assert (typed.returncode, typed.stdout) == (1, "")
+    assert typed.stderr == (
+        "local sql: no archive yet: run `make demo` (or keep `make up` running) first\n"
+    )
+
+
+def test_the_command_queries_the_last_runs_copy_and_refuses_in_one_line(tmp_path: Path) -> None:
+    (tmp_path / "archive").mkdir()
+
+    counted = _typed("SELECT count(*) AS n FROM wildrydes", work_dir=tmp_path)
+    unknown = _typed("--named", "nope", work_dir=tmp_path)
+    both = _typed("SELECT 1", "--named", "low_vitals", work_dir=tmp_path)
+
+    assert (counted.returncode, counted.stderr) == (0, "")
+    assert counted.stdout.split("\n") == ["n", "-", "0", "(1 row)", ""]
+    assert unknown.returncode == 1
+    assert unknown.stderr.startswith("error: no named query 'nope' (known: trip_positions, ")
+    assert both.returncode == 2
+    assert "argument --named: not allowed with argument sql" in both.stderr

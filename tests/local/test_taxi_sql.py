@@ -8,7 +8,6 @@ checked against the same answer computed in Python from the trips.
 
 from __future__ import annotations
 
-import io
 from collections import defaultdict
 from dataclasses import replace
 from datetime import datetime
@@ -31,9 +30,9 @@ from local.sql import (
     archive_tables,
     run_named,
     run_query,
-    sql_command,
 )
 from tests.local.conftest import BUCKET
+from tests.local.sql_cli import run_cli
 from tests.taxi_events import DAY, day_trips
 
 ZONE = 161
@@ -263,12 +262,6 @@ def test_athena_gets_a_taxi_query_unchanged_with_its_parameter(
 
 
 # --- The command line ----------------------------------------------------------------
-
-
-def run_cli(argv: list[str], sources: Sources) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    status = sql_command(argv, sources=sources, out=out, err=err)
-    return status, out.getvalue(), err.getvalue()
 
 
 def test_cli_runs_peak_hours_for_a_day(sources: Sources) -> None:
