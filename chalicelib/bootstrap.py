@@ -226,24 +226,18 @@ _services: Services | None = None
 
 
 def services() -> Services:
-    """The process's services, created on the first call.
+    """The process's services, made on the first call and kept.
 
-    They are made again, keeping the clients, if the settings in the
-    environment have changed since: never in Lambda, but the local runtime
-    runs every function in one process, each with its own environment.
+    Settings are read and checked once, as Lambda keeps a process (and its
+    environment) between invocations. The local runtime, which runs every
+    function in one process, holds a set per function and `install`s it.
     """
     global _services
-    settings = load_settings()
-    if _services is None or _services.settings != settings:
+    if _services is None:
+        settings = load_settings()
         logging.getLogger("chalicelib").setLevel(settings.log_level)
         configure_logging(settings.log_format)
-        if _services is None:
-            _services = Services(settings, Clients())
-        else:
-            previous = _services
-            _services = Services(
-                settings, previous.clients, sleep=previous.sleep, clock=previous.clock
-            )
+        _services = Services(settings, Clients())
     return _services
 
 

@@ -202,7 +202,8 @@ class LocalStack:
                 configure=faults.attach if faults is not None else None,
                 endpoint_url=self.url,
             )
-            services = bootstrap.Services(load_settings(), clients)
+            settings = load_settings({**os.environ, **spec.environment})  # read once
+            services = bootstrap.Services(settings, clients)
             self._services[spec.name] = services
         bootstrap.install(services)
 

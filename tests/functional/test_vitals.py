@@ -250,6 +250,7 @@ def test_without_a_topic_vitals_fails_before_writing_anything(
     client: Client, aws: Aws, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("ALERT_TOPIC_ARN")
+    bootstrap.reset()  # a cold start, which reads the function's environment
     with pytest.raises(ConfigurationError, match="ALERT_TOPIC_ARN is not set"):
         client.lambda_.invoke("vitals", reports(("Shadowfax", 99, 150)))
     assert aws.table_items(names.STATUS_TABLE) == []
