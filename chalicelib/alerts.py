@@ -90,7 +90,7 @@ def _history_hint(transition: Transition, api_url: str | None) -> list[str]:
     since = parse_status_time(reading.status_time) - timedelta(minutes=HISTORY_MINUTES)
     name = quote(reading.name, safe="")  # pragma: no mutate: safe="XXXX" also quotes "/"
     base = api_url.removesuffix("/") if api_url else "$API_URL"
-    # Deployed, the data routes want the stage's API key (README, Security).
+    # Deployed, the data routes want the stage's API key (docs/OPERATIONS.md, Security).
     curl = 'curl -H "x-api-key: $API_KEY"'
     return [
         f"Its last {HISTORY_MINUTES} minutes, minute by minute:",

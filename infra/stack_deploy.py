@@ -1,6 +1,6 @@
 """Way 1: the packaged template as one CloudFormation stack, through the stock AWS CLI.
 
-`make deploy-stack` runs what the README tells a user to type: package the
+`make deploy-stack` runs what docs/DEPLOYING.md tells a user to type: package the
 app (`python -m infra package`), then the AWS CLI's `cloudformation package`
 (the deployment package to S3, its `CodeUri` rewritten) and
 `cloudformation deploy` (a change set, executed, waited for). The packaged
@@ -38,7 +38,7 @@ CAPABILITIES = ("CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND")
 
 @dataclass(frozen=True)
 class StackFiles:
-    """Where a stage's way-1 files are, relative to the project (as the README writes them)."""
+    """Where a stage's way-1 files are, relative to the project (as docs/DEPLOYING.md has them)."""
 
     stage: str
     out: Path = Path("build")

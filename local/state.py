@@ -8,7 +8,7 @@ project: `$WILDRYDES_STATE_DIR` if set, else
 `$XDG_STATE_HOME/wildrydes/<project folder>-<hash of its path>` (XDG's state
 home defaults to `~/.local/state`).
 
-The project's `.wildrydes` is a symbolic link to it, so every path the README
+The project's `.wildrydes` is a symbolic link to it, so every path the docs
 gives (`.wildrydes/env`, `.wildrydes/mail/...`) still works. Chalice's file
 watcher, like `os.walk`, does not follow a link to a directory, so nothing
 written through it restarts anything. An earlier run's `.wildrydes`

@@ -40,7 +40,7 @@ KINESIS_RECORD_LIMIT = 1_048_576  # bytes of data in one record (1 MiB)
 
 @dataclass(frozen=True)
 class Row:
-    id: str  # the defect class, as the README's table names it
+    id: str  # the defect class, as docs/BAD_INPUT.md's table names it
     data: bytes
     outcome: str
     expected: Reading | str  # the reading it becomes, or text the reason contains

@@ -57,7 +57,7 @@ REQUESTS = {
 
 def user_environment(state_home: Path) -> dict[str, str]:
     """A shell with no AWS settings at all: the stage must carry what it needs. Python
-    writes no bytecode (as the README suggests): Chalice's watcher sees every file under
+    writes no bytecode (as docs/LOCAL.md suggests): Chalice's watcher sees every file under
     the project, a rewritten `.pyc` too, which would restart it once more after an edit."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     return {

@@ -1,4 +1,4 @@
-"""Both ways to deploy, run as the README writes them, against the embedded endpoint.
+"""Both ways to deploy, run as docs/DEPLOYING.md writes them, against the embedded endpoint.
 
 Each test works in a copy of the project (tests/project_copy.py), so what
 the deploys record and build stays out of this checkout. The endpoint is
@@ -60,10 +60,10 @@ def shell(script: str, project: Path, endpoint: str) -> subprocess.CompletedProc
 
 
 def readme_blocks(section: str) -> list[str]:
-    """The bash blocks of a README section, as written."""
-    text = (PROJECT_DIR / "README.md").read_text()
+    """The bash blocks of a section of docs/DEPLOYING.md, as written."""
+    text = (PROJECT_DIR / "docs" / "DEPLOYING.md").read_text()
     start = text.index(section)
-    end = text.index("\n### ", start + len(section))
+    end = text.index("\n## ", start + len(section))
     return re.findall(r"```bash\n(.*?)```", text[start:end], flags=re.DOTALL)
 
 
@@ -79,7 +79,7 @@ def client(endpoint: str, service: str) -> Any:
 def test_make_deploy_creates_every_function_on_the_stages_runtime_and_architecture(
     project: Path, endpoint: str
 ) -> None:
-    (command,) = readme_blocks("### Way 2: `chalice deploy`")
+    (command,) = readme_blocks("## Way 2: `chalice deploy`")
     lambda_client = client(endpoint, "lambda")
 
     def platforms() -> set[tuple[str, str]]:
@@ -107,7 +107,7 @@ def test_way_one_as_written_gets_past_every_check_the_aws_cli_makes_itself(
     moto cannot go further: it reads an uploaded template back only through AWS's
     own S3 URL forms, not the endpoint's, and it has no SAM transform to run on it.
     """
-    target, by_hand = readme_blocks("### Way 1: one CloudFormation stack")
+    target, by_hand = readme_blocks("## Way 1: one CloudFormation stack")
     s3 = client(endpoint, "s3")
 
     made = shell(target, project, endpoint)
@@ -128,7 +128,7 @@ def test_way_one_as_written_gets_past_every_check_the_aws_cli_makes_itself(
     assert f"s3://{bucket}/packages/wildrydes-dev/" in packaged.read_text()  # its CodeUri
     uploaded = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]]
     assert any(key.endswith(".template") for key in uploaded)  # the template itself
-    # What the target printed is what the README tells a user to type.
+    # What the target printed is what the page tells a user to type.
     for command in printed:
         assert _normalised(command.replace(bucket, '"$BUCKET"')) in _normalised(by_hand)
 

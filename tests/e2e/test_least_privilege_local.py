@@ -5,7 +5,7 @@ reading the stream, its invocations, its on-failure destination; or its
 schedule; or its routes) makes no call IAM refuses. With any one statement
 removed, at least one call of the same run is refused, and the refusal is
 one of that statement's actions: every statement is needed. The statements
-the local run cannot judge (`UNJUDGED`) are listed, with why, in the README's
+the local run cannot judge (`UNJUDGED`) are listed, with why, in docs/OPERATIONS.md's
 Security section.
 
 One endpoint (moto's server with `local.moto_iam`, as `make up` runs it) and
@@ -61,7 +61,7 @@ pytestmark = pytest.mark.slow
 
 STAGE = "leastprivilege"
 WINDOW = 2
-# Statements a local run cannot judge, and why (the README's Security section says so too).
+# Statements a local run cannot judge, and why (docs/OPERATIONS.md's Security section says so too).
 UNJUDGED = {
     "Logs": "the log writes are Lambda's; locally the logs go to a file",
     "ListStreams": "Lambda's poller lists streams; the local runtime has no need to",
@@ -376,9 +376,10 @@ def test_every_function_has_a_policy_and_only_the_unjudged_statements_are_skippe
         sids = [s["Sid"] for s in policy["Statement"]]
         assert len(sids) == len(set(sids)), function
         assert {"Logs", "UseDataKey"} <= set(sids), function
-    security = (Path(__file__).parents[2] / "README.md").read_text().split("## Security")[1]
+    operations = Path(__file__).parents[2] / "docs" / "OPERATIONS.md"
+    security = operations.read_text().split("## Security")[1]
     for sid in UNJUDGED:
-        assert f"`{sid}`" in security, f"the README's Security section does not list {sid}"
+        assert f"`{sid}`" in security, f"docs/OPERATIONS.md's Security does not list {sid}"
 
 
 @pytest.mark.parametrize("function", [*FUNCTIONS, API_HANDLER_FUNCTION])

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tests.mutation import ModuleResult, listed_modules, read_results, table
 
-# What the project promises to hold to the mutation target (README, Development).
+# What the project promises to hold to the mutation target (docs/DEVELOPMENT.md).
 CORE = {"records", "windows", "summaries", "vitals", "alerts", "incidents", "trips"}
 CORE |= {"trip_windows", "insights", "fares", "params", "taxi_params", "timestamps"}
 ENVELOPES = {"aggregator", "persister"}
