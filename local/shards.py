@@ -1,9 +1,14 @@
-"""Reading Kinesis shards in order, as a Lambda event source mapping or Firehose does.
+"""Reading Kinesis shards in order: the one reader of the local runtime, the Firehose
+emulation, the bench and `python -m producer.tail`.
 
-A `ShardReader` follows one shard from a starting position with GetRecords,
-hands back records with their data and arrival time, says when a closed shard
-is exhausted, and can start after a checkpoint (`after`). `ready_shards` keeps
-Lambda's rule that a child shard is read only after its parents are done.
+`list_shards` lists a stream's shards, every page of them. A `ShardReader`
+follows one shard from a starting position with GetRecords, hands back records
+with their data and arrival time, carries on after the last record read when
+its iterator expires (they last five minutes), says when a closed shard is
+exhausted, and can start after a checkpoint (`after`). `ready_shards` keeps the
+rule that a child shard is read only after its parents are done, as Lambda and
+Firehose read a resharded stream. What to do about a throttled or failed call is
+each caller's: the reader raises botocore's errors as they come.
 """
 
 from __future__ import annotations
@@ -23,10 +28,21 @@ MAX_RECORDS_PER_READ = 10_000
 
 @dataclass(frozen=True)
 class Shard:
-    """A shard of a stream, and the shards it was split or merged from."""
+    """A shard of a stream, the shards it was split or merged from, and whether it is
+    closed (split or merged: it takes no more records)."""
 
     shard_id: str
     parents: tuple[str, ...]
+    closed: bool = False
+
+    @classmethod
+    def from_listing(cls, entry: dict[str, Any]) -> Shard:
+        """The shard as ListShards describes it."""
+        parents = tuple(
+            p for p in (entry.get("ParentShardId"), entry.get("AdjacentParentShardId")) if p
+        )
+        closed = "EndingSequenceNumber" in entry.get("SequenceNumberRange", {})
+        return cls(entry["ShardId"], parents, closed)
 
 
 def list_shards(kinesis: Any, stream: str) -> list[Shard]:
@@ -35,15 +51,11 @@ def list_shards(kinesis: Any, stream: str) -> list[Shard]:
     kwargs: dict[str, Any] = {"StreamName": stream}
     while True:
         page = kinesis.list_shards(**kwargs)
-        for shard in page["Shards"]:
-            parents = tuple(
-                p for p in (shard.get("ParentShardId"), shard.get("AdjacentParentShardId")) if p
-            )
-            shards.append(Shard(shard["ShardId"], parents))
+        shards.extend(Shard.from_listing(entry) for entry in page.get("Shards", []))
         token = page.get("NextToken")
         if not token:
             return shards
-        kwargs = {"NextToken": token}
+        kwargs = {"NextToken": token}  # ListShards takes the token alone
 
 
 def ready_shards(shards: Iterable[Shard], finished: set[str], known: set[str]) -> list[Shard]:

@@ -23,10 +23,11 @@ from typing import Any, TextIO, TypeVar
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.names import RAW_STREAM, SUMMARY_STREAM
+from local.shards import ShardReader, list_shards
 from producer.arguments import positive, whole
 from producer.aws import Fatal, kinesis_client
 from producer.tail.lines import json_line, readable_line, shard_label
-from producer.tail.shards import LATEST, START_FORMS, Shard, ShardPlan, Start, parse_start
+from producer.tail.shards import LATEST, START_FORMS, ShardPlan, Start, parse_start
 
 DEFAULT_POLL = 1.0  # seconds between reads of a shard that is up to date
 MIN_POLL = 0.2  # Kinesis allows five GetRecords a second per shard
@@ -299,16 +300,6 @@ def _opening(options: Options, client: Any, plan: ShardPlan) -> str:
 
 
 @dataclass
-class Cursor:
-    """Where the tail stands in one shard."""
-
-    shard_id: str
-    position: dict[str, Any]  # where reading began, for GetShardIterator
-    iterator: str | None = None
-    last: str | None = None  # sequence number of the last record read
-
-
-@dataclass
 class Batch:
     """One round of reads: a GetRecords per shard being read."""
 
@@ -319,40 +310,42 @@ class Batch:
 
 
 class StreamReader:
-    """GetRecords on every shard the plan says to read, and the errors Kinesis answers with."""
+    """GetRecords on every shard the plan says to read, and the errors Kinesis answers with.
+
+    Each shard is read by `local.shards.ShardReader`, the reader the local runtime
+    uses too; what a throttled or failed call means for the tail is decided here.
+    """
 
     def __init__(self, client: Any, stream: str, plan: ShardPlan) -> None:
         self.client = client
         self.stream = stream
         self.plan = plan
-        self.cursors: dict[str, Cursor] = {}
+        self.readers: dict[str, ShardReader] = {}
 
     def refresh(self) -> bool:
         """List the shards and start reading those whose turn has come; False if throttled."""
-        listing: list[Shard] = []
-        params: dict[str, Any] = {"StreamName": self.stream}
-        while True:
-            try:
-                page = self.client.list_shards(**params)
-            except ClientError as problem:
-                if _code(problem) in THROTTLES:
-                    return False
-                raise self._fatal("ListShards", problem) from None
-            except BotoCoreError as problem:
-                raise self._fatal("ListShards", problem) from None
-            listing.extend(Shard.from_listing(s) for s in page.get("Shards", []))
-            token = page.get("NextToken")
-            if not token:
-                break
-            params = {"NextToken": token}  # ListShards takes the token alone
+        try:
+            listing = list_shards(self.client, self.stream)
+        except ClientError as problem:
+            if _code(problem) in THROTTLES:
+                return False
+            raise self._fatal("ListShards", problem) from None
+        except BotoCoreError as problem:
+            raise self._fatal("ListShards", problem) from None
         self.plan.learn(listing)
         ready = self.plan.ready()
         while ready:  # a shard found gone lets its children start at once
             for shard, position in ready:
-                cursor = Cursor(shard.id, position)
-                self.cursors[shard.id] = cursor
+                reader = ShardReader(
+                    self.client,
+                    self.stream,
+                    shard.shard_id,
+                    position["ShardIteratorType"],
+                    timestamp=position.get("Timestamp"),
+                )
+                self.readers[shard.shard_id] = reader
                 # Now rather than at the first read, so that LATEST means from this moment.
-                self._guarded("GetShardIterator", cursor, Batch(), self._open)
+                self._guarded("GetShardIterator", reader, Batch(), ShardReader.open)
             ready = self.plan.ready()
         return True
 
@@ -360,53 +353,22 @@ class StreamReader:
         """One GetRecords on each shard being read, in shard order."""
         batch = Batch()
         for shard_id in self.plan.reading:
-            cursor = self.cursors[shard_id]
-            response = self._guarded(
-                "GetRecords", cursor, batch, lambda c: self._get_records(c, limit)
-            )
-            if response is None:
+            reader = self.readers[shard_id]
+            records = self._guarded("GetRecords", reader, batch, lambda r: r.read(limit))
+            if records is None:
                 continue
-            records = response.get("Records", [])
-            batch.records.extend((shard_id, r["Data"]) for r in records)
-            if records:
-                cursor.last = records[-1]["SequenceNumber"]
-            batch.behind = batch.behind or response.get("MillisBehindLatest", 0) > 0
-            cursor.iterator = response.get("NextShardIterator")
-            if cursor.iterator is None:  # a closed shard, read to its end
-                self._finish(cursor, batch)
+            batch.records.extend((shard_id, r.data) for r in records)
+            batch.behind = batch.behind or reader.millis_behind > 0
+            if reader.closed:  # a closed shard, read to its end
+                self._finish(reader, batch)
         return batch
 
-    def _get_records(self, cursor: Cursor, limit: int) -> dict[str, Any]:
-        if cursor.iterator is None:
-            self._open(cursor)
-        try:
-            response: dict[str, Any] = self.client.get_records(
-                ShardIterator=cursor.iterator, Limit=limit
-            )
-        except ClientError as problem:
-            if _code(problem) != "ExpiredIteratorException":
-                raise
-            # Iterators last five minutes: carry on after the last record read.
-            self._open(cursor)
-            response = self.client.get_records(ShardIterator=cursor.iterator, Limit=limit)
-        return response
-
-    def _open(self, cursor: Cursor) -> None:
-        position = (
-            {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "StartingSequenceNumber": cursor.last}
-            if cursor.last is not None
-            else cursor.position
-        )
-        cursor.iterator = self.client.get_shard_iterator(
-            StreamName=self.stream, ShardId=cursor.shard_id, **position
-        )["ShardIterator"]
-
     def _guarded(
-        self, operation: str, cursor: Cursor, batch: Batch, call: Callable[[Cursor], _T]
+        self, operation: str, reader: ShardReader, batch: Batch, call: Callable[[ShardReader], _T]
     ) -> _T | None:
-        """`call(cursor)`, or None when Kinesis throttled it or the shard is gone."""
+        """`call(reader)`, or None when Kinesis throttled it or the shard is gone."""
         try:
-            return call(cursor)
+            return call(reader)
         except ClientError as problem:
             code = _code(problem)
             if code in THROTTLES:
@@ -414,15 +376,15 @@ class StreamReader:
                 return None
             if code == "ResourceNotFoundException":
                 # The shard is past retention, or the stream is gone: the listing will tell.
-                self._finish(cursor, batch)
+                self._finish(reader, batch)
                 return None
             raise self._fatal(problem.operation_name or operation, problem) from None
         except BotoCoreError as problem:
             raise self._fatal(operation, problem) from None
 
-    def _finish(self, cursor: Cursor, batch: Batch) -> None:
-        self.plan.finish(cursor.shard_id)
-        del self.cursors[cursor.shard_id]
+    def _finish(self, reader: ShardReader, batch: Batch) -> None:
+        self.plan.finish(reader.shard_id)
+        del self.readers[reader.shard_id]
         batch.ended = True
 
     def _fatal(self, operation: str, problem: Exception) -> Fatal:

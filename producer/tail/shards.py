@@ -17,6 +17,7 @@ from enum import Enum
 from typing import Any
 
 from chalicelib.timestamps import parse_instant, to_iso
+from local.shards import Shard, ready_shards
 
 LATEST = "LATEST"
 TRIM_HORIZON = "TRIM_HORIZON"
@@ -60,23 +61,6 @@ def parse_start(text: str) -> Start:
         raise ValueError(f"expected {START_FORMS}, got {text!r}") from None
 
 
-@dataclass(frozen=True)
-class Shard:
-    """One shard as ListShards describes it."""
-
-    id: str
-    parents: tuple[str, ...]
-    closed: bool  # split or merged: it takes no more records
-
-    @classmethod
-    def from_listing(cls, entry: dict[str, Any]) -> Shard:
-        parents = tuple(
-            p for p in (entry.get("ParentShardId"), entry.get("AdjacentParentShardId")) if p
-        )
-        closed = "EndingSequenceNumber" in entry.get("SequenceNumberRange", {})
-        return cls(id=entry["ShardId"], parents=parents, closed=closed)
-
-
 class State(Enum):
     WAITING = "waiting"  # for its parents
     READING = "reading"
@@ -97,33 +81,35 @@ class ShardPlan:
     def learn(self, listing: Iterable[Shard]) -> None:
         """Take in a ListShards result: new shards, and shards that have closed since."""
         shards = list(listing)
-        self._listed = {s.id for s in shards}
+        self._listed = {s.shard_id for s in shards}
         for shard in shards:
-            if shard.id not in self._shards:
-                self._state[shard.id] = State.WAITING
+            if shard.shard_id not in self._shards:
+                self._state[shard.shard_id] = State.WAITING
                 if self._first:
-                    self._from_start.add(shard.id)
+                    self._from_start.add(shard.shard_id)
                     if self.start.kind == LATEST and shard.closed:
                         # Closed before we started: nothing new will arrive there.
-                        self._state[shard.id] = State.FINISHED
-            self._shards[shard.id] = shard
+                        self._state[shard.shard_id] = State.FINISHED
+            self._shards[shard.shard_id] = shard
         self._first = False
 
     def ready(self) -> list[tuple[Shard, dict[str, Any]]]:
-        """Shards to start reading now, with GetShardIterator's position for each."""
+        """Shards to start reading now, with GetShardIterator's position for each.
+
+        A parent that is no longer listed has passed the retention period: there is
+        nothing to wait for (`local.shards.ready_shards`, the rule Lambda keeps too).
+        """
+        waiting = [self._shards[s] for s in sorted(self._state) if self._state[s] is State.WAITING]
+        finished = {s for s, state in self._state.items() if state is State.FINISHED}
         found = []
-        for shard_id in sorted(self._state):
-            if self._state[shard_id] is not State.WAITING:
-                continue
-            shard = self._shards[shard_id]
-            if all(self._done_with(p) for p in shard.parents):
-                self._state[shard_id] = State.READING
-                position = (
-                    self.start.iterator_args()
-                    if shard_id in self._from_start
-                    else {"ShardIteratorType": TRIM_HORIZON}
-                )
-                found.append((shard, position))
+        for shard in ready_shards(waiting, finished, self._listed):
+            self._state[shard.shard_id] = State.READING
+            position = (
+                self.start.iterator_args()
+                if shard.shard_id in self._from_start
+                else {"ShardIteratorType": TRIM_HORIZON}
+            )
+            found.append((shard, position))
         return found
 
     def finish(self, shard_id: str) -> None:
@@ -141,7 +127,3 @@ class ShardPlan:
     @property
     def open(self) -> int:
         return sum(1 for s in self._listed if not self._shards[s].closed)
-
-    def _done_with(self, parent: str) -> bool:
-        # A parent that is not listed has passed the retention period: nothing to wait for.
-        return parent not in self._listed or self._state.get(parent) is State.FINISHED

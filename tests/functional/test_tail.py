@@ -33,14 +33,16 @@ from moto import mock_aws
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
 from chalicelib.records import Reading, encode_reading
+from local.shards import Shard
 from producer.tail.cli import main, parse_options
-from producer.tail.shards import AT_TIMESTAMP, LATEST, TRIM_HORIZON, Shard, ShardPlan, Start
+from producer.tail.shards import AT_TIMESTAMP, LATEST, TRIM_HORIZON, ShardPlan, Start
 from tests.faults import fail_calls
 from tests.streams import read_stream
 
 ROOT = Path(__file__).resolve().parents[2]
 STREAM = "wildrydes"
 REGION = "us-east-1"
+ARRIVED = datetime(2026, 11, 22, 15, 39, 12, tzinfo=UTC)  # when Kinesis took a stubbed record
 AWS_ENDPOINT = f"https://kinesis.{REGION}.amazonaws.com"
 
 
@@ -389,7 +391,12 @@ class AwsKinesis:
     ) -> None:
         page: dict[str, Any] = {
             "Records": [
-                {"SequenceNumber": sequence, "Data": d, "PartitionKey": "k"}
+                {
+                    "SequenceNumber": sequence,
+                    "Data": d,
+                    "PartitionKey": "k",
+                    "ApproximateArrivalTimestamp": ARRIVED,
+                }
                 for sequence, d in data
             ],
             "MillisBehindLatest": 0,
@@ -477,7 +484,7 @@ def _plan(start: Start, *listings: list[Shard]) -> ShardPlan:
 
 
 def _ready(plan: ShardPlan) -> list[tuple[str, str]]:
-    return [(s.id, where["ShardIteratorType"]) for s, where in plan.ready()]
+    return [(s.shard_id, where["ShardIteratorType"]) for s, where in plan.ready()]
 
 
 PARENT = Shard("s-0", (), closed=True)
