@@ -232,13 +232,16 @@ def services() -> Services:
     environment) between invocations. The local runtime, which runs every
     function in one process, holds a set per function and `install`s it.
     """
-    global _services
     if _services is None:
-        settings = load_settings()
-        logging.getLogger("chalicelib").setLevel(settings.log_level)
-        configure_logging(settings.log_format)
-        _services = Services(settings, Clients())
+        return start(load_settings(), Clients())
     return _services
+
+
+def start(settings: Settings, clients: Clients) -> Services:
+    """Services for `settings` over `clients`, installed, with logging as the settings say."""
+    logging.getLogger("chalicelib").setLevel(settings.log_level)
+    configure_logging(settings.log_format)
+    return install(Services(settings, clients))
 
 
 def install(replacement: Services) -> Services:

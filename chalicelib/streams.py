@@ -9,8 +9,11 @@ call that were accepted, so order within a partition key can change.
 
 A call that fails as a whole (throttled, a server error, no connection) is
 retried by botocore, as the client is configured (`clients.CLIENT_CONFIG`:
-standard mode, 4 attempts); when botocore gives up, so does the writer, at once,
-rather than multiplying botocore's attempts by its own inside a Lambda timeout.
+standard mode, five attempts in all); when botocore gives up, so does the
+writer, at once, rather than multiplying botocore's attempts by its own inside
+a Lambda timeout. The one exception is a throttle botocore does not know:
+`KMSThrottlingException` (the streams are KMS-encrypted), which the writer
+retries as it retries refused entries.
 """
 
 from __future__ import annotations
@@ -30,6 +33,9 @@ from chalicelib.errors import DeliveryError
 MAX_RECORDS_PER_CALL = 500
 MAX_BYTES_PER_CALL = 5 * 1024 * 1024
 MAX_RECORD_BYTES = 1024 * 1024  # data and partition key together
+# Kinesis answers it (HTTP 400) when KMS throttles the stream's encryption; botocore's
+# standard mode does not count it as a throttle, so it would never be tried again.
+KMS_THROTTLING = "KMSThrottlingException"
 
 Entry = tuple[bytes, str]  # (data, partition key)
 
@@ -127,8 +133,11 @@ class KinesisWriter:
                     StreamName=self.stream_name,
                     Records=[{"Data": d, "PartitionKey": k} for d, k in pending],
                 )
-            except ClientError as err:  # botocore has retried what was worth retrying
+            except ClientError as err:  # botocore has retried what it knows to retry
                 code = err.response.get("Error", {}).get("Code", "")
+                if code == KMS_THROTTLING:
+                    last_error = code
+                    continue
                 raise DeliveryError(
                     f"PutRecords to stream {self.stream_name!r} failed: {code}: "
                     f"{err.response.get('Error', {}).get('Message', '')}",
@@ -152,13 +161,14 @@ class KinesisWriter:
             if not refused:
                 return
             last_error = next(r["ErrorCode"] for r in response["Records"] if "ErrorCode" in r)
-            log.info(
-                "%d of %d records refused by %s (%s); retrying",
-                len(refused),
-                len(pending),
-                self.stream_name,
-                last_error,
-            )
+            if attempt < self.attempts:  # no promise of a retry after the last attempt
+                log.info(
+                    "%d of %d records refused by %s (%s); retrying",
+                    len(refused),
+                    len(pending),
+                    self.stream_name,
+                    last_error,
+                )
             pending = refused
         raise DeliveryError(
             f"{_records(len(pending))} not accepted by stream {self.stream_name!r} "

@@ -7,19 +7,33 @@ otherwise give the app the stage's settings (the local stage names port
 4566 and its dummy credentials, so that a user's bare `chalice local`
 works), and a stack on another port, or the API function's own role, would
 not be reached. Everything else is `chalice local --no-autoreload` as
-Chalice documents it.
+Chalice documents it. The settings are the API function's as Chalice scopes
+them for the stage (`api_settings`): Chalice puts them in the environment only
+when it loads the app, after the services are made.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 import boto3
+from chalice.config import Config
 
 from chalicelib import bootstrap
 from chalicelib.clients import Clients
-from chalicelib.settings import load_settings
+from chalicelib.settings import Settings, load_settings
+from infra.names import API_HANDLER_FUNCTION
+from infra.stages import CONFIG_PATH, read_config
+
+
+def api_settings(stage: str, config_path: Path = CONFIG_PATH) -> Settings:
+    """The API function's settings: this process's environment with the variables the
+    stage's config gives the function (top level, stage, function), as Chalice sets them."""
+    config = Config(chalice_stage=stage, config_from_disk=read_config(config_path))
+    variables = config.scope(stage, API_HANDLER_FUNCTION).environment_variables
+    return load_settings({**os.environ, **variables})
 
 
 def main(argv: list[str]) -> None:
@@ -31,7 +45,7 @@ def main(argv: list[str]) -> None:
         region_name=os.environ["AWS_DEFAULT_REGION"],
     )
     clients = Clients(session, endpoint_url=os.environ["AWS_ENDPOINT_URL"])
-    bootstrap.install(bootstrap.Services(load_settings(), clients))
+    bootstrap.start(api_settings(stage), clients)
     from chalice.cli import main as chalice
 
     sys.argv = ["chalice", "local", "--stage", stage, "--host", host, "--port", port]

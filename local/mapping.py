@@ -684,20 +684,21 @@ class EventSourceMapping:
     def _discover(self, now: float) -> None:
         shards = list_shards(self.kinesis, self.settings.stream)
         known = {s.shard_id for s in shards}
-        for shard in ready_shards(shards, self.finished | set(self.pollers), known):
-            if shard.shard_id not in self.pollers:
-                poller = ShardPoller(
-                    self.settings,
-                    self.spec,
-                    self.reader(shard),
-                    self.invoker,
-                    stream_arn=self.stream_arn,
-                    region=self.region,
-                    destination=self.destination,
-                )
-                if shard.shard_id in self._saved:
-                    poller.restore(self._saved[shard.shard_id])
-                self.pollers[shard.shard_id] = poller
+        # A shard being read is not finished: its children wait until it is.
+        unread = [s for s in shards if s.shard_id not in self.pollers]
+        for shard in ready_shards(unread, self.finished, known):
+            poller = ShardPoller(
+                self.settings,
+                self.spec,
+                self.reader(shard),
+                self.invoker,
+                stream_arn=self.stream_arn,
+                region=self.region,
+                destination=self.destination,
+            )
+            if shard.shard_id in self._saved:
+                poller.restore(self._saved[shard.shard_id])
+            self.pollers[shard.shard_id] = poller
         self.discover_at = now + DISCOVERY_INTERVAL
 
     def poll(self, now: float) -> float:

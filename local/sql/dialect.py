@@ -9,6 +9,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.dialects.dialect import unit_to_str
 from sqlglot.dialects.duckdb import DuckDB
+from sqlglot.errors import ErrorLevel
 from sqlglot.generators.duckdb import DuckDBGenerator
 
 from local.sql.errors import SqlError, one_line
@@ -48,10 +49,13 @@ def to_duckdb(sql: str) -> str:
     sqlglot knows both dialects' functions, types and literals; `?` parameters
     stay as they are. Integer division, time zone and NULL order are session
     settings (`DUCKDB_SETTINGS`), and `date_diff` is written as DuckDB's
-    `date_sub` so that it counts whole units, as Trino's does.
+    `date_sub` so that it counts whole units, as Trino's does. What sqlglot cannot
+    carry over is refused by name rather than run with a different meaning.
     """
     try:
-        statements = sqlglot.transpile(sql, read="athena", write=_AthenaOnDuckDb)
+        statements = sqlglot.transpile(
+            sql, read="athena", write=_AthenaOnDuckDb, unsupported_level=ErrorLevel.RAISE
+        )
     except sqlglot.errors.ParseError as err:
         first = err.errors[0] if err.errors else {}
         where = (
@@ -61,6 +65,9 @@ def to_duckdb(sql: str) -> str:
         )
         reason = first.get("description") or str(err)
         raise SqlError(f"not Athena SQL{where}: {one_line(reason)}") from None
+    except sqlglot.errors.TokenError as err:  # an unclosed quote, a stray character
+        raise SqlError(f"not Athena SQL: {one_line(str(err))}") from None
     except sqlglot.errors.SqlglotError as err:
-        raise SqlError(f"cannot translate for DuckDB: {one_line(str(err))}") from None
+        reason = one_line(str(err)).replace(_AthenaOnDuckDb.__name__, "DuckDB")
+        raise SqlError(f"cannot run on DuckDB: {reason}") from None
     return ";\n".join(statements)

@@ -36,6 +36,9 @@ MIN_POLL = 0.2  # Kinesis allows five GetRecords a second per shard
 CATCH_UP = 0.5
 LIST_EVERY = 10.0  # seconds between ListShards calls, to notice a reshard
 MAX_BACKOFF = 10.0  # longest wait after a throttled call
+# botocore's attempts for one call: the tail waits out throttles itself (counting
+# them, within --duration), so botocore only gets a short budget for server errors.
+CALL_ATTEMPTS = 2
 MAX_RECORDS_PER_CALL = 10_000  # GetRecords' limit
 # Codes Kinesis throttles with: reads of a shard, ListShards, a KMS-encrypted stream.
 THROTTLES = frozenset(
@@ -92,7 +95,7 @@ def main(
     tally = Tally(clock)
     try:
         if client is None:
-            client = kinesis_client(options.region)
+            client = kinesis_client(options.region, attempts=CALL_ATTEMPTS)
         tail(options, client, tally, clock, sleep, out, err)
     except Fatal as problem:
         if tally.records:

@@ -29,6 +29,7 @@ THROTTLED = (
     b'{"__type": "ProvisionedThroughputExceededException",'
     b' "message": "Rate exceeded for stream wildrydes (test)"}'
 )
+KMS_THROTTLED = b'{"__type": "KMSThrottlingException", "message": "Rate exceeded (test)"}'
 
 
 class _Body:
@@ -39,14 +40,14 @@ class _Body:
         yield self.data
 
 
-def throttle_calls(client: Any, times: int | None = None) -> list[int]:
+def throttle_calls(client: Any, times: int | None = None, body: bytes = THROTTLED) -> list[int]:
     """Answer the first `times` PutRecords requests (all, if None) with HTTP 400 throttling."""
     sent: list[int] = []
 
     def send(request: Any, **_: Any) -> AWSResponse | None:
         sent.append(1)
         if times is None or len(sent) <= times:
-            return AWSResponse(request.url, 400, {}, _Body(THROTTLED))
+            return AWSResponse(request.url, 400, {}, _Body(body))
         return None
 
     client.meta.events.register("before-send.kinesis.PutRecords", send)
@@ -104,3 +105,17 @@ def test_when_botocore_gives_up_on_a_call_the_writer_does_not_start_over(endpoin
     assert refused.value.undelivered == [(b'{"n":1}\n', "Shadowfax")]
     assert writer.totals.calls == 1
     assert read_stream(client, STREAM) == []
+
+
+def test_a_kms_throttle_botocore_does_not_know_is_retried_by_the_writer(endpoint: str) -> None:
+    """The streams are KMS-encrypted: when KMS throttles, Kinesis answers
+    KMSThrottlingException, which botocore's standard mode never retries."""
+    client = kinesis(endpoint, CLIENT_CONFIG)
+    sent = throttle_calls(client, times=1, body=KMS_THROTTLED)
+    writer = KinesisWriter(client, STREAM, sleep=lambda seconds: None)
+
+    stats = writer.put([(b'{"n":1}\n', "Shadowfax")])
+
+    assert len(sent) == 2
+    assert (stats.sent, stats.calls, stats.retried) == (1, 2, 1)
+    assert [r["Data"] for r in read_stream(client, STREAM)] == [b'{"n":1}\n']

@@ -14,8 +14,9 @@ from moto import mock_aws
 
 from local.checkpoints import CheckpointStore
 from local.invoke import FunctionSpec, Invoker
-from local.mapping import EventSourceMapping, MappingSettings, SqsDestination
+from local.mapping import DISCOVERY_INTERVAL, EventSourceMapping, MappingSettings, SqsDestination
 from local.shards import Shard, ready_shards, stream_arn
+from tests.local.test_mapping import MemoryShard
 
 
 @pytest.fixture
@@ -227,3 +228,47 @@ def test_with_latest_a_shard_nothing_was_read_from_resumes_from_the_first_start(
     again.start(time.time() + 60)
     settle(again)
     assert [data for _, data in handler.seen] == [b"while down"]
+
+
+def test_after_a_split_the_children_wait_until_the_parent_is_read_to_its_end(
+    aws: boto3.session.Session,
+) -> None:
+    """Lambda reads a child shard only once its parent is done: a unicorn's readings
+    from before the split must reach the function before those from after it.
+
+    The shards are listed by moto; their records are lists (`MemoryShard`), since moto
+    keeps writing to a split shard's parent and so never fills the children."""
+    kinesis = aws.client("kinesis")
+    kinesis.create_stream(StreamName="wildrydes", ShardCount=1)
+    (parent,) = kinesis.list_shards(StreamName="wildrydes")["Shards"]
+    kinesis.split_shard(
+        StreamName="wildrydes", ShardToSplit=parent["ShardId"], NewStartingHashKey=str(2**127)
+    )
+    sources = {}
+    for listed in kinesis.list_shards(StreamName="wildrydes")["Shards"]:
+        shard = MemoryShard(listed["ShardId"], ended=listed["ShardId"] == parent["ShardId"])
+        for n in range(3):
+            shard.put(f"{'before' if shard.ended else 'after'}-{n}".encode(), 1.0)
+        sources[shard.shard_id] = shard
+    handler = Collect()
+    spec = FunctionSpec("f", "wildrydes-local-f", "arn:aws:lambda:us-east-1:1:function:f", handler)
+    target = EventSourceMapping(
+        MappingSettings(
+            function="f", stream="wildrydes", starting_position="TRIM_HORIZON", batch_size=1
+        ),
+        spec,
+        kinesis,
+        Invoker(),
+        stream_arn=stream_arn(kinesis, "wildrydes"),
+        region="us-east-1",
+        reader=lambda shard: sources[shard.shard_id],
+    )
+    target.start(0.0)
+    # One record a batch, and the shards listed again before every poll: the parent is
+    # still being read when the children are listed.
+    for step in range(1, 20):
+        target.poll(step * (DISCOVERY_INTERVAL + 1))
+
+    order = [data.decode() for _, data in handler.seen]
+    assert order[:3] == ["before-0", "before-1", "before-2"]
+    assert sorted(order[3:]) == ["after-0", "after-0", "after-1", "after-1", "after-2", "after-2"]

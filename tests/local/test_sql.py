@@ -394,7 +394,6 @@ def test_an_unknown_named_query_lists_the_known_ones(sources: Sources) -> None:
     ("trino", "answer"),
     [
         ("approx_distinct(x)", 3),
-        ("approx_distinct(x, 0.01)", 3),  # DuckDB's estimate takes no error bound
         ("arbitrary(x) IN (1, 2, 3)", True),
         ("approx_percentile(x, 0.5)", 2),
         ("date_diff('hour', TIMESTAMP '2026-11-22 14:59:00', max(t))", 0),  # not a full hour
@@ -424,6 +423,27 @@ def test_athena_functions_give_athenas_answers_on_duckdb(
     )
 
     assert result.rows == ((answer,),)
+
+
+@pytest.mark.parametrize(
+    ("sql", "message"),
+    [
+        (
+            "SELECT approx_distinct(name, 0.01) FROM wildrydes",
+            "mine: cannot run on DuckDB: Argument 'accuracy' is not supported for expression "
+            "'ApproxDistinct' when targeting DuckDB.",
+        ),
+        ("SELECT 'Shadowfax FROM wildrydes", "mine: not Athena SQL: Error tokenizing "),
+    ],
+)
+def test_what_cannot_be_carried_over_is_refused_by_name_not_run_otherwise(
+    sources: Sources, sql: str, message: str
+) -> None:
+    with pytest.raises(QueryError) as caught:
+        run_query(sql, sources=sources, label="mine")
+
+    assert str(caught.value).startswith(message)
+    assert "\n" not in str(caught.value)
 
 
 def test_sql_that_is_not_athenas_is_one_line_saying_where(sources: Sources) -> None:
