@@ -145,7 +145,8 @@ def run_sql(args: argparse.Namespace) -> int:
     except StateError as err:
         print(f"local sql: {err}", file=sys.stderr)
         return 1
-    if not running and not cache.exists():
+    needs_archive = not args.list and args.engine == "duckdb"
+    if needs_archive and not running and not cache.exists():
         print(
             "local sql: no archive yet: run `make demo` (or keep `make up` running) first",
             file=sys.stderr,

@@ -750,11 +750,14 @@ def _typed(*argv: str, work_dir: Path) -> subprocess.CompletedProcess[str]:
 
 def test_the_command_before_any_run_says_what_to_run_first(tmp_path: Path) -> None:
     typed = _typed("SELECT 1", work_dir=tmp_path)
+    listed = _typed("--list", work_dir=tmp_path)  # needs no archive
 
     assert (typed.returncode, typed.stdout) == (1, "")
     assert typed.stderr == (
         "local sql: no archive yet: run `make demo` (or keep `make up` running) first\n"
     )
+    assert (listed.returncode, listed.stderr) == (0, "")
+    assert listed.stdout.startswith("q1 trip_positions (wildrydes, 1 parameter): ")
 
 
 def test_the_command_queries_the_last_runs_copy_and_refuses_in_one_line(tmp_path: Path) -> None:
