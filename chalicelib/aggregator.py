@@ -50,6 +50,8 @@ class WindowedState(Protocol):
 class WindowedDataSet(Protocol):
     """A data set's part of `aggregate`."""
 
+    metric: str  # what the metric names call its rows: <metric>Emitted
+
     def state(self, saved: Mapping[str, Any] | None) -> WindowedState:
         """The window's state from what Lambda passed in (`{}` or None: a new window)."""
 
@@ -62,6 +64,8 @@ class WindowedDataSet(Protocol):
 
 class UnicornReadings:
     """Per-unicorn statistics of `wildrydes`: one summary row per unicorn and window."""
+
+    metric = "Summaries"
 
     def state(self, saved: Mapping[str, Any] | None) -> WindowState:
         return WindowState.from_state(saved)
@@ -142,7 +146,7 @@ class Aggregator:
             closed.records,
             state.invalid,
         )
-        metrics.count("SummariesEmitted", len(closed.rows))
+        metrics.count(f"{self.data_set.metric}Emitted", len(closed.rows))
         metrics.count("WindowsClosed")
         metrics.flush()
         return {"state": {}}

@@ -151,7 +151,7 @@ class Services:
             self.insight_store,
             self.dead_letters,
             metrics=self.metrics,
-            data_set=MergedRows(parse_partial, merge_partials, "zone windows"),
+            data_set=MergedRows(parse_partial, merge_partials, "zone windows", "ZoneWindows"),
             function="persist_insights",
             watch=watch,
         )

@@ -52,6 +52,7 @@ class MergedRows(Generic[Row]):
     parse: Callable[[bytes], Row]  # a row off the stream, or InvalidRecord saying why not
     merge: Callable[[Row | None, Iterable[Row]], Row | None]  # None: nothing new
     noun: str = "rows"  # what the log calls them
+    metric: str = "Rows"  # what the metric names call them: <metric>In, <metric>Written, …
 
 
 class Watch(Protocol):
@@ -66,7 +67,7 @@ class RowStore(Protocol[Row]):
         """Write the rows; the keys of those not written."""
 
 
-UNICORN_SUMMARIES = MergedRows(parse_row, merge, "summaries")
+UNICORN_SUMMARIES = MergedRows(parse_row, merge, "summaries", "Summaries")
 
 
 class Persister:
@@ -129,11 +130,12 @@ class Persister:
             len(failed),
             len(rejected),
         )
-        metrics.count("SummariesIn", len(batch.records))
-        metrics.count("SummariesWritten", len(changed) - len(failed))
-        metrics.count("SummariesUnchanged", len(parts) - len(changed))
-        metrics.count("SummariesFailed", len(failed))
-        metrics.count("SummariesRejected", len(rejected))
+        rows = self.data_set.metric
+        metrics.count(f"{rows}In", len(batch.records))
+        metrics.count(f"{rows}Written", len(changed) - len(failed))
+        metrics.count(f"{rows}Unchanged", len(parts) - len(changed))
+        metrics.count(f"{rows}Failed", len(failed))
+        metrics.count(f"{rows}Rejected", len(rejected))
         if batch.records:
             metrics.iterator_lag(batch.records[-1].arrival)
         metrics.flush()

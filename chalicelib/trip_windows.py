@@ -68,6 +68,8 @@ class TripWindowState:
 class TaxiTrips:
     """Partial taxi insights of `taxi-trips`: one row per pickup zone and window it saw."""
 
+    metric = "Partials"
+
     def state(self, saved: Mapping[str, Any] | None) -> TripWindowState:
         return TripWindowState.from_state(saved)
 

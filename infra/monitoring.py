@@ -58,7 +58,7 @@ DEAD_LETTER_METRICS = {
     "aggregate": "InvalidRecords",
     "persist": "SummariesRejected",
     "aggregate_trips": "InvalidRecords",
-    "persist_insights": "SummariesRejected",
+    "persist_insights": "ZoneWindowsRejected",
 }
 # How alarm names call a function whose own name does not say what it is.
 ALARM_LABELS = {infra_names.API_HANDLER_FUNCTION: "api"}
@@ -68,7 +68,7 @@ READ_METRICS = {
     "vitals": "RecordsIn",
     "persist": "SummariesIn",
     "aggregate_trips": "RecordsIn",
-    "persist_insights": "SummariesIn",
+    "persist_insights": "ZoneWindowsIn",
 }
 
 
@@ -402,8 +402,8 @@ def dashboard_body(stage: Stage) -> dict[str, Any]:
             [
                 emf("SummariesEmitted", "aggregate", "summaries emitted"),
                 emf("SummariesWritten", "persist", "summaries written"),
-                emf("SummariesEmitted", "aggregate_trips", "taxi partials emitted"),
-                emf("SummariesWritten", "persist_insights", "taxi zone windows written"),
+                emf("PartialsEmitted", "aggregate_trips", "taxi partials emitted"),
+                emf("ZoneWindowsWritten", "persist_insights", "taxi zone windows written"),
                 emf("AlertsSent", "vitals", "alerts sent"),
                 emf("RecoveriesSent", "vitals", "recoveries sent"),
             ],

@@ -102,7 +102,7 @@ def test_a_batch_given_up_on_and_a_dead_lettered_record_each_raise_an_alarm(
         ("WildRydes", "InvalidRecords", "wildrydes-dev-aggregate"),
         ("WildRydes", "SummariesRejected", "wildrydes-dev-persist"),
         ("WildRydes", "InvalidRecords", "wildrydes-dev-aggregate_trips"),
-        ("WildRydes", "SummariesRejected", "wildrydes-dev-persist_insights"),
+        ("WildRydes", "ZoneWindowsRejected", "wildrydes-dev-persist_insights"),
     }
     (total,) = [q for q in dead["Metrics"] if q.get("ReturnData")]
     # A period with no rejects from one function must not hide the other's.
