@@ -138,20 +138,10 @@ class KinesisWriter:
                 if code == KMS_THROTTLING:
                     last_error = code
                     continue
-                raise DeliveryError(
-                    f"PutRecords to stream {self.stream_name!r} failed: {code}: "
-                    f"{err.response.get('Error', {}).get('Message', '')}",
-                    failed=len(pending),
-                    code=code,
-                    undelivered=list(pending),
-                ) from None
+                message = err.response.get("Error", {}).get("Message", "")
+                raise _not_delivered(f"{self._failed}{code}: {message}", code, pending) from None
             except BotoCoreError as err:  # connection problems, retried by botocore too
-                raise DeliveryError(
-                    f"PutRecords to stream {self.stream_name!r} failed: {err}",
-                    failed=len(pending),
-                    code=type(err).__name__,
-                    undelivered=list(pending),
-                ) from None
+                raise _not_delivered(f"{self._failed}{err}", type(err).__name__, pending) from None
             refused = [
                 entry
                 for entry, result in zip(pending, response["Records"], strict=True)
@@ -170,13 +160,21 @@ class KinesisWriter:
                     last_error,
                 )
             pending = refused
-        raise DeliveryError(
+        raise _not_delivered(
             f"{_records(len(pending))} not accepted by stream {self.stream_name!r} "
             f"after {self.attempts} attempts (last error {last_error})",
-            failed=len(pending),
-            code=last_error,
-            undelivered=list(pending),
+            last_error,
+            pending,
         )
+
+    @property
+    def _failed(self) -> str:
+        return f"PutRecords to stream {self.stream_name!r} failed: "
+
+
+def _not_delivered(message: str, code: str, pending: list[Entry]) -> DeliveryError:
+    """The error for entries not put: all of `pending`, failed and handed back."""
+    return DeliveryError(message, failed=len(pending), code=code, undelivered=list(pending))
 
 
 def _records(count: int) -> str:
