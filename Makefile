@@ -60,7 +60,7 @@ functional: venv  ## run the functional tests only
 bench: venv  ## measure speed and AWS calls: a table and build/bench.json (QUICK=1: under a minute)
 	$(BIN)/python -m bench $(if $(QUICK),--quick)
 
-mutate: venv  ## mutation testing of the core (mutmut): a table per module and build/mutation.json; MODULE=fares for one (slow: see docs/DEVELOPMENT.md)
+mutate: venv  ## mutation testing of the core (mutmut): a table per module and build/mutation.json; MODULE=taxi.fares for one (slow: see docs/DEVELOPMENT.md)
 	$(BIN)/python -m tests.mutation $(if $(MODULE),--module $(MODULE))
 
 plan: venv  ## capacity and monthly cost (UNICORNS=N; default 10, 1,000, 100,000 and 1,000,000)

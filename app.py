@@ -16,7 +16,7 @@ from chalice.app import Chalice, CloudWatchEvent, KinesisEvent, Rate, Request, R
 
 from chalicelib import names, observability
 from chalicelib.bootstrap import services
-from chalicelib.events import remaining_ms
+from chalicelib.pipeline.events import remaining_ms
 
 app = Chalice(app_name="wildrydes")
 

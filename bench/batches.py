@@ -13,9 +13,9 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.events import StreamRecord
-from chalicelib.records import Reading, encode_reading
-from chalicelib.timestamps import from_epoch
+from chalicelib.pipeline.events import StreamRecord
+from chalicelib.pipeline.timestamps import from_epoch
+from chalicelib.unicorns.records import Reading, encode_reading
 from local.endpoint import ACCOUNT, REGION
 from local.mapping import iso, lambda_record
 from producer.fleet import Fleet, fleet_names

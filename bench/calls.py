@@ -23,12 +23,12 @@ from moto import mock_aws
 
 from bench.batches import SHARD_ID, Arrived, fleet_records
 from chalicelib import bootstrap, names
+from chalicelib.adapters.clients import Clients
 from chalicelib.bootstrap import Services
-from chalicelib.clients import Clients
-from chalicelib.events import StreamRecord
-from chalicelib.records import Reading
+from chalicelib.pipeline.events import StreamRecord
 from chalicelib.settings import load_settings
-from chalicelib.vitals import Status, advance
+from chalicelib.unicorns.records import Reading
+from chalicelib.unicorns.vitals import Status, advance
 from infra.event_sources import event_source_settings
 from infra.resources import TABLE_KEYS, table_keys
 from infra.triggers import kinesis_triggers

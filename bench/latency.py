@@ -23,7 +23,7 @@ from typing import Any
 
 from bench.localrun import Producer, percentiles, stream_arrivals
 from chalicelib import names
-from chalicelib.timestamps import format_status_time, from_epoch, parse_status_time
+from chalicelib.pipeline.timestamps import format_status_time, from_epoch, parse_status_time
 from local.stack import LocalStack
 from producer.fleet import fleet_names
 

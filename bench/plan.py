@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.plan_inputs import INPUTS_PATH, Inputs, load, measure
-from chalicelib.vitals_monitor import VitalsMonitor
+from chalicelib.unicorns.monitor import VitalsMonitor
 from infra import monitoring, resources
 from infra.event_sources import event_source_settings
 from infra.stages import CONFIG_PATH, load_stage, read_config

@@ -30,11 +30,12 @@ import boto3
 
 from bench import calls, hotpath
 from bench.batches import fleet_records
-from chalicelib.records import parse_reading
-from chalicelib.store import StatusStore, _summary_to_item
-from chalicelib.summaries import encode_row
-from chalicelib.vitals import advance
-from chalicelib.windows import Window, WindowState
+from chalicelib.pipeline.windows import Window
+from chalicelib.unicorns.records import parse_reading
+from chalicelib.unicorns.store import StatusStore, _summary_to_item
+from chalicelib.unicorns.summaries import encode_row
+from chalicelib.unicorns.vitals import advance
+from chalicelib.unicorns.windows import WindowState
 
 INPUTS_PATH = Path(__file__).with_name("capacity_inputs.json")
 UNICORNS = 100

@@ -16,24 +16,22 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from chalicelib import names
-from chalicelib.clients import Clients
+from chalicelib.adapters.clients import Clients
 from chalicelib.errors import ConfigurationError
 from chalicelib.observability import Metrics, configure_logging
 from chalicelib.settings import Settings, load_settings
 
 if TYPE_CHECKING:
-    from chalicelib.aggregator import Aggregator
-    from chalicelib.deadletter import DeadLetters
-    from chalicelib.fares import ZoneFares
-    from chalicelib.fleet import FleetView
-    from chalicelib.incidents import VersionedStore
-    from chalicelib.insight_store import ZoneWindowStore
-    from chalicelib.intake import TripIntake
-    from chalicelib.persister import Persister
-    from chalicelib.report import Reporter
-    from chalicelib.store import StatusStore, SummaryStore
-    from chalicelib.taxi_view import TaxiView
-    from chalicelib.vitals_monitor import VitalsMonitor
+    from chalicelib.adapters.deadletter import DeadLetters
+    from chalicelib.pipeline.aggregator import Aggregator
+    from chalicelib.pipeline.persister import Persister
+    from chalicelib.taxi.intake import TripIntake
+    from chalicelib.taxi.store import FareAlertStore, ZoneWindowStore
+    from chalicelib.taxi.view import TaxiView
+    from chalicelib.unicorns.monitor import VitalsMonitor
+    from chalicelib.unicorns.report import Reporter
+    from chalicelib.unicorns.store import StatusStore, SummaryStore
+    from chalicelib.unicorns.view import FleetView
 
 
 class Services:
@@ -63,49 +61,63 @@ class Services:
 
     @cached_property
     def dead_letters(self) -> DeadLetters:
-        from chalicelib.deadletter import DeadLetters
+        from chalicelib.adapters.deadletter import DeadLetters
 
         return DeadLetters(self.clients.get("s3"), self.settings.archive_bucket)
 
     @cached_property
     def summary_store(self) -> SummaryStore:
-        from chalicelib.store import SummaryStore
+        from chalicelib.unicorns.store import SummaryStore
 
         return SummaryStore(self.clients.get("dynamodb"), names.SUMMARY_TABLE, sleep=self.sleep)
 
     @cached_property
     def status_store(self) -> StatusStore:
-        from chalicelib.store import StatusStore
+        from chalicelib.unicorns.store import StatusStore
 
         return StatusStore(self.clients.get("dynamodb"), names.STATUS_TABLE, sleep=self.sleep)
 
     @cached_property
     def aggregator(self) -> Aggregator:
-        from chalicelib.aggregator import Aggregator
-        from chalicelib.streams import KinesisWriter
+        from chalicelib.adapters.streams import KinesisWriter
+        from chalicelib.pipeline.aggregator import Aggregator
+        from chalicelib.unicorns.windows import UNICORN_READINGS
 
         emitter = KinesisWriter(
             self.clients.get("kinesis"), names.SUMMARY_STREAM, sleep=self.sleep
         )
-        return Aggregator(emitter, self.dead_letters, metrics=self.metrics)
+        return Aggregator(
+            emitter,
+            self.dead_letters,
+            data_set=UNICORN_READINGS,
+            function="aggregate",
+            metrics=self.metrics,
+        )
 
     @cached_property
     def persister(self) -> Persister:
-        from chalicelib.persister import Persister
+        from chalicelib.pipeline.persister import MergedRows, Persister
+        from chalicelib.unicorns.summaries import merge, parse_row
 
-        return Persister(self.summary_store, self.dead_letters, metrics=self.metrics)
+        return Persister(
+            self.summary_store,
+            self.dead_letters,
+            data_set=MergedRows(parse_row, merge, "summaries", "Summaries"),
+            function="persist",
+            metrics=self.metrics,
+        )
 
     @cached_property
     def insight_store(self) -> ZoneWindowStore:
-        from chalicelib.insight_store import ZoneWindowStore
+        from chalicelib.taxi.store import ZoneWindowStore
 
         return ZoneWindowStore(self.clients.get("dynamodb"), names.INSIGHT_TABLE, sleep=self.sleep)
 
     @cached_property
     def trip_aggregator(self) -> Aggregator:
-        from chalicelib.aggregator import Aggregator
-        from chalicelib.streams import KinesisWriter
-        from chalicelib.trip_windows import TAXI_TRIPS
+        from chalicelib.adapters.streams import KinesisWriter
+        from chalicelib.pipeline.aggregator import Aggregator
+        from chalicelib.taxi.windows import TAXI_TRIPS
 
         emitter = KinesisWriter(
             self.clients.get("kinesis"), names.INSIGHT_STREAM, sleep=self.sleep
@@ -113,23 +125,17 @@ class Services:
         return Aggregator(
             emitter,
             self.dead_letters,
-            metrics=self.metrics,
             data_set=TAXI_TRIPS,
             function="aggregate_trips",
+            metrics=self.metrics,
         )
 
     @cached_property
-    def fare_alert_store(self) -> VersionedStore[ZoneFares]:
-        from chalicelib.fares import ZoneFares, zone_fares_from_row
-        from chalicelib.incidents import VersionedStore
+    def fare_alert_store(self) -> FareAlertStore:
+        from chalicelib.taxi.store import FareAlertStore
 
-        return VersionedStore(
-            self.clients.get("dynamodb"),
-            names.FARE_ALERT_TABLE,
-            key="Zone",
-            to_row=ZoneFares.to_row,
-            from_row=zone_fares_from_row,
-            sleep=self.sleep,
+        return FareAlertStore(
+            self.clients.get("dynamodb"), names.FARE_ALERT_TABLE, sleep=self.sleep
         )
 
     @cached_property
@@ -138,10 +144,10 @@ class Services:
             raise ConfigurationError(
                 "FARE_TOPIC_ARN is not set: the fare watch has no topic to publish alerts to"
             )
-        from chalicelib.fare_watch import FareWatch
-        from chalicelib.insights import merge_partials, parse_partial
-        from chalicelib.persister import MergedRows, Persister
-        from chalicelib.publisher import AlertPublisher
+        from chalicelib.adapters.publisher import AlertPublisher
+        from chalicelib.pipeline.persister import MergedRows, Persister
+        from chalicelib.taxi.monitor import FareWatch
+        from chalicelib.taxi.summaries import merge_partials, parse_partial
 
         publisher = AlertPublisher(self.clients.get("sns"), self.settings.fare_topic_arn)
         watch = FareWatch(
@@ -150,16 +156,17 @@ class Services:
         return Persister(
             self.insight_store,
             self.dead_letters,
-            metrics=self.metrics,
             data_set=MergedRows(parse_partial, merge_partials, "zone windows", "ZoneWindows"),
             function="persist_insights",
+            metrics=self.metrics,
             watch=watch,
         )
 
     @cached_property
     def intake(self) -> TripIntake:
-        from chalicelib.intake import TripIntake, TripLedger
-        from chalicelib.streams import KinesisWriter
+        from chalicelib.adapters.streams import KinesisWriter
+        from chalicelib.taxi.intake import TripIntake
+        from chalicelib.taxi.store import TripLedger
 
         # A request has API Gateway's 29 s: a few quick retries, then the
         # client is told which trips to send again.
@@ -180,8 +187,8 @@ class Services:
             raise ConfigurationError(
                 "ALERT_TOPIC_ARN is not set: vitals has no topic to publish alerts to"
             )
-        from chalicelib.publisher import AlertPublisher
-        from chalicelib.vitals_monitor import VitalsMonitor
+        from chalicelib.adapters.publisher import AlertPublisher
+        from chalicelib.unicorns.monitor import VitalsMonitor
 
         publisher = AlertPublisher(self.clients.get("sns"), self.settings.alert_topic_arn)
         return VitalsMonitor(
@@ -196,8 +203,9 @@ class Services:
 
     @cached_property
     def reporter(self) -> Reporter:
-        from chalicelib.report import Archive, Reporter
-        from chalicelib.report_html import render
+        from chalicelib.adapters.archive import Archive
+        from chalicelib.unicorns.report import Reporter
+        from chalicelib.unicorns.report_html import render
 
         return Reporter(
             self.status_store,
@@ -211,13 +219,13 @@ class Services:
 
     @cached_property
     def fleet(self) -> FleetView:
-        from chalicelib.fleet import FleetView
+        from chalicelib.unicorns.view import FleetView
 
         return FleetView(self.status_store, self.summary_store)
 
     @cached_property
     def taxi(self) -> TaxiView:
-        from chalicelib.taxi_view import TaxiView
+        from chalicelib.taxi.view import TaxiView
 
         return TaxiView(self.insight_store, self.clock, self.fare_alert_store)
 

@@ -11,7 +11,7 @@ SUMMARY_TABLE = "UnicornSensorData"
 STATUS_TABLE = "UnicornStatus"
 ALERT_TOPIC = "wildrydes-vitals-alerts"
 
-# The taxi data set (see chalicelib/trips.py and chalicelib/insights.py).
+# The taxi data set (see chalicelib/taxi/records.py and chalicelib/taxi/summaries.py).
 TRIP_STREAM = "taxi-trips"
 INSIGHT_STREAM = "taxi-insights"
 INSIGHT_TABLE = "TaxiZoneWindows"

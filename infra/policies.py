@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib import names
-from chalicelib.insight_store import BY_DAY_INDEX
+from chalicelib.taxi.store import BY_DAY_INDEX
 from infra import names as infra_names
 from infra.errors import InfraError
 from infra.resources import DATA_KEY_ID, KEY_DATA_ACTIONS

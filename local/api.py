@@ -22,7 +22,7 @@ import boto3
 from chalice.config import Config
 
 from chalicelib import bootstrap
-from chalicelib.clients import Clients
+from chalicelib.adapters.clients import Clients
 from chalicelib.settings import Settings, load_settings
 from infra.names import API_HANDLER_FUNCTION
 from infra.stages import CONFIG_PATH, read_config

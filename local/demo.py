@@ -27,7 +27,7 @@ from types import FrameType
 from typing import Any, TextIO
 
 from chalicelib import names
-from chalicelib.timestamps import from_epoch
+from chalicelib.pipeline.timestamps import from_epoch
 from infra import names as infra_names
 from infra.named_queries import named_queries
 from infra.names import API_HANDLER_FUNCTION

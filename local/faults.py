@@ -1,7 +1,7 @@
 """Making AWS calls fail the way AWS fails them, at chosen rates, for fault-injection runs.
 
 A `FaultInjector` attaches to boto3 clients (the functions' through
-`chalicelib.clients.Clients(configure=...)`, the producer's directly) and, for
+`chalicelib.adapters.clients.Clients(configure=...)`, the producer's directly) and, for
 the operations it is given, answers a share of the calls itself before they
 reach the endpoint:
 

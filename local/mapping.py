@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from chalicelib.events import StreamRecord
-from chalicelib.timestamps import from_epoch
+from chalicelib.pipeline.events import StreamRecord
+from chalicelib.pipeline.timestamps import from_epoch
 from infra.event_sources import REPORT_BATCH_ITEM_FAILURES
 
 if TYPE_CHECKING:

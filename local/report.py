@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib import names
-from chalicelib.dynamo import from_attributes
+from chalicelib.adapters.dynamo import from_attributes
 
 SHOWN_SUMMARIES = 12
 SHOWN_ROWS = 4

@@ -20,7 +20,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.events import StreamRecord
+from chalicelib.pipeline.events import StreamRecord
 
 # GetRecords returns at most this many records a call.
 MAX_RECORDS_PER_READ = 10_000

@@ -25,7 +25,7 @@ from typing import Any
 import boto3
 
 from chalicelib import bootstrap
-from chalicelib.clients import Clients
+from chalicelib.adapters.clients import Clients
 from chalicelib.settings import load_settings
 from infra.event_sources import event_source_settings
 from infra.names import API_HANDLER_FUNCTION, GLUE_TABLE

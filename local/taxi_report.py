@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib import names
-from chalicelib.insight_store import ZoneWindowStore
-from chalicelib.taxi_view import TaxiView
+from chalicelib.taxi.store import ZoneWindowStore
+from chalicelib.taxi.view import TaxiView
 from local.report import (
     RunReport,
     flow_lines,

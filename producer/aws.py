@@ -8,7 +8,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError
 
-from chalicelib.clients import CLIENT_CONFIG
+from chalicelib.adapters.clients import CLIENT_CONFIG
 
 # The producer runs for minutes or hours, not inside a Lambda timeout: a throttled or
 # failed call is worth more of botocore's attempts (with its backoff, up to 20 s

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from chalicelib.records import MAX_DISTANCE, MAX_POINTS, Reading
-from chalicelib.timestamps import format_status_time
+from chalicelib.pipeline.timestamps import format_status_time
+from chalicelib.unicorns.records import MAX_DISTANCE, MAX_POINTS, Reading
 
 # The workshop's movement model: everyone sets off from the same corner of
 # Manhattan and flies a straight line at 29-31 m/s.
@@ -32,7 +32,7 @@ MAX_SPEED = 31.0
 # the records then fail validation. Past this distance a unicorn turns round.
 TURN_BACK_METRES = 100_000.0
 # Reports further apart than this would move a unicorn further than the
-# validator believes possible (chalicelib.records.MAX_DISTANCE).
+# validator believes possible (chalicelib.unicorns.records.MAX_DISTANCE).
 MAX_INTERVAL = MAX_DISTANCE / MAX_SPEED
 
 # Vitals, tuned together; the alert threshold is 100 points.

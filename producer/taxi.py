@@ -27,13 +27,13 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from chalicelib.timestamps import format_status_time
-from chalicelib.trips import Trip
+from chalicelib.pipeline.timestamps import format_status_time
+from chalicelib.taxi.records import Trip
 
 
 @dataclass(frozen=True)
 class Zone:
-    number: int  # the city's taxi-zone number (its name: chalicelib.trips.ZONE_NAMES)
+    number: int  # the city's taxi-zone number (its name: chalicelib.taxi.records.ZONE_NAMES)
     weight: float  # share of pickups and dropoffs
     x: float  # miles east of a common origin
     y: float  # miles north

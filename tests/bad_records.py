@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from chalicelib.records import FIELDS, Reading
-from chalicelib.summaries import encode_row
+from chalicelib.unicorns.records import FIELDS, Reading
+from chalicelib.unicorns.summaries import encode_row
 from tests.readings import SUMMARY, reading
 
 ACCEPTED = "accepted as-is"

@@ -44,9 +44,13 @@ MISSED = {"survived": "survived", "no tests": "no tests", "suspicious": "suspici
 
 
 def listed_modules(pyproject: Path = PROJECT_DIR / "pyproject.toml") -> tuple[str, ...]:
-    """The modules mutmut mutates: ``only_mutate`` under ``[tool.mutmut]``."""
+    """The modules mutmut mutates (``only_mutate`` under ``[tool.mutmut]``), named within
+    chalicelib: ``unicorns.records`` for ``chalicelib/unicorns/records.py``."""
     config = tomllib.loads(pyproject.read_text())["tool"]["mutmut"]
-    return tuple(Path(path).stem for path in config["only_mutate"])
+    return tuple(
+        ".".join(Path(path).relative_to("chalicelib").with_suffix("").parts)
+        for path in config["only_mutate"]
+    )
 
 
 @dataclass
@@ -81,7 +85,7 @@ def status_of(exit_code: int | None) -> str:
 def read_results(module: str, mutants_dir: Path = MUTANTS_DIR) -> ModuleResult:
     """One module's verdicts, from the ``.meta`` file mutmut writes beside its copy."""
     result = ModuleResult(module)
-    meta = mutants_dir / "chalicelib" / f"{module}.py.meta"
+    meta = mutants_dir / "chalicelib" / f"{module.replace('.', '/')}.py.meta"
     if not meta.exists():
         return result
     verdicts = json.loads(meta.read_text())["exit_code_by_key"]
@@ -147,6 +151,13 @@ def run_mutmut(modules: Sequence[str], children: int) -> int:
     return subprocess.run(command, cwd=PROJECT_DIR, env=env, check=False).returncode
 
 
+def resolve(name: str, modules: Sequence[str]) -> list[str]:
+    """The listed modules `name` means: itself, or those it ends (`fares` is `taxi.fares`)."""
+    if name in modules:
+        return [name]
+    return [m for m in modules if m.endswith("." + name)]
+
+
 def parse_args(argv: Sequence[str] | None, modules: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="make mutate", description="Mutation testing of the core (mutmut)."
@@ -169,12 +180,20 @@ def parse_args(argv: Sequence[str] | None, modules: Sequence[str]) -> argparse.N
     parser.add_argument("--target", type=float, default=100 * TARGET, help="percent; default 95")
     args = parser.parse_args(argv)
     chosen = [name.strip() for value in args.module for name in value.split(",") if name.strip()]
-    unknown = [name for name in chosen if name not in modules]
+    resolved = [resolve(name, modules) for name in chosen]
+    unknown = [name for name, found in zip(chosen, resolved, strict=True) if not found]
     if unknown:
         parser.error(
             f"not a module mutmut mutates: {', '.join(unknown)} (one of: {', '.join(modules)})"
         )
-    args.modules = chosen or list(modules)
+    ambiguous = [
+        f"{name} ({' or '.join(found)})"
+        for name, found in zip(chosen, resolved, strict=True)
+        if len(found) > 1
+    ]
+    if ambiguous:
+        parser.error(f"say which: {', '.join(ambiguous)}")
+    args.modules = [found[0] for found in resolved] or list(modules)
     if args.children < 1:
         parser.error("--children must be 1 or more")
     return args

@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib import names
-from chalicelib.dynamo import from_attributes
-from chalicelib.insight_store import from_item
-from chalicelib.insights import ZoneWindow
-from chalicelib.records import InvalidRecord, Reading, parse_reading
-from chalicelib.timestamps import format_status_time, from_epoch
-from chalicelib.trips import Trip, parse_trip
+from chalicelib.adapters.dynamo import from_attributes
+from chalicelib.pipeline.timestamps import format_status_time, from_epoch
+from chalicelib.taxi.records import Trip, parse_trip
+from chalicelib.taxi.store import from_item
+from chalicelib.taxi.summaries import ZoneWindow
+from chalicelib.unicorns.records import InvalidRecord, Reading, parse_reading
 from tests.streams import read_stream
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib.records import Reading
-from chalicelib.summaries import Summary
-from chalicelib.timestamps import format_status_time
+from chalicelib.pipeline.timestamps import format_status_time
+from chalicelib.unicorns.records import Reading
+from chalicelib.unicorns.summaries import Summary
 
 # One unicorn's first 20 s of the 14:05 window, as one partial summary.
 SUMMARY = Summary(

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from chalicelib import names
-from chalicelib.trips import Trip, encode_trip
+from chalicelib.taxi.records import Trip, encode_trip
 from producer.taxi import TaxiDay
 from tests.lambda_events import kinesis_record
 

@@ -15,8 +15,8 @@ import re
 import unicodedata
 from typing import Any
 
+from chalicelib.pipeline.timestamps import is_status_time
 from chalicelib.settings import DEFAULT_THRESHOLD
-from chalicelib.timestamps import is_status_time
 
 NAME_WIDTH = 12  # the fleet's names fit; longer ones push the columns right
 

@@ -16,7 +16,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from chalicelib.timestamps import parse_instant, to_iso
+from chalicelib.pipeline.timestamps import parse_instant, to_iso
 from local.shards import Shard, ready_shards
 
 LATEST = "LATEST"

@@ -20,9 +20,9 @@ import pytest
 from playwright.sync_api import Page, Route, expect
 
 from chalicelib import names
-from chalicelib.insight_store import ZoneWindowStore
-from chalicelib.insights import ZoneWindow, partials, window_end
-from chalicelib.trips import Trip, zone_name
+from chalicelib.taxi.records import Trip, zone_name
+from chalicelib.taxi.store import ZoneWindowStore
+from chalicelib.taxi.summaries import ZoneWindow, partials, window_end
 from tests.browser.conftest import Console, screenshot
 from tests.browser.test_dashboard import TEXT_COLOURS, contrast
 from tests.taxi_events import DAY, day_trips

@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.trips import encode_trip
+from chalicelib.taxi.records import encode_trip
 from local.endpoint import free_port
 from local.state import LINK_NAME
 from producer.taxi import TaxiDay
@@ -144,7 +144,7 @@ def test_chalice_local_serves_beside_make_up_and_restarts_only_when_the_app_chan
             assert RESTARTING not in output
 
             # An edit of the app, then of a module it uses: one restart each, then quiet.
-            for served, edited in enumerate(("app.py", "chalicelib/fleet.py"), start=2):
+            for served, edited in enumerate(("app.py", "chalicelib/unicorns/view.py"), start=2):
                 path = project / edited
                 path.write_text(path.read_text() + "\n# edited\n")
                 wait_for(lambda: api_log.read_text().count(SERVING) == served, "the restart", 30)  # noqa: B023

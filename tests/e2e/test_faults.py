@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.clients import CLIENT_CONFIG
+from chalicelib.adapters.clients import CLIENT_CONFIG
 from local.endpoint import free_port
 from local.faults import FaultInjector
 from local.stack import LocalStack, StackOptions

@@ -35,12 +35,12 @@ from chalice.test import Client
 
 from app import app
 from chalicelib import bootstrap, names
+from chalicelib.adapters.clients import Clients
 from chalicelib.bootstrap import Services
-from chalicelib.clients import Clients
-from chalicelib.records import Reading
+from chalicelib.pipeline.timestamps import format_status_time
 from chalicelib.settings import load_settings
-from chalicelib.timestamps import format_status_time
-from chalicelib.trips import encode_trip
+from chalicelib.taxi.records import encode_trip
+from chalicelib.unicorns.records import Reading
 from infra.names import API_HANDLER_FUNCTION
 from infra.resources import ARCHIVE_BUCKET_OUTPUT, TABLE_KEYS
 from local.child import stop_process

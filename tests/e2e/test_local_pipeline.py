@@ -26,9 +26,14 @@ from typing import Any
 import pytest
 
 from chalicelib import names
-from chalicelib.insights import ZoneWindow, partials
-from chalicelib.timestamps import format_status_time, from_epoch, parse_instant, parse_status_time
-from chalicelib.trips import Trip, encode_trip
+from chalicelib.pipeline.timestamps import (
+    format_status_time,
+    from_epoch,
+    parse_instant,
+    parse_status_time,
+)
+from chalicelib.taxi.records import Trip, encode_trip
+from chalicelib.taxi.summaries import ZoneWindow, partials
 from local.endpoint import client_environment, free_port
 from local.sql import Sources, run_named
 from local.stack import LocalStack, StackOptions

@@ -14,8 +14,8 @@ from moto import mock_aws
 
 from app import app
 from chalicelib import bootstrap, names
+from chalicelib.adapters.clients import Clients
 from chalicelib.bootstrap import Services
-from chalicelib.clients import Clients
 from chalicelib.settings import load_settings
 from infra.resources import TABLE_KEYS, table_keys
 from tests.lambda_events import REGION

@@ -12,7 +12,7 @@ import pytest
 from chalice.test import Client
 
 from chalicelib import bootstrap, names
-from chalicelib.records import encode_reading
+from chalicelib.unicorns.records import encode_reading
 from tests.faults import refuse_kinesis_entries
 from tests.functional.conftest import Aws
 from tests.lambda_events import kinesis_event, kinesis_record, window_event

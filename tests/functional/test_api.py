@@ -11,8 +11,8 @@ import pytest
 from chalice.test import Client
 
 from chalicelib import bootstrap, names
-from chalicelib.records import encode_reading
-from chalicelib.summaries import Summary
+from chalicelib.unicorns.records import encode_reading
+from chalicelib.unicorns.summaries import Summary
 from tests.functional.conftest import Aws
 from tests.lambda_events import kinesis_event, kinesis_record
 from tests.readings import minute_summary, reading

@@ -19,9 +19,9 @@ from chalice.test import Client
 
 from chalicelib import bootstrap, names
 from chalicelib.bootstrap import Services
-from chalicelib.insights import ZoneWindow, encode_partial
-from chalicelib.records import encode_reading
-from chalicelib.summaries import Summary, encode_row
+from chalicelib.taxi.summaries import ZoneWindow, encode_partial
+from chalicelib.unicorns.records import encode_reading
+from chalicelib.unicorns.summaries import Summary, encode_row
 from tests.functional.conftest import Aws
 from tests.lambda_events import kinesis_event, kinesis_record
 from tests.readings import reading

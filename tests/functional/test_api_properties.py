@@ -24,12 +24,12 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from chalicelib import bootstrap
-from chalicelib.insights import partials
-from chalicelib.params import MAX_LIMIT, encode_page_token
-from chalicelib.records import MAX_NAME_LENGTH, Reading, encode_reading, is_valid_name
-from chalicelib.summaries import Summary
-from chalicelib.timestamps import format_status_time
-from chalicelib.trips import MAX_ZONE, MIN_ZONE
+from chalicelib.pipeline.timestamps import format_status_time
+from chalicelib.taxi.records import MAX_ZONE, MIN_ZONE
+from chalicelib.taxi.summaries import partials
+from chalicelib.unicorns.params import MAX_LIMIT, encode_page_token
+from chalicelib.unicorns.records import MAX_NAME_LENGTH, Reading, encode_reading, is_valid_name
+from chalicelib.unicorns.summaries import Summary
 from tests.functional.conftest import Aws
 from tests.lambda_events import kinesis_event, kinesis_record
 from tests.readings import minute_summary

@@ -17,8 +17,8 @@ import pytest
 from chalice.test import Client
 
 from chalicelib import names
-from chalicelib.dynamo import from_attributes
-from chalicelib.records import Reading, encode_reading
+from chalicelib.adapters.dynamo import from_attributes
+from chalicelib.unicorns.records import Reading, encode_reading
 from tests.bad_records import (
     ARRIVAL,
     DEAD_LETTERED,

@@ -22,9 +22,9 @@ import pytest
 from chalice.test import Client
 
 from chalicelib import names
-from chalicelib.dynamo import from_attributes
-from chalicelib.records import Reading, encode_reading
-from chalicelib.timestamps import format_status_time, from_epoch, to_iso
+from chalicelib.adapters.dynamo import from_attributes
+from chalicelib.pipeline.timestamps import format_status_time, from_epoch, to_iso
+from chalicelib.unicorns.records import Reading, encode_reading
 from tests.functional.conftest import Aws
 from tests.lambda_events import kinesis_event, kinesis_record, window_event
 

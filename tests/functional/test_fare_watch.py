@@ -8,8 +8,8 @@ from typing import Any
 from chalice.test import Client
 
 from chalicelib import names
-from chalicelib.dynamo import from_attributes
-from chalicelib.trips import Trip
+from chalicelib.adapters.dynamo import from_attributes
+from chalicelib.taxi.records import Trip
 from producer.taxi import FareSpike, TaxiDay
 from tests.functional.conftest import Aws
 from tests.lambda_events import kinesis_event, window_event

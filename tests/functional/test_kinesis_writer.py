@@ -19,9 +19,9 @@ from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
-from chalicelib.clients import CLIENT_CONFIG
+from chalicelib.adapters.clients import CLIENT_CONFIG
+from chalicelib.adapters.streams import KinesisWriter
 from chalicelib.errors import DeliveryError
-from chalicelib.streams import KinesisWriter
 from tests.streams import read_stream
 
 STREAM = "wildrydes"

@@ -13,9 +13,9 @@ from chalice.test import Client
 
 from chalicelib import bootstrap, names
 from chalicelib.bootstrap import Services
-from chalicelib.records import encode_reading
 from chalicelib.settings import load_settings
-from chalicelib.summaries import encode_row
+from chalicelib.unicorns.records import encode_reading
+from chalicelib.unicorns.summaries import encode_row
 from infra import monitoring
 from infra.stages import load_stage
 from tests.faults import leave_items_unprocessed

@@ -52,18 +52,18 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from app import app
 from chalicelib import bootstrap, names
+from chalicelib.adapters.clients import Clients
 from chalicelib.bootstrap import Services
-from chalicelib.clients import Clients
-from chalicelib.fares import FareIncident, ZoneFares
-from chalicelib.insights import partials
-from chalicelib.intake import MAX_TRIPS
-from chalicelib.params import MAX_LIMIT
-from chalicelib.records import MAX_NAME_LENGTH, Reading, encode_reading
+from chalicelib.pipeline.timestamps import format_status_time
 from chalicelib.settings import load_settings
-from chalicelib.summaries import Summary
-from chalicelib.taxi_params import WINDOWS_A_DAY
-from chalicelib.timestamps import format_status_time
-from chalicelib.trips import MAX_ZONE, MIN_ZONE
+from chalicelib.taxi.fares import FareIncident, ZoneFares
+from chalicelib.taxi.intake import MAX_TRIPS
+from chalicelib.taxi.params import WINDOWS_A_DAY
+from chalicelib.taxi.records import MAX_ZONE, MIN_ZONE
+from chalicelib.taxi.summaries import partials
+from chalicelib.unicorns.params import MAX_LIMIT
+from chalicelib.unicorns.records import MAX_NAME_LENGTH, Reading, encode_reading
+from chalicelib.unicorns.summaries import Summary
 from infra.resources import TABLE_KEYS, table_keys
 from infra.stages import PROJECT_DIR
 from local.child import stop_process

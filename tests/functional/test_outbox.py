@@ -1,6 +1,6 @@
 """The shared outbox under moto: what is not sent is sent later, what is sent is forgotten once.
 
-`chalicelib.incidents` carries both data sets' alert emails (vitals, the fare
+`chalicelib.pipeline.incidents` carries both data sets' alert emails (vitals, the fare
 watch); here through the fare watch's table, with real SNS delivery to a
 queue standing in for the inbox.
 """
@@ -12,12 +12,13 @@ from typing import Any
 import pytest
 
 from chalicelib import names
+from chalicelib.adapters.publisher import AlertPublisher
 from chalicelib.errors import PublishError, StoreError
-from chalicelib.fares import ZoneFares, zone_fares_from_row
-from chalicelib.incidents import Outbox, VersionedStore
-from chalicelib.notifications import Notification
 from chalicelib.observability import Metrics
-from chalicelib.publisher import AlertPublisher
+from chalicelib.pipeline.incidents import Outbox
+from chalicelib.pipeline.notifications import Notification
+from chalicelib.taxi.fares import ZoneFares
+from chalicelib.taxi.store import FareAlertStore
 from tests.faults import fail_calls, leave_keys_unread, read_stale_unless_consistent
 from tests.functional.conftest import Aws
 
@@ -50,12 +51,9 @@ class World:
     def __init__(self, aws: Aws) -> None:
         self.aws = aws
         self.dynamodb = aws.client("dynamodb")
-        self.store: VersionedStore[ZoneFares] = VersionedStore(
+        self.store: FareAlertStore = FareAlertStore(
             self.dynamodb,
             names.FARE_ALERT_TABLE,
-            key="Zone",
-            to_row=ZoneFares.to_row,
-            from_row=zone_fares_from_row,
             sleep=lambda seconds: None,
         )
         self.now = 1_000.0
@@ -186,13 +184,15 @@ def test_an_email_that_fails_does_not_hold_back_the_next_and_the_log_says_which(
     and the log names the one that waits for a retry and the one that went out."""
     later = "2026-11-23 11:15:00.000"
     alert, recovery = notification("alert"), notification("recovery", later)
-    caplog.set_level("INFO", logger="chalicelib.incidents")
+    caplog.set_level("INFO", logger="chalicelib.pipeline.incidents")
 
     assert world.update(RefusesAlerts(world.publisher), state(later), [alert, recovery])
 
     assert world.subjects() == [f"zone {ZONE}: recovery"]
     assert list(world.store.get(ZONE).outbox) == [alert.id]  # type: ignore[union-attr]
-    assert [r.getMessage() for r in caplog.records if r.name == "chalicelib.incidents"] == [
+    assert [
+        r.getMessage() for r in caplog.records if r.name == "chalicelib.pipeline.incidents"
+    ] == [
         f"{alert.id} not sent, will retry later: the topic refused it (test)",
         f"sent recovery: zone {ZONE}: recovery",
     ]
@@ -234,12 +234,9 @@ def test_a_store_gives_up_on_unread_keys_after_the_attempts_and_pauses_it_was_gi
     """A function's store retries what DynamoDB leaves unread with its own budget and
     pause (bootstrap hands it the Lambda's), not a default that could outlast the timeout."""
     paused: list[float] = []
-    store: VersionedStore[ZoneFares] = VersionedStore(
+    store: FareAlertStore = FareAlertStore(
         world.dynamodb,
         names.FARE_ALERT_TABLE,
-        key="Zone",
-        to_row=ZoneFares.to_row,
-        from_row=zone_fares_from_row,
         attempts=2,
         sleep=paused.append,
     )

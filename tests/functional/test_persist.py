@@ -11,8 +11,8 @@ import pytest
 from chalice.test import Client
 
 from chalicelib import bootstrap, names
-from chalicelib.dynamo import from_attributes
-from chalicelib.summaries import Summary, encode_row
+from chalicelib.adapters.dynamo import from_attributes
+from chalicelib.unicorns.summaries import Summary, encode_row
 from tests.faults import leave_items_unprocessed
 from tests.functional.conftest import Aws
 from tests.lambda_events import kinesis_event, kinesis_record

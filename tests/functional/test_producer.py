@@ -25,8 +25,8 @@ from botocore.config import Config
 from moto import mock_aws
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
-from chalicelib.records import parse_reading
-from chalicelib.trips import parse_trip
+from chalicelib.taxi.records import parse_trip
+from chalicelib.unicorns.records import parse_reading
 from producer.cli import main
 from tests.streams import read_stream as stream_records
 

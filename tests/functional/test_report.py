@@ -12,9 +12,9 @@ from chalice.test import Client
 
 from chalicelib import bootstrap, names
 from chalicelib.errors import ArchiveError
-from chalicelib.records import encode_reading
-from chalicelib.summaries import Summary
-from chalicelib.timestamps import format_status_time
+from chalicelib.pipeline.timestamps import format_status_time
+from chalicelib.unicorns.records import encode_reading
+from chalicelib.unicorns.summaries import Summary
 from tests.faults import fail_calls
 from tests.functional.conftest import ARCHIVE_BUCKET, Aws
 from tests.lambda_events import kinesis_event, kinesis_record

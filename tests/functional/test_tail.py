@@ -32,7 +32,7 @@ from botocore.stub import Stubber
 from moto import mock_aws
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
-from chalicelib.records import Reading, encode_reading
+from chalicelib.unicorns.records import Reading, encode_reading
 from local.shards import Shard
 from producer.tail.cli import main, parse_options
 from producer.tail.shards import AT_TIMESTAMP, LATEST, TRIM_HORIZON, ShardPlan, Start

@@ -19,8 +19,8 @@ from chalice.test import Client
 
 from chalicelib import bootstrap, names
 from chalicelib.bootstrap import Services
-from chalicelib.insights import ZoneWindow, partials, window_end, window_start
-from chalicelib.trips import Trip
+from chalicelib.taxi.records import Trip
+from chalicelib.taxi.summaries import ZoneWindow, partials, window_end, window_start
 from tests.functional.conftest import Aws
 from tests.taxi_events import day_trips
 

@@ -14,8 +14,8 @@ from typing import Any
 from chalice.test import Client
 
 from chalicelib import bootstrap, names
-from chalicelib.insights import ZoneWindow, parse_partial, partials
-from chalicelib.trips import encode_trip
+from chalicelib.taxi.records import encode_trip
+from chalicelib.taxi.summaries import ZoneWindow, parse_partial, partials
 from tests.functional.conftest import Aws
 from tests.lambda_events import kinesis_event, kinesis_record, window_event
 from tests.taxi_events import as_delivered, day_trips, trip_records

@@ -8,8 +8,8 @@ from typing import Any
 from chalice.test import Client
 
 from chalicelib import bootstrap, names
-from chalicelib.intake import MAX_TRIPS
-from chalicelib.trips import Trip, parse_trip
+from chalicelib.taxi.intake import MAX_TRIPS
+from chalicelib.taxi.records import Trip, parse_trip
 from tests.faults import fail_calls, refuse_kinesis_entries
 from tests.functional.conftest import Aws
 from tests.taxi_events import day_trips

@@ -15,12 +15,12 @@ from app import app
 from chalicelib import bootstrap, names
 from chalicelib.bootstrap import Services
 from chalicelib.errors import ConfigurationError, PublishError
-from chalicelib.incidents import Kept
-from chalicelib.records import encode_reading
+from chalicelib.pipeline.incidents import Kept
 from chalicelib.settings import load_settings
-from chalicelib.store import StatusStore
-from chalicelib.vitals import Status
-from chalicelib.vitals_monitor import VitalsMonitor
+from chalicelib.unicorns.monitor import VitalsMonitor
+from chalicelib.unicorns.records import encode_reading
+from chalicelib.unicorns.store import StatusStore
+from chalicelib.unicorns.vitals import Status
 from tests.faults import fail_calls
 from tests.functional.conftest import API_URL, Aws
 from tests.lambda_events import kinesis_event, kinesis_record
@@ -133,7 +133,7 @@ class RacingStore(StatusStore):
     """A status store that lets a rival invocation run between our read and our write."""
 
     def __init__(self, inner: StatusStore, rival: Any) -> None:
-        super().__init__(inner.client, inner.table_name, sleep=inner.sleep)
+        super().__init__(inner.table.client, inner.table.name, sleep=inner.table.sleep)
         self.rival = rival
 
     def get_many(self, names: Any) -> dict[str, Kept[Status]]:

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib import names, trips
+from chalicelib import names
 from chalicelib.settings import load_settings
+from chalicelib.taxi import records as trips
 from infra import names as infra_names
 from infra import resources
 from infra.event_sources import DEFAULTS

@@ -20,8 +20,8 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from chalicelib import names
-from chalicelib.records import Reading, encode_reading
-from chalicelib.trips import encode_trip
+from chalicelib.taxi.records import encode_trip
+from chalicelib.unicorns.records import Reading, encode_reading
 from infra import names as infra_names
 from infra.resources import (
     ARCHIVE_BUCKET_ID,

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.events import StreamRecord
+from chalicelib.pipeline.events import StreamRecord
 from local.invoke import FunctionSpec, Invoker
 from local.mapping import MAX_STATE_BYTES, MappingSettings, ShardPoller, iso
 

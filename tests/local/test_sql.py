@@ -22,7 +22,7 @@ import requests
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from chalicelib.records import Reading, encode_reading
+from chalicelib.unicorns.records import Reading, encode_reading
 from infra import names as infra_names
 from infra import resources
 from infra.named_queries import named_queries

@@ -18,8 +18,8 @@ import boto3
 import pytest
 
 from chalicelib import names
-from chalicelib.records import Reading, encode_reading
-from chalicelib.trips import Trip, encode_trip
+from chalicelib.taxi.records import Trip, encode_trip
+from chalicelib.unicorns.records import Reading, encode_reading
 from infra import names as infra_names
 from infra.named_queries import named_queries
 from local.sql import (

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from chalicelib.alerts import SUBJECT_LIMIT, render
-from chalicelib.vitals import advance
+from chalicelib.unicorns.alerts import SUBJECT_LIMIT, render
+from chalicelib.unicorns.vitals import advance
 from tests.readings import reading
 
 API = "https://abc123.execute-api.us-east-1.amazonaws.com/api/"

@@ -15,8 +15,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chalicelib.errors import InvalidParameter
-from chalicelib.params import summary_query
-from chalicelib.records import (
+from chalicelib.pipeline.timestamps import format_status_time, parse_instant
+from chalicelib.unicorns.params import summary_query
+from chalicelib.unicorns.records import (
     MAX_AHEAD_SECONDS,
     ArrivalCheck,
     InvalidRecord,
@@ -24,8 +25,7 @@ from chalicelib.records import (
     is_valid_name,
     parse_reading,
 )
-from chalicelib.summaries import InvalidSummary, parse_row
-from chalicelib.timestamps import format_status_time, parse_instant
+from chalicelib.unicorns.summaries import InvalidSummary, parse_row
 from tests.bad_records import (
     ACCEPTED,
     ARRIVAL,

@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from chalicelib.fares import (
+from chalicelib.taxi.fares import (
     Assessment,
     FareRule,
     Transition,
@@ -18,8 +18,8 @@ from chalicelib.fares import (
     render,
     zone_fares_from_row,
 )
-from chalicelib.insights import ZoneWindow, partials
-from chalicelib.trips import Trip
+from chalicelib.taxi.records import Trip
+from chalicelib.taxi.summaries import ZoneWindow, partials
 from producer.taxi import FareSpike, TaxiDay
 
 RULE = FareRule()

@@ -8,7 +8,8 @@ from datetime import date
 
 import pytest
 
-from chalicelib.insights import (
+from chalicelib.taxi.records import Trip
+from chalicelib.taxi.summaries import (
     ZoneWindow,
     merge_partials,
     moving_average,
@@ -16,7 +17,6 @@ from chalicelib.insights import (
     window_end,
     window_start,
 )
-from chalicelib.trips import Trip
 from producer.taxi import TaxiDay
 
 

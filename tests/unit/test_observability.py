@@ -32,8 +32,8 @@ def record(
     exc_info: Any = None,
     extra: dict[str, object] | None = None,
 ) -> logging.LogRecord:
-    made = logging.getLogger("chalicelib.pipeline").makeRecord(
-        "chalicelib.pipeline",
+    made = logging.getLogger("chalicelib.pipeline.batches").makeRecord(
+        "chalicelib.pipeline.batches",
         logging.INFO,
         __file__,
         1,
@@ -57,7 +57,7 @@ def test_a_log_line_is_one_json_object_with_level_message_logger_and_time() -> N
     assert formatted(record()) == {
         "level": "INFO",
         "message": "sent alert",
-        "logger": "chalicelib.pipeline",
+        "logger": "chalicelib.pipeline.batches",
         "time": "2026-11-22T14:10:00.250Z",
     }
 
@@ -104,7 +104,7 @@ def test_json_logging_writes_each_record_once_through_one_handler(
 ) -> None:
     configure_logging("json")
     configure_logging("json")  # settings are loaded again: still one handler
-    logging.getLogger("chalicelib.pipeline").warning("window %s closed", "14:05")
+    logging.getLogger("chalicelib.pipeline.batches").warning("window %s closed", "14:05")
 
     lines = capsys.readouterr().out.splitlines()
     assert [json.loads(line)["message"] for line in lines] == ["window 14:05 closed"]

@@ -7,7 +7,7 @@ import base64
 import pytest
 
 from chalicelib.errors import InvalidParameter
-from chalicelib.params import (
+from chalicelib.unicorns.params import (
     DEFAULT_LIMIT,
     SummaryQuery,
     decode_page_token,

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.streams import Entry
-from chalicelib.trips import encode_trip, parse_trip
+from chalicelib.adapters.streams import Entry
+from chalicelib.taxi.records import encode_trip, parse_trip
 from producer.cli import main, parse_options, replay_plan, simulation_plan, taxi_plan
 from producer.taxi import FareSpike, TaxiDay
 

@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from chalicelib.records import FIELDS, encode_reading, parse_reading
 from chalicelib.settings import DEFAULT_THRESHOLD
+from chalicelib.unicorns.records import FIELDS, encode_reading, parse_reading
 from producer.fleet import (
     NAMES,
     START_LATITUDE,

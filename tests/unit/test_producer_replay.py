@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.streams import MAX_RECORD_BYTES
+from chalicelib.adapters.streams import MAX_RECORD_BYTES
 from producer.replay import ReplayError, parse_lines, read_entries
 
 SHADOWFAX = b'{"Name":"Shadowfax","StatusTime":"2026-11-22 14:05:09.123","HealthPoints":150}'

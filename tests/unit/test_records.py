@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from chalicelib.records import InvalidRecord, encode_reading, parse_reading, read_fields
+from chalicelib.unicorns.records import InvalidRecord, encode_reading, parse_reading, read_fields
 from tests.readings import reading, record_json
 
 

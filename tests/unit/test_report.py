@@ -7,10 +7,10 @@ from dataclasses import replace
 
 import pytest
 
-from chalicelib.report import Point, UnicornHour, incidents, thin
-from chalicelib.report_html import project, scale_bar
-from chalicelib.vitals import Incident as OpenIncident
-from chalicelib.vitals import Status
+from chalicelib.unicorns.report import Point, UnicornHour, incidents, thin
+from chalicelib.unicorns.report_html import project, scale_bar
+from chalicelib.unicorns.vitals import Incident as OpenIncident
+from chalicelib.unicorns.vitals import Status
 from tests.readings import SUMMARY
 
 

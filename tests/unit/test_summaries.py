@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import pytest
 
-from chalicelib.summaries import InvalidSummary, encode_row, merge, parse_row
+from chalicelib.unicorns.summaries import InvalidSummary, encode_row, merge, parse_row
 from tests.readings import SUMMARY
 
 PART_A = SUMMARY

@@ -7,8 +7,8 @@ import unicodedata
 
 import pytest
 
-from chalicelib.records import Reading, encode_reading
-from chalicelib.summaries import Summary, encode_row
+from chalicelib.unicorns.records import Reading, encode_reading
+from chalicelib.unicorns.summaries import Summary, encode_row
 from producer.tail.lines import escape, json_line, readable_line, shard_label
 
 

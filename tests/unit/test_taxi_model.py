@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 import pytest
 
-from chalicelib.trips import ZONE_NAMES, encode_trip, parse_trip
+from chalicelib.taxi.records import ZONE_NAMES, encode_trip, parse_trip
 from producer.taxi import SURGE, ZONES, TaxiDay, demand, is_peak, meter
 
 DAY = date(2026, 11, 23)

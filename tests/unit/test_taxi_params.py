@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from chalicelib.errors import InvalidParameter
-from chalicelib.taxi_params import (
+from chalicelib.taxi.params import (
     FaresQuery,
     PeaksQuery,
     fares_query,

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from chalicelib.insights import ZoneWindow
-from chalicelib.taxi_params import FaresQuery, PeaksQuery
-from chalicelib.taxi_view import day_peaks, fare_trend, zone_rows
+from chalicelib.taxi.params import FaresQuery, PeaksQuery
+from chalicelib.taxi.summaries import ZoneWindow
+from chalicelib.taxi.view import day_peaks, fare_trend, zone_rows
 
 DAY = "2026-11-23"
 

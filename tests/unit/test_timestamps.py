@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chalicelib.timestamps import (
+from chalicelib.pipeline.timestamps import (
     format_status_time,
     is_status_time,
     parse_instant,

@@ -7,10 +7,10 @@ import re
 
 import pytest
 
-from chalicelib.insights import ZoneWindow, encode_partial, parse_partial
-from chalicelib.jsonrecords import InvalidRecord
-from chalicelib.trip_windows import TripWindowState
-from chalicelib.windows import InvalidState
+from chalicelib.pipeline.jsonrecords import InvalidRecord
+from chalicelib.pipeline.windows import InvalidState
+from chalicelib.taxi.summaries import ZoneWindow, encode_partial, parse_partial
+from chalicelib.taxi.windows import TripWindowState
 
 WINDOW = ZoneWindow(161, "2026-11-23 08:00:00.000", 3, 3600, 3000, 7500, 1600, 300)
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.trips import InvalidRecord, Trip, encode_trip, parse_trip
+from chalicelib.taxi.records import InvalidRecord, Trip, encode_trip, parse_trip
 
 TRIP: dict[str, Any] = {
     "TripId": "2026-11-22-000042",

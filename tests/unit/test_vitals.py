@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.vitals import advance, low_vitals
+from chalicelib.unicorns.vitals import advance, low_vitals
 from tests.readings import reading
 
 THRESHOLD = 100

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from chalicelib.windows import InvalidState, Window, WindowState
+from chalicelib.pipeline.windows import InvalidState, Window
+from chalicelib.unicorns.windows import WindowState
 from tests.readings import reading
 
 WINDOW = Window(
