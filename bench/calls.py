@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import import_module
 from typing import Any
 
@@ -29,9 +29,8 @@ from chalicelib.pipeline.events import StreamRecord
 from chalicelib.settings import load_settings
 from chalicelib.unicorns.records import Reading
 from chalicelib.unicorns.vitals import Status, advance
-from infra.event_sources import event_source_settings
-from infra.resources import TABLE_KEYS, table_keys
-from infra.triggers import kinesis_triggers
+from infra.event_sources import kinesis_mappings
+from infra.system import TABLE_KEYS, table_keys
 from local.endpoint import ACCOUNT, REGION
 from local.invoke import FunctionSpec, Invoker, environment
 from local.mapping import MappingSettings, ShardPoller
@@ -146,18 +145,18 @@ def _create_resources(session: Any) -> str:
 def _drive(arrived: list[Arrived], session: Any, counter: CallCounter) -> Counter[str]:
     """Run every mapping over the records on simulated time; unicorn-batches per function."""
     app = import_module("app")
-    settings = event_source_settings(STAGE, failure_destination="")
     kinesis = session.client("kinesis")
     records = [a.record for a in arrived]
     raw_shards: list[TimedShard] = []
     pollers = []
     unicorn_batches: Counter[str] = Counter()
-    for trigger in kinesis_triggers():
+    for defined in kinesis_mappings(STAGE, failure_destination=""):
+        trigger = defined.trigger
         if trigger.stream not in UNICORN_STREAMS:
             continue  # another data set's function: it would never be invoked here
+        # No failure queue here: a discarded batch is counted, not sent anywhere.
         mapping = MappingSettings.from_definitions(
-            trigger,
-            {**settings[trigger.function], "DestinationConfig": {}},
+            replace(defined, properties={**defined.properties, "DestinationConfig": {}})
         )
         handler = _counting_batches(
             trigger.function,

@@ -27,7 +27,7 @@ from typing import Any
 
 from bench.plan_inputs import INPUTS_PATH, Inputs, load, measure
 from chalicelib.unicorns.monitor import VitalsMonitor
-from infra import monitoring, resources
+from infra import monitoring, system
 from infra.event_sources import event_source_settings
 from infra.stages import CONFIG_PATH, load_stage, read_config
 from infra.triggers import function_logical_ids, kinesis_triggers
@@ -124,15 +124,15 @@ class Design:
                 f: int(functions.get(f, {}).get("lambda_memory_size", DEFAULT_MEMORY_MB))
                 for f in function_logical_ids()
             },
-            firehose_buffer_seconds=resources.ARCHIVE_BUFFER_SECONDS,
-            firehose_buffer_bytes=resources.ARCHIVE_BUFFER_MIB * MIB,
+            firehose_buffer_seconds=system.ARCHIVE_BUFFER_SECONDS,
+            firehose_buffer_bytes=system.ARCHIVE_BUFFER_MIB * MIB,
             alarm_metrics=sum(max(1, sum("MetricStat" in m for m in a.metrics)) for a in alarms),
             # Distinct (metric, function) pairs the functions emit: aggregate 5,
             # persist 6, vitals 6, report 3, and the taxi data set's
             # aggregate_trips 5 and persist_insights 6 (tests/functional/test_metrics.py).
             emf_metrics=31,
             vitals_writers=VitalsMonitor.WRITERS,
-            other_shards=2 * resources.TAXI_SHARDS,
+            other_shards=2 * system.TAXI_SHARDS,
         )
 
 

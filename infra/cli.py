@@ -24,10 +24,10 @@ from infra.chalice_cli import chalice_runner, region
 from infra.errors import InfraError
 from infra.monitoring import OPERATIONS_EMAIL
 from infra.policies import policy_files, write_policies
-from infra.resources import ALERT_EMAIL, FARE_EMAIL, SHARD_COUNT
 from infra.runtimes import check_platform
 from infra.stack_deploy import StackFiles
 from infra.stages import CONFIG_PATH, PROJECT_DIR, check_deployable, load_platform, load_stage
+from infra.system import ALERT_EMAIL, FARE_EMAIL, SHARD_COUNT
 from infra.template import merge_template, render
 from infra.template_store import TemplateStore
 

@@ -29,25 +29,22 @@ from infra import names as infra_names
 from infra.api_keys import ensure_api_key, get_key_command, remove_api_key
 from infra.chalice_cli import ChaliceRunner
 from infra.errors import InfraError
-from infra.event_sources import event_source_settings, mapping_update_kwargs
+from infra.event_sources import event_source_settings, kinesis_mappings, mapping_update_kwargs
 from infra.jsonedit import set_values
 from infra.monitoring import DASHBOARD_OUTPUT, OPERATIONS_EMAIL, OPERATIONS_TOPIC_OUTPUT
 from infra.resources import (
-    ALERT_EMAIL,
-    ALERT_TOPIC_ID,
     ALERT_TOPIC_OUTPUT,
     ARCHIVE_BUCKET_ID,
     ARCHIVE_BUCKET_OUTPUT,
     DATA_KEY_OUTPUT,
     FAILURE_QUEUE_ARN_OUTPUT,
-    FARE_EMAIL,
-    FARE_TOPIC_ID,
     FARE_TOPIC_OUTPUT,
 )
 from infra.stages import CONFIG_PATH, check_deployable, load_platform, load_stage
+from infra.system import ALERT_EMAIL, ALERT_TOPIC_ID, FARE_EMAIL, FARE_TOPIC_ID
 from infra.template import function_environment, stack_body, supporting_template
 from infra.template_store import TemplateStore, template_source
-from infra.triggers import KinesisTrigger, kinesis_triggers
+from infra.triggers import KinesisTrigger
 
 Echo = Callable[[str], None]
 Sleep = Callable[[float], None]
@@ -465,10 +462,11 @@ def deploy(
 
     echo("[4/5] event-source settings and the API's URL")
     deployed = deployed_resources(config_path, stage)
-    settings = event_source_settings(
+    mappings = kinesis_mappings(
         stage, failure_destination=outputs[FAILURE_QUEUE_ARN_OUTPUT], config_path=config_path
     )
-    uuids = mapping_uuids(lambda_client, deployed, kinesis_triggers())
+    uuids = mapping_uuids(lambda_client, deployed, [m.trigger for m in mappings])
+    settings = {m.function: m.properties for m in mappings}
     apply_event_source_settings(lambda_client, uuids, settings, echo=echo, sleep=sleep)
     api_url = deployed.get("rest_api", {}).get("rest_api_url")
     if api_url:

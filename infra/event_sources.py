@@ -1,4 +1,4 @@
-"""Event-source settings Chalice cannot express, per function and stage.
+"""Each Kinesis event source mapping, complete: what Chalice expresses and what it cannot.
 
 `@app.on_kinesis_record` sets batch size, starting position and batching
 window; everything else about a Kinesis event source mapping (tumbling window,
@@ -10,7 +10,9 @@ be overridden per stage in `.chalice/config.json` at
 Settings use the property names shared by CloudFormation's
 `AWS::Lambda::EventSourceMapping`, SAM's Kinesis event and Lambda's
 `UpdateEventSourceMapping`, so the same dictionary feeds the packaged template,
-the `chalice deploy` path and the local runtime.
+the `chalice deploy` path and the local runtime. `kinesis_mappings` puts the
+three together, once: the packaged template, `infra deploy` and the local
+runtime all read a mapping from it.
 """
 
 from __future__ import annotations
@@ -19,11 +21,14 @@ import copy
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from infra.errors import InfraError
 from infra.resources import FAILURE_QUEUE_ID
 from infra.stages import CONFIG_PATH, load_stage
+
+if TYPE_CHECKING:
+    from infra.triggers import KinesisTrigger  # imports the app: only when asked for mappings
 
 REPORT_BATCH_ITEM_FAILURES = "ReportBatchItemFailures"
 
@@ -162,6 +167,42 @@ def event_source_settings(
             }
         )
     return settings
+
+
+@dataclass(frozen=True)
+class KinesisMapping:
+    """One function's mapping: its decorator's settings, then the defaults, then the stage's."""
+
+    trigger: KinesisTrigger  # what `@app.on_kinesis_record` says: stream, batch size, ...
+    properties: dict[str, Any]  # the rest, by CloudFormation's property names
+
+    @property
+    def function(self) -> str:
+        return self.trigger.function
+
+
+def kinesis_mappings(
+    stage: str,
+    *,
+    failure_destination: str | Mapping[str, Any] | None = None,
+    config_path: Path = CONFIG_PATH,
+) -> tuple[KinesisMapping, ...]:
+    """Every Kinesis function's mapping in `stage`, in `app.py`'s order (see
+    `event_source_settings` for `failure_destination`)."""
+    from infra.triggers import kinesis_triggers
+
+    settings = event_source_settings(
+        stage, failure_destination=failure_destination, config_path=config_path
+    )
+    mappings = []
+    for trigger in kinesis_triggers():
+        if trigger.function not in settings:
+            raise InfraError(
+                f"function {trigger.function!r} reads a Kinesis stream but has no "
+                "event-source defaults in infra/event_sources.py"
+            )
+        mappings.append(KinesisMapping(trigger, settings[trigger.function]))
+    return tuple(mappings)
 
 
 def check(stage: str, function: str, name: str, value: Any) -> None:

@@ -16,7 +16,6 @@ roles and the key policy name exact actions (see `KEY_ADMINISTRATION`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,44 +26,39 @@ from infra.cfn import deny_without_tls, get_att, ref
 from infra.monitoring import monitoring_fragment
 from infra.named_queries import named_queries
 from infra.stages import CONFIG_PATH, Stage, load_stage
+from infra.system import (
+    ALERT_TOPIC_ID,
+    ARCHIVED_STREAMS,
+    FARE_TOPIC_ID,
+    INSIGHT_TABLE_ID,
+    RAW_STREAM_ID,
+    SHARD_COUNT,
+    STATUS_TABLE_ID,
+    STREAM_RETENTION_HOURS,
+    STREAMS,
+    SUMMARY_STREAM_ID,
+    SUMMARY_TABLE_ID,
+    TABLE_EXPIRY,
+    TABLES,
+    TOPICS,
+    TRIP_STREAM_ID,
+    ArchivedStream,
+    EmailTopic,
+    table_keys,
+)
 from infra.triggers import function_logical_ids
 
-# Logical ids, referenced by the function overrides, the outputs and tests.
-RAW_STREAM_ID = "RawStream"
-SUMMARY_STREAM_ID = "SummaryStream"
-SUMMARY_TABLE_ID = "SummaryTable"
-STATUS_TABLE_ID = "StatusTable"
-TRIP_STREAM_ID = "TripStream"
-INSIGHT_STREAM_ID = "InsightStream"
-INSIGHT_TABLE_ID = "InsightTable"
-TRIP_ID_TABLE_ID = "TripIdTable"
-FARE_ALERT_TABLE_ID = "FareAlertTable"
-FARE_TOPIC_ID = "FareTopic"
-FARE_TOPIC_POLICY_ID = "FareTopicPolicy"
-FARE_SUBSCRIPTION_ID = "FareEmailSubscription"
-FARE_EMAIL = "FareAlertEmail"
-HAS_FARE_EMAIL = "HasFareAlertEmail"
+# Logical ids of what only this rendering has (the described resources' are in infra.system).
 FARE_TOPIC_OUTPUT = "FareTopicArn"
-ALERT_TOPIC_ID = "AlertTopic"
-ALERT_SUBSCRIPTION_ID = "AlertEmailSubscription"
 ARCHIVE_BUCKET_ID = "ArchiveBucket"
-DELIVERY_STREAM_ID = "ArchiveDeliveryStream"
-TRIP_DELIVERY_STREAM_ID = "TripArchiveDeliveryStream"
 DELIVERY_ROLE_ID = "ArchiveDeliveryRole"
 GLUE_DATABASE_ID = "ArchiveDatabase"
-GLUE_TABLE_ID = "ArchiveTable"
-TRIP_TABLE_ID = "TripArchiveTable"
 WORKGROUP_ID = "AthenaWorkGroup"
 FAILURE_QUEUE_ID = "FailureQueue"
 DATA_KEY_ID = "DataKey"
 DATA_KEY_ALIAS_ID = "DataKeyAlias"
 ARCHIVE_BUCKET_POLICY_ID = "ArchiveBucketPolicy"
-ALERT_TOPIC_POLICY_ID = "AlertTopicPolicy"
 FAILURE_QUEUE_POLICY_ID = "FailureQueuePolicy"
-
-ALERT_EMAIL = "AlertEmail"
-SHARD_COUNT = "ShardCount"
-HAS_ALERT_EMAIL = "HasAlertEmail"
 
 # Output keys; `infra deploy` reads the first three.
 ARCHIVE_BUCKET_OUTPUT = "ArchiveBucketName"
@@ -73,78 +67,9 @@ FAILURE_QUEUE_ARN_OUTPUT = "FailureQueueArn"
 DATA_KEY_OUTPUT = "DataKeyArn"
 
 # Settings of the supporting resources.
-STREAM_RETENTION_HOURS = 24
 LOG_RETENTION_DAYS = 30  # the functions' logs are for operating them; the archive keeps the data
-SUMMARY_SHARDS = 1  # one summary row per unicorn per minute fits one shard
-TAXI_SHARDS = 1
 FAILURE_RETENTION_SECONDS = 14 * 24 * 3600  # SQS's maximum: time to investigate
-ARCHIVE_BUFFER_SECONDS = 60  # the workshop's buffer
-ARCHIVE_BUFFER_MIB = 5
-# Firehose's default key layout after the prefix, in Athena's date format.
-ARCHIVE_HOUR_FORMAT = "yyyy/MM/dd/HH"
 ARCHIVE_QUERY_RANGE = "NOW-1YEARS,NOW"
-# The tables' columns: each record field, lower case (the SerDe matches keys
-# case-insensitively), with its Hive type.
-ARCHIVE_COLUMNS = (
-    ("name", "string"),
-    ("statustime", "timestamp"),
-    ("latitude", "float"),
-    ("longitude", "float"),
-    ("distance", "float"),
-    ("healthpoints", "int"),
-    ("magicpoints", "int"),
-)
-# Doubles, not floats: a float's 7 digits cannot add up a day's fares to the cent.
-TRIP_COLUMNS = (
-    ("tripid", "string"),
-    ("pickuptime", "timestamp"),
-    ("dropofftime", "timestamp"),
-    ("pickupzone", "int"),
-    ("dropoffzone", "int"),
-    ("distance", "double"),
-    ("fare", "double"),
-    ("tip", "double"),
-    ("passengers", "int"),
-    ("paymenttype", "string"),
-)
-
-
-@dataclass(frozen=True)
-class ArchivedStream:
-    """A stream Firehose archives under a prefix of its own, and the Glue table over it."""
-
-    stream_id: str  # logical id of the Kinesis stream
-    delivery_id: str  # logical id of its delivery stream
-    delivery_stream: str  # the delivery stream's name, part of every object's key
-    prefix: str  # key prefix in the archive bucket
-    table_id: str  # logical id of the Glue table
-    table: str  # the table's name; its named queries are in infra/queries/<table>/
-    description: str  # the table's
-    columns: tuple[tuple[str, str], ...]
-
-
-ARCHIVED_STREAMS = (
-    ArchivedStream(
-        RAW_STREAM_ID,
-        DELIVERY_STREAM_ID,
-        infra_names.DELIVERY_STREAM,
-        names.ARCHIVE_PREFIX,
-        GLUE_TABLE_ID,
-        infra_names.GLUE_TABLE,
-        "Every raw sensor record, one JSON object per line",
-        ARCHIVE_COLUMNS,
-    ),
-    ArchivedStream(
-        TRIP_STREAM_ID,
-        TRIP_DELIVERY_STREAM_ID,
-        infra_names.TRIP_DELIVERY_STREAM,
-        names.TRIP_ARCHIVE_PREFIX,
-        TRIP_TABLE_ID,
-        infra_names.TRIP_GLUE_TABLE,
-        "Every taxi trip record, one JSON object per line",
-        TRIP_COLUMNS,
-    ),
-)
 # The key policy names exact actions, no `kms:*`. The account's root principal
 # stands for the account's IAM policies: with these two statements, who may
 # administer or use the key is decided by IAM (every role here gets only
@@ -216,8 +141,10 @@ def supporting_resources(stage: str, config_path: Path = CONFIG_PATH) -> dict[st
     return {
         "Parameters": {**_parameters(), **monitoring["Parameters"]},
         "Conditions": {
-            HAS_ALERT_EMAIL: {"Fn::Not": [{"Fn::Equals": [ref(ALERT_EMAIL), ""]}]},
-            HAS_FARE_EMAIL: {"Fn::Not": [{"Fn::Equals": [ref(FARE_EMAIL), ""]}]},
+            **{
+                topic.has_email: {"Fn::Not": [{"Fn::Equals": [ref(topic.email_parameter), ""]}]}
+                for topic in TOPICS
+            },
             **monitoring["Conditions"],
         },
         "Resources": {
@@ -238,25 +165,18 @@ def supporting_resources(stage: str, config_path: Path = CONFIG_PATH) -> dict[st
 
 def _parameters() -> dict[str, Any]:
     return {
-        ALERT_EMAIL: {
-            "Type": "String",
-            "Default": "",
-            "AllowedPattern": r"^$|^[^@\s]+@[^@\s]+$",
-            "ConstraintDescription": "an email address, or empty for no email alerts",
-            "Description": (
-                "Email address subscribed to vitals alerts (AWS sends a confirmation "
-                "email first); empty for none"
-            ),
-        },
-        FARE_EMAIL: {
-            "Type": "String",
-            "Default": "",
-            "AllowedPattern": r"^$|^[^@\s]+@[^@\s]+$",
-            "ConstraintDescription": "an email address, or empty for no email alerts",
-            "Description": (
-                "Email address subscribed to taxi fare alerts (AWS sends a confirmation "
-                "email first); empty for none"
-            ),
+        **{
+            topic.email_parameter: {
+                "Type": "String",
+                "Default": "",
+                "AllowedPattern": r"^$|^[^@\s]+@[^@\s]+$",
+                "ConstraintDescription": "an email address, or empty for no email alerts",
+                "Description": (
+                    f"Email address subscribed to {topic.subject} (AWS sends a confirmation "
+                    "email first); empty for none"
+                ),
+            }
+            for topic in TOPICS
         },
         SHARD_COUNT: {
             "Type": "Number",
@@ -347,71 +267,19 @@ def _key_arn() -> dict[str, list[str]]:
 
 
 def _streams() -> dict[str, Any]:
-    def stream(name: str, shards: Any) -> dict[str, Any]:
-        return {
+    return {
+        stream.logical_id: {
             "Type": "AWS::Kinesis::Stream",
             "Properties": {
-                "Name": name,
-                "ShardCount": shards,
+                "Name": stream.name,
+                "ShardCount": ref(SHARD_COUNT) if stream.shards is None else stream.shards,
                 "RetentionPeriodHours": STREAM_RETENTION_HOURS,
                 "StreamEncryption": {"EncryptionType": "KMS", "KeyId": ref(DATA_KEY_ID)},
                 "StreamModeDetails": {"StreamMode": "PROVISIONED"},
             },
         }
-
-    return {
-        RAW_STREAM_ID: stream(names.RAW_STREAM, ref(SHARD_COUNT)),
-        SUMMARY_STREAM_ID: stream(names.SUMMARY_STREAM, SUMMARY_SHARDS),
-        # The taxi data set's: a city's trips (tens of thousands a day) and its
-        # partial insights each fit one shard.
-        TRIP_STREAM_ID: stream(names.TRIP_STREAM, TAXI_SHARDS),
-        INSIGHT_STREAM_ID: stream(names.INSIGHT_STREAM, TAXI_SHARDS),
+        for stream in STREAMS
     }
-
-
-Key = tuple[tuple[str, str], ...]  # (attribute, type S or N): the partition key, then the sort key
-
-TABLE_KEYS: dict[str, Key] = {
-    names.SUMMARY_TABLE: (("Name", "S"), ("StatusTime", "S")),
-    names.STATUS_TABLE: (("Name", "S"),),
-    names.INSIGHT_TABLE: (("Zone", "N"), ("WindowStart", "S")),
-    names.TRIP_ID_TABLE: (("TripId", "S"),),
-    names.FARE_ALERT_TABLE: (("Zone", "N"),),
-}
-# Table -> its global secondary indexes (all attributes projected).
-TABLE_INDEXES: dict[str, dict[str, Key]] = {
-    names.INSIGHT_TABLE: {"ByDay": (("Day", "S"), ("WindowStart", "S"))},
-}
-# Table -> the attribute holding when an item expires (epoch seconds).
-TABLE_EXPIRY = {names.TRIP_ID_TABLE: "ExpiresAt"}
-
-
-def table_keys(name: str) -> dict[str, Any]:
-    """A table's `KeySchema`, `AttributeDefinitions` and indexes, as CreateTable takes them."""
-
-    def schema(key: Key) -> list[dict[str, str]]:
-        return [
-            {"AttributeName": attribute, "KeyType": kind}
-            for (attribute, _), kind in zip(key, ("HASH", "RANGE"), strict=False)
-        ]
-
-    indexes = TABLE_INDEXES.get(name, {})
-    types = dict(TABLE_KEYS[name])
-    for key in indexes.values():
-        types.update(key)
-    definition: dict[str, Any] = {
-        "KeySchema": schema(TABLE_KEYS[name]),
-        "AttributeDefinitions": [
-            {"AttributeName": attribute, "AttributeType": kind}
-            for attribute, kind in types.items()
-        ],
-    }
-    if indexes:
-        definition["GlobalSecondaryIndexes"] = [
-            {"IndexName": index, "KeySchema": schema(key), "Projection": {"ProjectionType": "ALL"}}
-            for index, key in indexes.items()
-        ]
-    return definition
 
 
 def _tables() -> dict[str, Any]:
@@ -434,51 +302,28 @@ def _tables() -> dict[str, Any]:
             }
         return {"Type": "AWS::DynamoDB::Table", "Properties": properties}
 
-    return {
-        SUMMARY_TABLE_ID: table(names.SUMMARY_TABLE),
-        STATUS_TABLE_ID: table(names.STATUS_TABLE),
-        INSIGHT_TABLE_ID: table(names.INSIGHT_TABLE),
-        TRIP_ID_TABLE_ID: table(names.TRIP_ID_TABLE),
-        FARE_ALERT_TABLE_ID: table(names.FARE_ALERT_TABLE),
-    }
+    return {logical_id: table(name) for logical_id, name in TABLES.items()}
 
 
 def _alerts() -> dict[str, Any]:
     """The alert topics: the unicorns' vitals and the taxi fare watch, each with an email."""
-    return {
-        **_topic(
-            (ALERT_TOPIC_ID, ALERT_TOPIC_POLICY_ID, ALERT_SUBSCRIPTION_ID),
-            names.ALERT_TOPIC,
-            "Wild Rydes vitals",
-            ALERT_EMAIL,
-            HAS_ALERT_EMAIL,
-        ),
-        **_topic(
-            (FARE_TOPIC_ID, FARE_TOPIC_POLICY_ID, FARE_SUBSCRIPTION_ID),
-            names.FARE_TOPIC,
-            "Wild Rydes taxi fares",
-            FARE_EMAIL,
-            HAS_FARE_EMAIL,
-        ),
-    }
+    return {logical_id: r for topic in TOPICS for logical_id, r in _topic(topic).items()}
 
 
-def _topic(
-    ids: tuple[str, str, str], name: str, display_name: str, email: str, has_email: str
-) -> dict[str, Any]:
-    topic_id, policy_id, subscription_id = ids
+def _topic(topic: EmailTopic) -> dict[str, Any]:
+    topic_id = topic.topic_id
     return {
         topic_id: {
             "Type": "AWS::SNS::Topic",
             "Properties": {
-                "TopicName": name,
-                "DisplayName": display_name,
+                "TopicName": topic.name,
+                "DisplayName": topic.display_name,
                 "KmsMasterKeyId": ref(DATA_KEY_ID),
             },
         },
         # Same-account publishers (the functions) are allowed by IAM; this
         # policy only refuses plain-HTTP publishing, as AWS recommends for topics.
-        policy_id: {
+        topic.policy_id: {
             "Type": "AWS::SNS::TopicPolicy",
             "Properties": {
                 "Topics": [ref(topic_id)],
@@ -488,10 +333,14 @@ def _topic(
                 },
             },
         },
-        subscription_id: {
+        topic.subscription_id: {
             "Type": "AWS::SNS::Subscription",
-            "Condition": has_email,
-            "Properties": {"TopicArn": ref(topic_id), "Protocol": "email", "Endpoint": ref(email)},
+            "Condition": topic.has_email,
+            "Properties": {
+                "TopicArn": ref(topic_id),
+                "Protocol": "email",
+                "Endpoint": ref(topic.email_parameter),
+            },
         },
     }
 
@@ -603,9 +452,11 @@ def _archive() -> dict[str, Any]:
                                     ],
                                     "Resource": [
                                         {"Fn::Sub": f"${{{ARCHIVE_BUCKET_ID}.Arn}}/{prefix}*"}
-                                        for prefix in (
-                                            *(a.prefix for a in ARCHIVED_STREAMS),
-                                            infra_names.FIREHOSE_ERROR_PREFIX,
+                                        for prefix in dict.fromkeys(
+                                            [
+                                                *(a.prefix for a in ARCHIVED_STREAMS),
+                                                *(a.error_prefix for a in ARCHIVED_STREAMS),
+                                            ]
                                         )
                                     ],
                                 },
@@ -646,10 +497,10 @@ def _delivery_stream(archived: ArchivedStream) -> dict[str, Any]:
                 # Firehose adds YYYY/MM/DD/HH/ (UTC) after the prefix, which
                 # the Glue table's partition projection reads.
                 "Prefix": archived.prefix,
-                "ErrorOutputPrefix": infra_names.FIREHOSE_ERROR_PREFIX,
+                "ErrorOutputPrefix": archived.error_prefix,
                 "BufferingHints": {
-                    "IntervalInSeconds": ARCHIVE_BUFFER_SECONDS,
-                    "SizeInMBs": ARCHIVE_BUFFER_MIB,
+                    "IntervalInSeconds": archived.buffer_seconds,
+                    "SizeInMBs": archived.buffer_mib,
                 },
                 # Producers end each record with a newline, so objects are
                 # JSON lines as they are; no compression keeps them
@@ -679,7 +530,8 @@ def _catalog() -> dict[str, Any]:
 
 def _glue_table(archived: ArchivedStream) -> dict[str, Any]:
     """The JSON table over `archived`'s prefix, partitioned by the hour Firehose files under."""
-    location = f"s3://${{{ARCHIVE_BUCKET_ID}}}/{archived.prefix}"
+    location = archived.location(f"${{{ARCHIVE_BUCKET_ID}}}")
+    key = archived.partition_key
     return {
         "Type": "AWS::Glue::Table",
         "Properties": {
@@ -694,15 +546,15 @@ def _glue_table(archived: ArchivedStream) -> dict[str, Any]:
                 "Parameters": {
                     "classification": "json",
                     "projection.enabled": "true",
-                    "projection.dt.type": "date",
-                    "projection.dt.format": ARCHIVE_HOUR_FORMAT,
-                    "projection.dt.range": ARCHIVE_QUERY_RANGE,
-                    "projection.dt.interval": "1",
-                    "projection.dt.interval.unit": "HOURS",
+                    f"projection.{key}.type": "date",
+                    f"projection.{key}.format": archived.partition_format,
+                    f"projection.{key}.range": ARCHIVE_QUERY_RANGE,
+                    f"projection.{key}.interval": "1",
+                    f"projection.{key}.interval.unit": "HOURS",
                     # ${!dt} is Fn::Sub's escape for a literal ${dt}.
-                    "storage.location.template": {"Fn::Sub": location + "${!dt}/"},
+                    "storage.location.template": {"Fn::Sub": location + f"${{!{key}}}/"},
                 },
-                "PartitionKeys": [{"Name": "dt", "Type": "string"}],
+                "PartitionKeys": [{"Name": key, "Type": "string"}],
                 "StorageDescriptor": {
                     "Columns": [{"Name": n, "Type": t} for n, t in archived.columns],
                     "Location": {"Fn::Sub": location},

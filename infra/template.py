@@ -20,12 +20,17 @@ from typing import Any
 from infra import accepted_findings, api_keys
 from infra import names as infra_names
 from infra.errors import InfraError
-from infra.event_sources import event_source_settings
+from infra.event_sources import kinesis_mappings
 from infra.policies import policies, template_arns
 from infra.resources import (
-    ALERT_TOPIC_ID,
     ARCHIVE_BUCKET_ID,
     FAILURE_QUEUE_ID,
+    log_group_logical_id,
+    supporting_resources,
+)
+from infra.stages import CONFIG_PATH, Stage, load_stage
+from infra.system import (
+    ALERT_TOPIC_ID,
     FARE_ALERT_TABLE_ID,
     FARE_TOPIC_ID,
     INSIGHT_STREAM_ID,
@@ -36,10 +41,7 @@ from infra.resources import (
     SUMMARY_TABLE_ID,
     TRIP_ID_TABLE_ID,
     TRIP_STREAM_ID,
-    log_group_logical_id,
-    supporting_resources,
 )
-from infra.stages import CONFIG_PATH, Stage, load_stage
 from infra.triggers import (
     API_HANDLER,
     REST_API_ID,
@@ -94,19 +96,12 @@ def function_environment(stage: Stage) -> dict[str, dict[str, Any]]:
 
 def function_overrides(stage: str, config_path: Path = CONFIG_PATH) -> dict[str, Any]:
     """Logical id -> what the merge template adds to each Chalice function."""
-    settings = event_source_settings(stage, config_path=config_path)
     chosen = load_stage(stage, config_path)
     environment = function_environment(chosen)
-    events = {}
-    for trigger in kinesis_triggers():
-        if trigger.function not in settings:
-            raise InfraError(
-                f"function {trigger.function!r} reads a Kinesis stream but has no "
-                "event-source defaults in infra/event_sources.py"
-            )
-        events[trigger.function] = {
-            trigger.event_logical_id: {"Properties": settings[trigger.function]}
-        }
+    events = {
+        mapping.function: {mapping.trigger.event_logical_id: {"Properties": mapping.properties}}
+        for mapping in kinesis_mappings(stage, config_path=config_path)
+    }
     overrides: dict[str, Any] = {}
     for function, logical_id in function_logical_ids().items():
         # Chalice's `chalice deploy` names: the log group made for the function

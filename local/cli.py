@@ -116,11 +116,6 @@ def command_line() -> argparse.ArgumentParser:
         "a running endpoint's archive is copied first",
     )
     sql.add_argument(
-        "--stage",
-        default=LOCAL_STAGE,
-        help=f"the stage whose tables are queried (default {LOCAL_STAGE})",
-    )
-    sql.add_argument(
         "--work-dir", type=Path, help="where the archive copy is kept (default: as for up)"
     )
     return parser
@@ -161,9 +156,7 @@ def run_sql(args: argparse.Namespace) -> int:
         ).client("s3", endpoint_url=f"http://{HOST}:{args.port}")
     # Athena is AWS itself: the default credentials, region and endpoint.
     athena = boto3.session.Session().client("athena") if args.engine == "athena" else None
-    sources = Sources(
-        tables=archive_tables(LOCAL_BUCKET, args.stage), cache_dir=cache, s3=s3, athena=athena
-    )
+    sources = Sources(tables=archive_tables(LOCAL_BUCKET), cache_dir=cache, s3=s3, athena=athena)
     return sql_command(args, sources=sources, out=sys.stdout, err=sys.stderr)
 
 

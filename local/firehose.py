@@ -2,8 +2,9 @@
 
 moto's Firehose neither reads a Kinesis source nor buffers (it writes one
 object per put call), so the local runtime runs this component in its place,
-configured from the same `AWS::KinesisFirehose::DeliveryStream` properties the
-AWS deployment uses, one emulator per delivery stream (the raw stream's under
+configured from the same description (`infra.system.ArchivedStream`) the
+AWS deployment's `AWS::KinesisFirehose::DeliveryStream`s are rendered from,
+one emulator per delivery stream (the raw stream's under
 `raw/`, the taxi trips' under `trips/`). It reads every shard of the source
 stream from TRIM_HORIZON (parents before children), concatenates record data
 as it is, and writes an object under Firehose's default key layout when the
@@ -14,22 +15,20 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from infra.system import ArchivedStream
 from local.checkpoints import CheckpointStore
 from local.shards import Shard, ShardReader, list_shards, ready_shards
 
 log = logging.getLogger(__name__)
 
 MIB = 1024 * 1024
-# Firehose's defaults when a delivery stream gives no buffering hints.
-DEFAULT_BUFFER_SECONDS = 300
-DEFAULT_BUFFER_MIB = 5
 # Firehose reads each shard about once a second; a shard that returned records
 # is read again at once, so a backlog is caught up without waiting.
 READ_EVERY_SECONDS = 1.0
@@ -57,57 +56,18 @@ class DeliverySettings:
     role_arn: str = ""  # what Firehose reads and writes as (the delivery role)
 
     @classmethod
-    def from_properties(
-        cls, properties: Mapping[str, Any], resolve: Callable[[Any], Any]
-    ) -> DeliverySettings:
-        """Settings from the `Properties` of an `AWS::KinesisFirehose::DeliveryStream`.
-
-        `resolve` turns an intrinsic (`{"Ref": ...}`, `{"Fn::GetAtt": [...]}`,
-        `{"Fn::Sub": ...}`) into its value; literals are used as they are.
-        """
-
-        def value(raw: Any) -> Any:
-            return resolve(raw) if isinstance(raw, dict | list) else raw
-
-        source = properties.get("KinesisStreamSourceConfiguration")
-        if properties.get("DeliveryStreamType") != "KinesisStreamAsSource" or not source:
-            raise ValueError("only a delivery stream with a Kinesis stream source is emulated")
-        destination = properties.get("ExtendedS3DestinationConfiguration") or properties.get(
-            "S3DestinationConfiguration"
-        )
-        if not destination:
-            raise ValueError("only a delivery stream with an S3 destination is emulated")
-        name = value(properties.get("DeliveryStreamName"))
-        if not name:
-            # CloudFormation would generate one; the object keys need a known name.
-            raise ValueError("the delivery stream needs a DeliveryStreamName")
-        hints = destination.get("BufferingHints") or {}
+    def of(cls, archived: ArchivedStream, bucket: str, role_arn: str = "") -> DeliverySettings:
+        """The delivery stream of `archived` into the archive bucket `bucket`."""
         return cls(
-            name=str(name),
-            stream=_stream_name(str(value(source["KinesisStreamARN"]))),
-            bucket=_bucket_name(str(value(destination["BucketARN"]))),
-            prefix=str(value(destination.get("Prefix", ""))),
-            error_prefix=str(value(destination.get("ErrorOutputPrefix", ""))),
-            buffer_seconds=float(value(hints.get("IntervalInSeconds", DEFAULT_BUFFER_SECONDS))),
-            buffer_bytes=int(value(hints.get("SizeInMBs", DEFAULT_BUFFER_MIB))) * MIB,
-            role_arn=str(value(source.get("RoleARN", ""))),
+            name=archived.delivery_stream,
+            stream=archived.stream,
+            bucket=bucket,
+            prefix=archived.prefix,
+            error_prefix=archived.error_prefix,
+            buffer_seconds=float(archived.buffer_seconds),
+            buffer_bytes=archived.buffer_mib * MIB,
+            role_arn=role_arn,
         )
-
-
-def _stream_name(arn: str) -> str:
-    """`wildrydes` from `arn:aws:kinesis:us-east-1:123456789012:stream/wildrydes`."""
-    parts = arn.split(":", 5)
-    if len(parts) != 6 or parts[2] != "kinesis" or not parts[5].startswith("stream/"):
-        raise ValueError(f"not a Kinesis stream ARN: {arn!r}")
-    return parts[5].removeprefix("stream/")
-
-
-def _bucket_name(arn: str) -> str:
-    """`my-bucket` from `arn:aws:s3:::my-bucket`."""
-    parts = arn.split(":", 5)
-    if len(parts) != 6 or parts[2] != "s3" or not parts[5] or "/" in parts[5]:
-        raise ValueError(f"not an S3 bucket ARN: {arn!r}")
-    return parts[5]
 
 
 def object_key(settings: DeliverySettings, arrival: float, object_id: str) -> str:

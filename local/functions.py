@@ -24,12 +24,12 @@ from chalice.config import Config
 from chalice.constants import DEFAULT_LAMBDA_MEMORY_SIZE, DEFAULT_LAMBDA_TIMEOUT
 
 from infra.deploy import recorded_outputs
-from infra.event_sources import event_source_settings
+from infra.event_sources import kinesis_mappings
 from infra.names import API_URL_VARIABLE
 from infra.resources import FAILURE_QUEUE_ARN_OUTPUT
 from infra.stages import CONFIG_PATH, load_stage, read_config
 from infra.template import function_environment
-from infra.triggers import kinesis_triggers, scheduled_functions
+from infra.triggers import scheduled_functions
 from local.endpoint import ACCOUNT, REGION, client_environment
 from local.invoke import FunctionSpec
 from local.mapping import MappingSettings
@@ -115,22 +115,18 @@ def local_functions(
 ) -> list[LocalFunction]:
     """Every Kinesis function of the app, ready for the runtime, acting as its role."""
     specs = _Specs(stage, provisioned, api_url, config_path, endpoint_url, roles)
-    settings = event_source_settings(
+    mappings = kinesis_mappings(
         stage,
         failure_destination=provisioned.outputs[FAILURE_QUEUE_ARN_OUTPUT],
         config_path=config_path,
     )
-    functions = []
-    for trigger in kinesis_triggers():
-        mapping = MappingSettings.from_definitions(
-            trigger,
-            settings[trigger.function],
-            retry_base=retry_base,
+    return [
+        LocalFunction(
+            specs.spec(mapping.function, mapping.trigger.handler_string),
+            MappingSettings.from_definitions(mapping, retry_base=retry_base),
         )
-        functions.append(
-            LocalFunction(specs.spec(trigger.function, trigger.handler_string), mapping)
-        )
-    return functions
+        for mapping in mappings
+    ]
 
 
 def scheduled_local_functions(

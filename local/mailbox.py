@@ -5,7 +5,8 @@ in for the mail server: it subscribes an SQS queue of its own to the topic
 (SNS's JSON envelope keeps the subject, time, message id and attributes) and
 turns each notification into an email in a standard Maildir (new/, cur/,
 tmp/), which any mail client opens (`mutt -f <path>`). The addresses to
-emulate come from the same template's `AWS::SNS::Subscription` resources.
+emulate are the topics' subscribers as `infra.system.TOPICS` describes them,
+for the parameters the stack was provisioned with.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import json
 import logging
 import mailbox
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
@@ -192,82 +193,3 @@ class Mailbox:
         self._maildir.add(email_message)
         self._delivered.add(message_id(sns_id))
         self._stats["emails"] += 1
-
-
-def subscriptions_from_template(
-    template: Mapping[str, Any],
-    parameters: Mapping[str, Any],
-    resolve: Callable[[Any], Any] | None = None,
-) -> dict[str, list[str]]:
-    """Email addresses subscribed to each topic (by logical id) in a template.
-
-    Counts every `AWS::SNS::Subscription` with protocol `email` whose condition
-    holds for `parameters` (template defaults fill the gaps). A topic or
-    endpoint given as `Ref` to a resource or parameter is read directly; any
-    other intrinsic goes to `resolve`.
-    """
-    values = {
-        name: str(spec["Default"])
-        for name, spec in (template.get("Parameters") or {}).items()
-        if "Default" in spec
-    }
-    values.update({name: str(value) for name, value in parameters.items()})
-    resources = template.get("Resources") or {}
-    conditions = template.get("Conditions") or {}
-
-    def value(raw: Any) -> Any:
-        if isinstance(raw, dict) and set(raw) == {"Ref"} and raw["Ref"] in values:
-            return values[raw["Ref"]]
-        if isinstance(raw, dict | list):
-            if resolve is None:
-                raise ValueError(f"no resolver for {raw!r}")
-            return resolve(raw)
-        return raw
-
-    found: dict[str, list[str]] = {}
-    for logical_id, resource in resources.items():
-        if resource.get("Type") != "AWS::SNS::Subscription":
-            continue
-        properties = resource.get("Properties") or {}
-        if str(properties.get("Protocol", "")).lower() != "email":
-            continue
-        condition = resource.get("Condition")
-        if condition is not None and not _condition(condition, conditions, values):
-            continue
-        topic = properties.get("TopicArn")
-        if not (isinstance(topic, dict) and topic.get("Ref") in resources):
-            raise ValueError(f"{logical_id}: TopicArn is not a Ref to a topic in the template")
-        endpoint = str(value(properties.get("Endpoint", "")))
-        if endpoint:
-            found.setdefault(topic["Ref"], []).append(endpoint)
-    return found
-
-
-def _condition(name: str, conditions: Mapping[str, Any], values: Mapping[str, str]) -> bool:
-    """A named condition of the template, for the given parameter values."""
-
-    def evaluate(node: Any) -> Any:
-        if isinstance(node, dict) and len(node) == 1:
-            [(function, arguments)] = node.items()
-            if function == "Ref":
-                if arguments not in values:
-                    raise ValueError(f"condition {name}: unknown parameter {arguments}")
-                return values[arguments]
-            if function == "Condition":
-                return _condition(arguments, conditions, values)
-            if function == "Fn::Not":
-                return not evaluate(arguments[0])
-            if function == "Fn::And":
-                return all(evaluate(a) for a in arguments)
-            if function == "Fn::Or":
-                return any(evaluate(a) for a in arguments)
-            if function == "Fn::Equals":
-                left, right = (evaluate(a) for a in arguments)
-                return str(left) == str(right)
-        if isinstance(node, str | int | float | bool):
-            return node
-        raise ValueError(f"condition {name}: cannot evaluate {node!r}")
-
-    if name not in conditions:
-        raise ValueError(f"unknown condition {name}")
-    return bool(evaluate(conditions[name]))

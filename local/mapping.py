@@ -34,7 +34,7 @@ from chalicelib.pipeline.timestamps import from_epoch
 from infra.event_sources import REPORT_BATCH_ITEM_FAILURES
 
 if TYPE_CHECKING:
-    from infra.triggers import KinesisTrigger  # imports the app: for annotations only
+    from infra.event_sources import KinesisMapping  # imports the app: for annotations only
 from local.checkpoints import CheckpointStore
 from local.invoke import FunctionSpec, Invoker, Outcome
 from local.shards import Shard, ShardReader, list_shards, ready_shards
@@ -67,13 +67,9 @@ class MappingSettings:
     retry_cap: float = 30.0
 
     @classmethod
-    def from_definitions(
-        cls,
-        trigger: KinesisTrigger,
-        settings: MappingType[str, Any],
-        **overrides: Any,
-    ) -> MappingSettings:
-        """From the decorator's settings (batch size, ...) and infra's event-source settings."""
+    def from_definitions(cls, mapping: KinesisMapping, **overrides: Any) -> MappingSettings:
+        """From infra's complete description of the mapping (decorator, defaults, stage)."""
+        trigger, settings = mapping.trigger, mapping.properties
         if settings.get("ParallelizationFactor", 1) != 1:
             log.warning("%s: ParallelizationFactor is run as 1 locally", trigger.function)
         destination = settings.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")

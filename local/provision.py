@@ -3,12 +3,15 @@
 The supporting template (`infra.template.supporting_template`) is created as
 a CloudFormation stack, exactly as `make deploy` does on AWS. moto's
 CloudFormation creates the streams, tables, topic, bucket, queue, key, log
-groups and role and silently skips the rest; those are created here, type by
-type, from the same template: the Glue database and table, the Athena
-workgroup and named queries and the CloudWatch alarms through moto's own APIs, while the Firehose
-delivery stream and the email subscription are handed to the local emulations
-(`local.firehose`, `local.mailbox`). Nothing is named or set twice. The
-resource policies that refuse plain HTTP are left out (`NOT_LOCAL`).
+groups and role and silently skips the rest. The Glue database and tables,
+the Athena workgroup and named queries and the CloudWatch alarms are created
+here through moto's own APIs, from their rendered properties with the values
+only a deployment knows filled in (`Provisioned.resolve`: the bucket's
+generated name, ARNs; the one resolver of template values in `local/`). The
+Firehose delivery streams and the email subscriptions are emulated
+(`local.firehose`, `local.mailbox`), built from `infra.system` directly.
+Nothing is named or set twice. The resource policies that refuse plain HTTP
+are left out (`NOT_LOCAL`).
 """
 
 from __future__ import annotations
@@ -61,9 +64,6 @@ class Provisioned:
     def resources(self) -> dict[str, Any]:
         resources: dict[str, Any] = self.template["Resources"]
         return resources
-
-    def of_type(self, kind: str) -> dict[str, dict[str, Any]]:
-        return {k: v for k, v in self.resources.items() if v["Type"] == kind}
 
     def resolve(self, value: Any) -> Any:
         """A template value with Ref, Fn::GetAtt, Fn::Sub and Fn::Join worked out."""

@@ -29,21 +29,23 @@ from chalicelib.adapters.clients import Clients
 from chalicelib.settings import load_settings
 from infra.event_sources import event_source_settings
 from infra.names import API_HANDLER_FUNCTION, GLUE_TABLE
+from infra.resources import ARCHIVE_BUCKET_ID, DELIVERY_ROLE_ID
 from infra.stages import CONFIG_PATH
+from infra.system import ARCHIVED_STREAMS, TOPICS
 from local.checkpoints import CheckpointStore
 from local.endpoint import DEFAULT_PORT, REGION, Endpoint, client_environment
 from local.faults import FaultInjector
 from local.firehose import DeliverySettings, FirehoseEmulator
 from local.functions import LocalFunction, local_functions, scheduled_local_functions
 from local.invoke import FunctionSpec, Invoker, Outcome
-from local.mailbox import Mailbox, subscriptions_from_template
+from local.mailbox import Mailbox
 from local.mapping import EventSourceMapping, SqsDestination
 from local.provision import Provisioned, provision
 from local.roles import RoleSession, assume, function_roles
 from local.runtime import Component, Runtime
 from local.schedule import Schedule
 from local.shards import stream_arn
-from local.sql import ArchiveTable
+from local.sql import ArchiveTable, archive_tables
 from local.state import state_dir
 
 LOCAL_STAGE = "local"
@@ -55,11 +57,10 @@ LOGGERS = ("chalicelib", "local", "wildrydes", "app")
 
 
 def delivery_streams(provisioned: Provisioned) -> list[DeliverySettings]:
-    """The settings of every Firehose delivery stream provisioned: one per archived stream."""
-    return [
-        DeliverySettings.from_properties(resource["Properties"], provisioned.resolve)
-        for resource in provisioned.of_type("AWS::KinesisFirehose::DeliveryStream").values()
-    ]
+    """The settings of every Firehose delivery stream: one per archived stream."""
+    bucket = provisioned.physical[ARCHIVE_BUCKET_ID]
+    role = provisioned.arns[DELIVERY_ROLE_ID]
+    return [DeliverySettings.of(archived, bucket, role) for archived in ARCHIVED_STREAMS]
 
 
 @dataclass
@@ -263,15 +264,12 @@ class LocalStack:
                     checkpoints=self.checkpoints,
                 )
             )
-        subscriptions = subscriptions_from_template(
-            provisioned.template, provisioned.parameters, provisioned.resolve
-        )
-        for topic, addresses in subscriptions.items():
-            for address in addresses:
+        for topic in TOPICS:
+            for address in topic.subscribers(provisioned.parameters):
                 mailbox = Mailbox(
                     session.client("sns"),
                     session.client("sqs"),
-                    provisioned.physical[topic],
+                    provisioned.physical[topic.topic_id],
                     address,
                     self.mail / address,
                 )
@@ -338,10 +336,7 @@ class LocalStack:
     def archive_tables(self) -> tuple[ArchiveTable, ...]:
         """The Glue tables over the archive, as provisioned (the raw stream's first)."""
         assert self.provisioned is not None
-        return tuple(
-            ArchiveTable.from_resource(resource["Properties"], self.provisioned.resolve)
-            for resource in self.provisioned.of_type("AWS::Glue::Table").values()
-        )
+        return archive_tables(self.provisioned.physical[ARCHIVE_BUCKET_ID])
 
     def archive_table(self, name: str = GLUE_TABLE) -> ArchiveTable:
         """The Glue table `name` over the archive, as provisioned: by default the raw stream's."""

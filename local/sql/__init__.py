@@ -40,7 +40,6 @@ from local.sql.tables import (
     archive_table,
     archive_tables,
     duckdb_type,
-    resolver,
 )
 
 __all__ = [
@@ -62,7 +61,6 @@ __all__ = [
     "duckdb_type",
     "find_named",
     "format_table",
-    "resolver",
     "run_named",
     "run_query",
     "sql_command",

@@ -42,7 +42,8 @@ from chalicelib.settings import load_settings
 from chalicelib.taxi.records import encode_trip
 from chalicelib.unicorns.records import Reading
 from infra.names import API_HANDLER_FUNCTION
-from infra.resources import ARCHIVE_BUCKET_OUTPUT, TABLE_KEYS
+from infra.resources import ARCHIVE_BUCKET_OUTPUT
+from infra.system import TABLE_KEYS
 from local.child import stop_process
 from local.endpoint import REGION, Endpoint, client_environment, free_port
 from local.functions import LocalFunction, local_functions, scheduled_local_functions

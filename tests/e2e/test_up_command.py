@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from infra.resources import TABLE_KEYS
 from infra.stages import PROJECT_DIR
+from infra.system import TABLE_KEYS
 from local.endpoint import client_environment, free_port, port_free
 from tests.processes import alive, descendants
 

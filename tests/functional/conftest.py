@@ -17,7 +17,7 @@ from chalicelib import bootstrap, names
 from chalicelib.adapters.clients import Clients
 from chalicelib.bootstrap import Services
 from chalicelib.settings import load_settings
-from infra.resources import TABLE_KEYS, table_keys
+from infra.system import TABLE_KEYS, table_keys
 from tests.lambda_events import REGION
 from tests.streams import read_stream
 

@@ -64,8 +64,8 @@ from chalicelib.taxi.summaries import partials
 from chalicelib.unicorns.params import MAX_LIMIT
 from chalicelib.unicorns.records import MAX_NAME_LENGTH, Reading, encode_reading
 from chalicelib.unicorns.summaries import Summary
-from infra.resources import TABLE_KEYS, table_keys
 from infra.stages import PROJECT_DIR
+from infra.system import TABLE_KEYS, table_keys
 from local.child import stop_process
 from local.endpoint import HOST, client_environment, free_port
 from local.up import start_api

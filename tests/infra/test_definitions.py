@@ -15,7 +15,7 @@ from chalicelib import names
 from chalicelib.settings import load_settings
 from chalicelib.taxi import records as trips
 from infra import names as infra_names
-from infra import resources
+from infra import system
 from infra.event_sources import DEFAULTS
 from infra.named_queries import named_queries
 from infra.policies import policies, template_arns
@@ -47,7 +47,7 @@ def test_the_queries_take_the_values_the_user_supplies() -> None:
 
 
 def test_each_archived_stream_has_a_prefix_a_table_and_queries_filed_under_it() -> None:
-    archived = resources.ARCHIVED_STREAMS
+    archived = system.ARCHIVED_STREAMS
     assert [(a.delivery_stream, a.prefix, a.table) for a in archived] == [
         (names.RAW_STREAM, names.ARCHIVE_PREFIX, infra_names.GLUE_TABLE),
         (names.TRIP_STREAM, names.TRIP_ARCHIVE_PREFIX, infra_names.TRIP_GLUE_TABLE),
@@ -59,7 +59,7 @@ def test_each_archived_stream_has_a_prefix_a_table_and_queries_filed_under_it() 
 
 
 def test_the_trip_table_has_a_column_for_every_field_of_a_trip() -> None:
-    assert [name for name, _ in resources.TRIP_COLUMNS] == [f.lower() for f in trips.FIELDS]
+    assert [name for name, _ in system.TRIP_COLUMNS] == [f.lower() for f in trips.FIELDS]
 
 
 def test_query_files_are_numbered_and_each_name_is_used_once(tmp_path: Path) -> None:

@@ -9,10 +9,18 @@ from typing import Any
 import pytest
 
 from infra.errors import InfraError
-from infra.event_sources import DEFAULTS, check, event_source_settings, mapping_update_kwargs
+from infra.event_sources import (
+    DEFAULTS,
+    check,
+    event_source_settings,
+    kinesis_mappings,
+    mapping_update_kwargs,
+)
 from infra.resources import supporting_resources
 from infra.stages import check_deployable, load_stage
 from infra.template import merge_template
+from infra.triggers import kinesis_triggers
+from local.mapping import MappingSettings
 
 QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:wildrydes-stream-failures"
 
@@ -41,6 +49,39 @@ def test_a_stage_override_shows_up_in_the_rendered_template(config_path: Path) -
 
     assert props["TumblingWindowInSeconds"] == 10
     assert props["MaximumRetryAttempts"] == DEFAULTS["aggregate"]["MaximumRetryAttempts"]
+
+
+def test_aws_and_the_local_runtime_read_each_mapping_from_one_description(
+    config_path: Path,
+) -> None:
+    add_stage(
+        config_path,
+        "local",
+        {"lambda_functions": {"aggregate": {"event_source": {"TumblingWindowInSeconds": 10}}}},
+    )
+    mappings = kinesis_mappings("local", failure_destination=QUEUE_ARN, config_path=config_path)
+
+    assert [m.function for m in mappings] == [t.function for t in kinesis_triggers()]
+    template = merge_template("local", config_path)["Resources"]
+    for mapping in mappings:
+        local = MappingSettings.from_definitions(mapping)
+        trigger = mapping.trigger
+        # The decorator's part, the defaults' and the stage's, in one place.
+        assert (local.stream, local.batch_size) == (trigger.stream, trigger.batch_size)
+        expected_window = (
+            10
+            if mapping.function == "aggregate"
+            else DEFAULTS[mapping.function].get("TumblingWindowInSeconds", 0)
+        )
+        assert local.tumbling_window == expected_window
+        assert local.max_retries == DEFAULTS[mapping.function]["MaximumRetryAttempts"]
+        assert local.on_failure == QUEUE_ARN
+        # What the merge template adds to Chalice's event (which carries the stream and
+        # batch size from the same decorator).
+        events = template[trigger.logical_id]["Properties"]["Events"]
+        deployed = events[trigger.event_logical_id]["Properties"]
+        assert deployed.get("TumblingWindowInSeconds", 0) == local.tumbling_window
+        assert deployed["MaximumRetryAttempts"] == local.max_retries
 
 
 def test_stage_settings_win_over_top_level_ones_as_in_chalice(config_path: Path) -> None:

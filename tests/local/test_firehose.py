@@ -23,20 +23,14 @@ from chalicelib import names
 from chalicelib.taxi.records import encode_trip
 from chalicelib.unicorns.records import Reading, encode_reading
 from infra import names as infra_names
-from infra.resources import (
-    ARCHIVE_BUCKET_ID,
-    DELIVERY_STREAM_ID,
-    RAW_STREAM_ID,
-    TRIP_DELIVERY_STREAM_ID,
-    TRIP_STREAM_ID,
-    supporting_resources,
-)
+from infra.resources import ARCHIVE_BUCKET_ID, supporting_resources
+from infra.system import ARCHIVED_STREAMS, ArchivedStream
 from local.checkpoints import CheckpointStore
 from local.firehose import DeliverySettings, FirehoseEmulator
 from local.provision import provision
 from local.stack import delivery_streams
 from tests.faults import fail_calls
-from tests.lambda_events import ACCOUNT, stream_arn
+from tests.lambda_events import ACCOUNT
 from tests.taxi_events import day_trips
 
 BUCKET = "wildrydes-archive-123456789012-us-east-1"
@@ -258,27 +252,20 @@ def test_records_arriving_during_an_outage_are_archived_once_it_ends(aws: Aws) -
 
 
 @pytest.mark.parametrize(
-    ("delivery_id", "name", "stream_id", "stream", "prefix"),
+    ("archived", "name", "stream", "prefix"),
     [
-        (DELIVERY_STREAM_ID, "wildrydes", RAW_STREAM_ID, "wildrydes", "raw/"),
-        (TRIP_DELIVERY_STREAM_ID, "taxi-trips", TRIP_STREAM_ID, "taxi-trips", "trips/"),
+        (ARCHIVED_STREAMS[0], "wildrydes", "wildrydes", "raw/"),
+        (ARCHIVED_STREAMS[1], "taxi-trips", "taxi-trips", "trips/"),
     ],
+    ids=["raw", "trips"],
 )
-def test_settings_from_the_template_fragment(
-    delivery_id: str, name: str, stream_id: str, stream: str, prefix: str
+def test_the_emulation_and_the_deployed_delivery_stream_come_from_one_description(
+    archived: ArchivedStream, name: str, stream: str, prefix: str
 ) -> None:
-    properties = supporting_resources("dev")["Resources"][delivery_id]["Properties"]
-    concrete = {
-        json.dumps({"Fn::GetAtt": [stream_id, "Arn"]}): stream_arn(stream),
-        json.dumps({"Fn::GetAtt": [ARCHIVE_BUCKET_ID, "Arn"]}): f"arn:aws:s3:::{BUCKET}",
-        json.dumps({"Fn::GetAtt": ["ArchiveDeliveryRole", "Arn"]}): (
-            f"arn:aws:iam::{ACCOUNT}:role/delivery"
-        ),
-    }
+    role = f"arn:aws:iam::{ACCOUNT}:role/delivery"
+    settings = DeliverySettings.of(archived, BUCKET, role)
 
-    settings = DeliverySettings.from_properties(properties, lambda v: concrete[json.dumps(v)])
-
-    # The same buffer, error output and role for every archived stream; a prefix each.
+    # The same buffer and error output for every archived stream; a prefix each.
     assert settings == DeliverySettings(
         name=name,
         stream=stream,
@@ -287,48 +274,24 @@ def test_settings_from_the_template_fragment(
         error_prefix=infra_names.FIREHOSE_ERROR_PREFIX,
         buffer_seconds=60,
         buffer_bytes=5 * 1024 * 1024,
-        role_arn=f"arn:aws:iam::{ACCOUNT}:role/delivery",
+        role_arn=role,
     )
-
-
-@pytest.mark.parametrize(
-    ("change", "message"),
-    [
-        ({"DeliveryStreamType": "DirectPut"}, "Kinesis stream source"),
-        ({"DeliveryStreamName": None}, "DeliveryStreamName"),
-        (
-            {"KinesisStreamSourceConfiguration": {"KinesisStreamARN": "arn:aws:sqs:::q"}},
-            "not a Kinesis stream ARN",
-        ),
-    ],
-)
-def test_settings_refuse_what_is_not_emulated(change: dict[str, Any], message: str) -> None:
-    properties = {
-        "DeliveryStreamName": "wildrydes",
-        "DeliveryStreamType": "KinesisStreamAsSource",
-        "KinesisStreamSourceConfiguration": {"KinesisStreamARN": stream_arn("wildrydes")},
-        "ExtendedS3DestinationConfiguration": {"BucketARN": f"arn:aws:s3:::{BUCKET}"},
-        **change,
-    }
-
-    with pytest.raises(ValueError, match=message):
-        DeliverySettings.from_properties(properties, lambda v: v)
-
-
-def test_settings_default_to_firehose_buffering_hints() -> None:
-    properties = {
-        "DeliveryStreamName": "wildrydes",
-        "DeliveryStreamType": "KinesisStreamAsSource",
-        "KinesisStreamSourceConfiguration": {"KinesisStreamARN": stream_arn("wildrydes")},
-        "ExtendedS3DestinationConfiguration": {"BucketARN": f"arn:aws:s3:::{BUCKET}"},
-    }
-
-    settings = DeliverySettings.from_properties(properties, lambda v: v)
-
-    assert (settings.prefix, settings.buffer_seconds, settings.buffer_bytes) == (
-        "",
-        300,
-        5 * 1024 * 1024,
+    # What AWS is given says the same.
+    resources = supporting_resources("dev")["Resources"]
+    deployed = resources[archived.delivery_id]["Properties"]
+    destination = deployed["ExtendedS3DestinationConfiguration"]
+    assert deployed["DeliveryStreamName"] == settings.name
+    (source_id, _) = deployed["KinesisStreamSourceConfiguration"]["KinesisStreamARN"]["Fn::GetAtt"]
+    assert resources[source_id]["Properties"]["Name"] == settings.stream
+    assert destination["BucketARN"] == {"Fn::GetAtt": [ARCHIVE_BUCKET_ID, "Arn"]}
+    assert (destination["Prefix"], destination["ErrorOutputPrefix"]) == (
+        settings.prefix,
+        settings.error_prefix,
+    )
+    hints = destination["BufferingHints"]
+    assert (hints["IntervalInSeconds"], hints["SizeInMBs"] * 1024 * 1024) == (
+        settings.buffer_seconds,
+        settings.buffer_bytes,
     )
 
 

@@ -19,11 +19,13 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from chalicelib import names
-from infra.resources import ALERT_EMAIL, ALERT_TOPIC_ID, supporting_resources
-from local.mailbox import Mailbox, queue_name, subscriptions_from_template
+from infra.resources import supporting_resources
+from infra.system import ALERT_EMAIL, FARE_EMAIL, TOPICS
+from local.mailbox import Mailbox, queue_name
 from tests.faults import fail_calls
 
 ADDRESS = "ops@example.com"
+FARES = "fares@example.com"
 NOW = 1_800_000_000.0
 
 
@@ -202,42 +204,30 @@ def test_long_addresses_get_distinct_queue_names() -> None:
 @pytest.mark.parametrize(
     ("parameters", "expected"),
     [
-        ({ALERT_EMAIL: ADDRESS}, {ALERT_TOPIC_ID: [ADDRESS]}),
-        ({ALERT_EMAIL: ""}, {}),
-        ({}, {}),  # the parameter's default is empty
+        (
+            {ALERT_EMAIL: ADDRESS, FARE_EMAIL: "fares@example.com"},
+            [[ADDRESS], ["fares@example.com"]],
+        ),
+        ({ALERT_EMAIL: ADDRESS}, [[ADDRESS], []]),
+        ({ALERT_EMAIL: ""}, [[], []]),
+        ({}, [[], []]),  # the parameters' default is empty
     ],
 )
-def test_email_subscriptions_of_the_template(
-    parameters: dict[str, str], expected: dict[str, list[str]]
+def test_the_mailboxes_and_the_deployed_subscriptions_come_from_one_description(
+    parameters: dict[str, str], expected: list[list[str]]
 ) -> None:
+    assert [topic.subscribers(parameters) for topic in TOPICS] == expected
+    # What AWS is given: a subscription of the parameter's address to each
+    # topic, made only when the parameter is not empty.
     template = supporting_resources("dev")
-
-    assert subscriptions_from_template(template, parameters, lambda v: v) == expected
-
-
-def test_conditions_combine() -> None:
-    template = {
-        "Parameters": {"Email": {"Type": "String"}, "Stage": {"Type": "String"}},
-        "Conditions": {
-            "HasEmail": {"Fn::Not": [{"Fn::Equals": [{"Ref": "Email"}, ""]}]},
-            "IsProd": {"Fn::Equals": [{"Ref": "Stage"}, "prod"]},
-            "Both": {"Fn::And": [{"Condition": "HasEmail"}, {"Condition": "IsProd"}]},
-        },
-        "Resources": {
-            "Topic": {"Type": "AWS::SNS::Topic"},
-            "Mail": {
-                "Type": "AWS::SNS::Subscription",
-                "Condition": "Both",
-                "Properties": {
-                    "TopicArn": {"Ref": "Topic"},
-                    "Protocol": "email",
-                    "Endpoint": {"Ref": "Email"},
-                },
-            },
-        },
-    }
-
-    assert subscriptions_from_template(template, {"Email": ADDRESS, "Stage": "prod"}) == {
-        "Topic": [ADDRESS]
-    }
-    assert subscriptions_from_template(template, {"Email": ADDRESS, "Stage": "dev"}) == {}
+    for topic in TOPICS:
+        subscription = template["Resources"][topic.subscription_id]
+        assert subscription["Properties"] == {
+            "TopicArn": {"Ref": topic.topic_id},
+            "Protocol": "email",
+            "Endpoint": {"Ref": topic.email_parameter},
+        }
+        assert template["Conditions"][subscription["Condition"]] == {
+            "Fn::Not": [{"Fn::Equals": [{"Ref": topic.email_parameter}, ""]}]
+        }
+        assert template["Parameters"][topic.email_parameter]["Default"] == ""

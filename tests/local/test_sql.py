@@ -24,7 +24,7 @@ from moto import mock_aws
 
 from chalicelib.unicorns.records import Reading, encode_reading
 from infra import names as infra_names
-from infra import resources
+from infra import resources, system
 from infra.named_queries import named_queries
 from local.endpoint import free_port
 from local.sql import (
@@ -40,7 +40,6 @@ from local.sql import (
     cli_param,
     duckdb_type,
     format_table,
-    resolver,
     run_named,
     run_query,
     sync_archive,
@@ -130,7 +129,7 @@ def moment(status_time: str) -> datetime:
 
 @pytest.fixture
 def table() -> ArchiveTable:
-    return archive_table(BUCKET, "dev")
+    return archive_table(BUCKET)
 
 
 @pytest.fixture
@@ -141,7 +140,7 @@ def sources(session: boto3.session.Session, table: ArchiveTable, tmp_path: Path)
     return Sources(table=table, cache_dir=tmp_path / "archive", s3=s3)
 
 
-# --- The table, from the template ----------------------------------------------------
+# --- The table, from the description the Glue table is rendered from ----------------
 
 
 def test_table_comes_from_the_templates_glue_table(table: ArchiveTable) -> None:
@@ -160,25 +159,23 @@ def test_table_comes_from_the_templates_glue_table(table: ArchiveTable) -> None:
     ]
 
 
-def test_table_takes_a_location_template_left_unresolved_by_the_resolver() -> None:
-    properties = resources.supporting_resources("dev")["Resources"][resources.GLUE_TABLE_ID][
-        "Properties"
+def test_duckdb_reads_the_same_table_the_deployed_glue_table_describes(
+    table: ArchiveTable,
+) -> None:
+    glue = resources.supporting_resources("dev")["Resources"][system.GLUE_TABLE_ID]["Properties"]
+    deployed = glue["TableInput"]
+    key = table.partition_key
+    assert deployed["Name"] == table.name
+    assert [(c["Name"], c["Type"]) for c in deployed["StorageDescriptor"]["Columns"]] == [
+        (c.name, c.hive_type) for c in table.columns
     ]
-    # A resolver that keeps Fn::Sub's `${!dt}` escape instead of turning it into `${dt}`.
-    stub = {
-        "s3://${ArchiveBucket}/raw/${!dt}/": "s3://b/raw/${!dt}/",
-        "s3://${ArchiveBucket}/raw/": "s3://b/raw/",
-    }
-
-    def resolve(value: Any) -> Any:
-        if isinstance(value, dict) and "Fn::Sub" in value:
-            return stub[value["Fn::Sub"]]
-        if isinstance(value, dict):
-            return "wildrydes"
-        return value
-
-    table = ArchiveTable.from_resource(properties, resolve)
-    assert (table.bucket, table.prefix) == ("b", "raw/")
+    assert deployed["PartitionKeys"] == [{"Name": key, "Type": "string"}]
+    assert deployed["Parameters"][f"projection.{key}.format"] == table.partition_format
+    # The bucket is the one thing only a deployment knows: a ${ArchiveBucket} there.
+    location = deployed["Parameters"]["storage.location.template"]["Fn::Sub"]
+    assert location.replace("${ArchiveBucket}", table.bucket) == (
+        f"s3://{table.bucket}/{table.prefix}${{!{key}}}/"
+    )
 
 
 @pytest.mark.parametrize(
@@ -202,14 +199,6 @@ def test_hive_types_map_to_duckdb(hive: str, duckdb: str) -> None:
 def test_an_unknown_hive_type_is_named() -> None:
     with pytest.raises(SqlError, match="array<string>"):
         Column("tags", "array<string>").duckdb_type  # noqa: B018 - the property raises
-
-
-def test_resolver_substitutes_refs_and_keeps_escaped_placeholders() -> None:
-    resolve = resolver({"ArchiveBucket": "b", "ArchiveDatabase": "db"})
-    assert resolve({"Ref": "ArchiveDatabase"}) == "db"
-    assert resolve({"Fn::Sub": "s3://${ArchiveBucket}/raw/${!dt}/"}) == "s3://b/raw/${dt}/"
-    with pytest.raises(SqlError, match="AWS::Region"):
-        resolve({"Fn::Sub": "${AWS::Region}"})
 
 
 # --- Syncing the archive -------------------------------------------------------------

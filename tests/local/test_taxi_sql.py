@@ -92,7 +92,7 @@ def sources(session: boto3.session.Session, tmp_path: Path) -> Sources:
     """Both tables over an archive written as Firehose writes it, cached in tmp_path."""
     s3 = session.client("s3")
     write_archive(s3, trips())
-    return Sources(tables=archive_tables(BUCKET, "dev"), cache_dir=tmp_path / "archive", s3=s3)
+    return Sources(tables=archive_tables(BUCKET), cache_dir=tmp_path / "archive", s3=s3)
 
 
 def moment(status_time: str) -> datetime:
@@ -103,7 +103,7 @@ def moment(status_time: str) -> datetime:
 
 
 def test_the_trip_table_comes_from_the_templates_glue_table() -> None:
-    table = archive_table(BUCKET, "dev", infra_names.TRIP_GLUE_TABLE)
+    table = archive_table(BUCKET, infra_names.TRIP_GLUE_TABLE)
 
     assert (table.name, table.database) == ("taxi_trips", infra_names.GLUE_DATABASE)
     assert (table.bucket, table.prefix) == (BUCKET, "trips/")
@@ -120,7 +120,7 @@ def test_the_trip_table_comes_from_the_templates_glue_table() -> None:
         ("passengers", "INTEGER"),
         ("paymenttype", "VARCHAR"),
     ]
-    assert [t.name for t in archive_tables(BUCKET, "dev")] == ["wildrydes", "taxi_trips"]
+    assert [t.name for t in archive_tables(BUCKET)] == ["wildrydes", "taxi_trips"]
 
 
 def test_every_trip_reads_back_with_its_values_and_hour(sources: Sources) -> None:
@@ -225,7 +225,7 @@ def test_the_taxi_queries_are_named_with_their_parameters() -> None:
 
 def test_a_taxi_query_on_sources_without_its_table_names_the_table(sources: Sources) -> None:
     unicorns_only = Sources(
-        table=archive_table(BUCKET, "dev"), cache_dir=sources.cache_dir, s3=sources.s3
+        table=archive_table(BUCKET), cache_dir=sources.cache_dir, s3=sources.s3
     )
 
     with pytest.raises(SqlError, match=r"peak_hours reads table taxi_trips.*\(wildrydes\)"):
@@ -233,7 +233,7 @@ def test_a_taxi_query_on_sources_without_its_table_names_the_table(sources: Sour
 
 
 def test_sources_refuse_tables_of_two_databases() -> None:
-    (raw, taxi) = archive_tables(BUCKET, "dev")
+    (raw, taxi) = archive_tables(BUCKET)
 
     with pytest.raises(SqlError, match="more than one database"):
         Sources(tables=(raw, replace(taxi, database="elsewhere")))
