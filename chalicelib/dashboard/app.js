@@ -4,23 +4,23 @@
 // on the Taxi tab `taxi/peaks`, `taxi/zones` and `taxi/fares`), relative to
 // the page's <base href>. The address's hash names the tab: `#unicorns`,
 // `#taxi` (today, UTC) or `#taxi/YYYY-MM-DD`. This module holds the refresh
-// loop, the banner, the header, the API key form and the tabs; each part of
+// loop, the banner, the header and the tabs; each part of
 // the page has a module of its own:
 //
-//   api.js      getJson and the API key       map.js      the live map
-//   fleet.js    the fleet table, open alerts  history.js  a unicorn's history
-//   taxi.js     the Taxi tab                  charts.js   the charts' frame and lines
-//   state.js    what the parts share          time.js     clocks and times
-//   elements.js building elements             geo.js      the sphere and its projection
+//   api.js      getJson and the API key       keyform.js  the form asking for the key
+//   map.js      the live map                  fleet.js    the fleet table, open alerts
+//   history.js  a unicorn's history           taxi.js     the Taxi tab
+//   charts.js   the charts' frame and lines   state.js    what the parts share
+//   time.js     clocks and times              elements.js building elements
+//   geo.js      the sphere and its projection
 //
 // The server versions each module's URL by its content through the page's import map.
 
-import {
-  ApiError, asApiError, describeProblem, forgetKey, getJson, hasKey, keyRefused, keyWanted, useKey, validKey,
-} from "./api.js";
+import { ApiError, asApiError, describeProblem, forgetKey, getJson, keyRefused, keyWanted, useKey } from "./api.js";
 import { $, setText } from "./elements.js";
 import { renderAlerts, renderTable, rowOf, setSort, whenUnicornChosen } from "./fleet.js";
 import { createHistory } from "./history.js";
+import { renderKeyForm, takeKey } from "./keyform.js";
 import { renderMap, scaleLabel, whenMarkerClicked } from "./map.js";
 import { applyFleet, condition, state, validStatus } from "./state.js";
 import { createTaxiTab, todayUtc, validDay } from "./taxi.js";
@@ -72,7 +72,7 @@ async function refresh() {
 
 function render() {
   const at = now();
-  renderKey();
+  renderKeyForm(problem);
   renderBanner();
   // A hidden map cannot be measured: the fleet view is drawn when its tab is shown.
   const shown = activeTab === "unicorns";
@@ -124,40 +124,15 @@ function renderHeader(at) {
   );
 }
 
-// ---------------------------------------------------------------- the API key form
+// ---------------------------------------------------------------- the API key
 
-function renderKey() {
-  const panel = $("key-panel");
-  const wasHidden = panel.hidden;
-  const wanted = keyWanted();
-  panel.hidden = !wanted;
-  $("key-status").hidden = wanted || !hasKey();
-  if (wanted && wasHidden) {
-    setText($("key-reason"), problem && problem.refusedKey
-      ? "The API refused the key this tab had: enter the current one."
-      : "This API answers only requests that carry its API key.");
-    // Take the focus only from nobody (or from the button that just went away).
-    const focused = document.activeElement;
-    if (focused === null || focused === document.body || focused.id === "key-forget") {
-      $("key-input").focus();
-    }
-  }
-}
-
+// A key given: everything that waited for one loads again.
 function submitKey(event) {
-  event.preventDefault(); // never a navigation: the key must not reach a URL
-  const input = $("key-input");
-  const key = input.value.trim();
-  if (!validKey(key)) {
-    setText($("key-error"), "An API key is one word of letters, digits and symbols, no spaces.");
-    input.focus();
-    return;
-  }
-  setText($("key-error"), "");
-  input.value = "";
+  const key = takeKey(event);
+  if (key === null) return;
   useKey(key);
   problem = null;
-  renderKey();
+  renderKeyForm(problem);
   refreshNow();
   if (state.selected !== null) unicornHistory.load();
   if (activeTab === "taxi") taxi.load();
@@ -165,7 +140,7 @@ function submitKey(event) {
 
 function dropKey() {
   forgetKey();
-  renderKey();
+  renderKeyForm(problem);
   refreshNow(); // deployed, this is refused and the form asks again
 }
 
