@@ -4,8 +4,8 @@
 // on the Taxi tab `taxi/peaks`, `taxi/zones` and `taxi/fares`), relative to
 // the page's <base href>. The address's hash names the tab: `#unicorns`,
 // `#taxi` (today, UTC) or `#taxi/YYYY-MM-DD`. This module holds the refresh
-// loop, the banner, the header and the tabs; each part of
-// the page has a module of its own:
+// loop, the banner, the header and the tabs; each other part of the page has a
+// module of its own:
 //
 //   api.js      getJson and the API key       keyform.js  the form asking for the key
 //   map.js      the live map                  fleet.js    the fleet table, open alerts
