@@ -1,10 +1,18 @@
-"""The operations console: one page, its script and its style, served by the API itself.
+"""The operations console: one page, its script modules and its style, served by the API itself.
 
 The files live in `chalicelib/dashboard/`, so Chalice packages them into the
-Lambda; they are read once per process. The page has no inline script or
-style, which lets its Content-Security-Policy forbid both, and it makes no
-request beyond its own API unless map tiles are configured (MAP_TILES_URL),
-in which case exactly their origin is allowed for images.
+Lambda; they are read once per process. Every `.js` and `.css` file there is
+served at `static/<name>`, each URL carrying a hash of its content so that
+it can be cached for good. The script is native ES modules that import each
+other by relative path; the page's import map turns each of those imports
+into its versioned URL, so a changed module is fetched anew even when the
+module importing it has not changed.
+
+An import map can only be inline. The page's Content-Security-Policy admits
+that one script by the hash of its text and no other inline script or
+style, and the page makes no request beyond its own API unless map tiles
+are configured (MAP_TILES_URL), in which case exactly their origin is
+allowed for images.
 
 Deployed, the page lives under a stage path (`/api/`) and may be asked for
 without the trailing slash (`/api`), where relative URLs would resolve one
@@ -15,9 +23,12 @@ its script is relative to that.
 
 from __future__ import annotations
 
+import base64
 import functools
 import hashlib
 import html
+import json
+import re
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -31,9 +42,13 @@ from chalicelib.settings import Settings
 
 ASSET_DIR = Path(__file__).parent / "dashboard"
 CONTENT_TYPES = {
-    "app.js": "text/javascript; charset=utf-8",
-    "app.css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
 }
+# The names served: a file of the folder itself, never a path, a dot file or an editor's backup.
+ASSET_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*\.(?:js|css)")
+SCRIPT = "app.js"  # the entry module, which imports the others
+STYLE = "app.css"
 # Asset URLs carry a hash of their content (`?v=`): a URL with the current hash
 # never changes and may be cached for good; anything else is revalidated.
 CACHE_FOREVER = "public, max-age=31536000, immutable"
@@ -49,15 +64,49 @@ class Asset:
     content_type: str
     version: str  # a short hash of `body`
 
+    def url(self, name: str) -> str:
+        """Its URL relative to the page's base, which may be cached for good."""
+        return f"static/{name}?v={self.version}"
+
+
+@dataclass(frozen=True)
+class ImportMap:
+    text: str  # exactly what stands between the page's <script type="importmap"> tags
+    source: str  # the policy's hash source for that text: 'sha256-…'
+
 
 @functools.cache
 def _assets() -> dict[str, Asset]:
+    """Every file the console may serve, by name, read once."""
     assets = {}
-    for name, content_type in CONTENT_TYPES.items():
-        body = (ASSET_DIR / name).read_text(encoding="utf-8")
-        version = hashlib.sha256(body.encode()).hexdigest()[:12]
-        assets[name] = Asset(body, content_type, version)
+    for path in sorted(ASSET_DIR.iterdir()):
+        if ASSET_NAME.fullmatch(path.name) and path.is_file():
+            body = path.read_text(encoding="utf-8")
+            version = hashlib.sha256(body.encode()).hexdigest()[:12]
+            assets[path.name] = Asset(body, CONTENT_TYPES[path.suffix], version)
     return assets
+
+
+@functools.cache
+def _import_map() -> ImportMap:
+    """Each module's unversioned URL mapped to its versioned one.
+
+    A module's `import ... from "./fleet.js"` resolves against the importing
+    module's URL to `<base>static/fleet.js`, which is also what the key
+    `./static/fleet.js` resolves to against the page's base; the browser then
+    loads the mapped `./static/fleet.js?v=…` instead. Both sides are relative
+    to the base, so the text, and with it its hash, is the same on every path
+    the page is served from.
+    """
+    imports = {
+        f"./static/{name}": f"./{asset.url(name)}"
+        for name, asset in _assets().items()
+        if name.endswith(".js")
+    }
+    # ASSET_NAME keeps "<" out of every name, so the text cannot end its <script> early.
+    text = json.dumps({"imports": imports}, indent=2)
+    digest = base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
+    return ImportMap(text, f"'sha256-{digest}'")
 
 
 @functools.cache
@@ -74,13 +123,15 @@ def page(request: Request | None, settings: Settings) -> Response:
     )
     values = {
         "base": base_href(context.get("path")),
-        "css": f"static/app.css?v={assets['app.css'].version}",
-        "js": f"static/app.js?v={assets['app.js'].version}",
+        "css": assets[STYLE].url(STYLE),
+        "js": assets[SCRIPT].url(SCRIPT),
         "threshold": str(settings.vitals_threshold),
         "tiles": settings.map_tiles_url or "",
         "attribution": attribution,
     }
-    body = _template().substitute({k: html.escape(v, quote=True) for k, v in values.items()})
+    escaped = {k: html.escape(v, quote=True) for k, v in values.items()}
+    # Script text is not HTML: the import map goes in as it is hashed, never escaped.
+    body = _template().substitute(escaped, importmap=_import_map().text)
     headers: dict[str, str | list[str]] = {
         "Content-Type": "text/html; charset=utf-8",
         "Cache-Control": REVALIDATE,
@@ -90,10 +141,15 @@ def page(request: Request | None, settings: Settings) -> Response:
 
 
 def asset(name: str, request: Request | None, settings: Settings) -> Response:
-    """`GET /static/{name}`: the script or the style sheet; 404 for anything else."""
-    found = _assets().get(name)
+    """`GET /static/{name}`: a script module or the style sheet; 404 for anything else.
+
+    `name` is only ever looked up among the files read at start, never joined
+    to a path, so no name can reach outside the folder.
+    """
+    assets = _assets()
+    found = assets.get(name)
     if found is None:
-        raise NotFoundError("no such file; the console's files are app.js and app.css")
+        raise NotFoundError(f"no such file; the console's files are {', '.join(assets)}")
     query = request.query_params if request is not None else None
     current = query is not None and query.get("v") == found.version
     headers: dict[str, str | list[str]] = {
@@ -116,7 +172,7 @@ def base_href(path: object) -> str:
 
 
 def content_security_policy(settings: Settings) -> str:
-    """Only this origin, except images from the tile server when one is configured."""
+    """This origin only, and the page's import map; images also from the tile server, if any."""
     images = ["'self'", "data:"]
     if settings.map_tiles_url:
         parts = urlsplit(settings.map_tiles_url)
@@ -124,7 +180,7 @@ def content_security_policy(settings: Settings) -> str:
     return "; ".join(
         [
             "default-src 'none'",
-            "script-src 'self'",
+            f"script-src 'self' {_import_map().source}",
             "style-src 'self'",
             "connect-src 'self'",
             f"img-src {' '.join(images)}",
