@@ -15,6 +15,7 @@ import math
 import os
 import re
 import shutil
+import urllib.parse
 import urllib.request
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,6 +23,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, Route, expect
 
+from infra.stages import PROJECT_DIR
 from tests.browser.conftest import (
     AWKWARD_NAME,
     DOCS_SCREENSHOT,
@@ -104,6 +106,21 @@ def test_the_map_shows_every_unicorn_and_they_move(page: Page, console: Console)
     expect(page.locator("#updated")).to_have_text(
         re.compile(rf"^Updated \d\d:\d\d:\d\d · {len(console.names)} unicorns$")
     )
+
+
+def test_every_module_is_loaded_once_at_its_versioned_url(page: Page, console: Console) -> None:
+    """The import map is applied: a changed module reaches a browser that cached the old one."""
+    scripts: list[str] = []
+    page.on(
+        "request",
+        lambda request: scripts.append(request.url) if request.resource_type == "script" else None,
+    )
+    open_console(page, console)
+
+    modules = sorted(p.name for p in (PROJECT_DIR / "chalicelib" / "dashboard").glob("*.js"))
+    paths = sorted(urllib.parse.urlsplit(url).path.rsplit("/", 1)[-1] for url in scripts)
+    assert paths == modules  # each module once
+    assert all(re.search(r"\?v=[0-9a-f]{12}$", url) for url in scripts), scripts
 
 
 @pytest.mark.parametrize("name", [HOSTILE_NAME, AWKWARD_NAME])
