@@ -166,7 +166,7 @@ class Services:
     def intake(self) -> TripIntake:
         from chalicelib.adapters.streams import KinesisWriter
         from chalicelib.taxi.intake import TripIntake
-        from chalicelib.taxi.store import TripLedger
+        from chalicelib.taxi.ledger import TripLedger
 
         # A request has API Gateway's 29 s: a few quick retries, then the
         # client is told which trips to send again.

@@ -21,9 +21,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, TextIO
 
-from chalicelib.adapters.streams import MAX_RECORDS_PER_CALL, Entry, KinesisWriter, PutStats
+from chalicelib.adapters.streams import MAX_RECORDS_PER_CALL, KinesisWriter, PutStats
 from chalicelib.errors import DeliveryError
 from chalicelib.names import RAW_STREAM, TRIP_STREAM
+from chalicelib.pipeline.events import Entry
 from chalicelib.taxi.records import MAX_ZONE, MIN_ZONE, encode_trip
 from chalicelib.unicorns.records import MAX_NAME_LENGTH, encode_reading
 from producer.arguments import non_negative, positive, whole

@@ -16,7 +16,8 @@ import json
 from pathlib import Path
 from typing import BinaryIO
 
-from chalicelib.adapters.streams import MAX_RECORD_BYTES, Entry
+from chalicelib.adapters.streams import MAX_RECORD_BYTES
+from chalicelib.pipeline.events import Entry
 from chalicelib.unicorns.records import MAX_NAME_LENGTH
 
 STDIN = "-"

@@ -12,25 +12,14 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.errors import ConfigurationError, DeadLetterError
 from chalicelib.names import DEAD_LETTER_PREFIX
+from chalicelib.pipeline.batches import Rejected
 from chalicelib.pipeline.timestamps import from_epoch
-
-
-@dataclass(frozen=True)
-class Rejected:
-    """A record that was not processed, and why."""
-
-    sequence_number: str
-    partition_key: str
-    arrival: float
-    reason: str
-    data: bytes
 
 
 class DeadLetters:

@@ -29,6 +29,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.adapters.backoff import backoff_delay
 from chalicelib.errors import DeliveryError
+from chalicelib.pipeline.events import Entry
 
 MAX_RECORDS_PER_CALL = 500
 MAX_BYTES_PER_CALL = 5 * 1024 * 1024
@@ -37,7 +38,6 @@ MAX_RECORD_BYTES = 1024 * 1024  # data and partition key together
 # standard mode does not count it as a throttle, so it would never be tried again.
 KMS_THROTTLING = "KMSThrottlingException"
 
-Entry = tuple[bytes, str]  # (data, partition key)
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,8 @@
 What `chalicelib.pipeline.incidents` needs of a table: one item per watched
 key (a unicorn, a taxi zone) holding its state's row, `Version` and `Outbox`.
 A data set's store (`StatusStore`, `FareAlertStore`) says how its state
-becomes a row and back.
+becomes a row and back; every state's row says whether it is in alert
+(`AlertState`).
 """
 
 from __future__ import annotations
@@ -112,9 +113,18 @@ class VersionedStore(Generic[State]):
             if err.code != "ConditionalCheckFailedException":
                 raise
 
-    def scan_all(self, **filters: Any) -> list[State]:
-        """Every stored state (one item per key: a fleet, a city's zones)."""
-        kwargs: dict[str, Any] = {"TableName": self.table.name, **filters}
+    def scan(self, *, alerting_only: bool = False, page_size: int | None = None) -> list[State]:
+        """Every stored state, or only those in alert (one item per key: a fleet, a city's zones).
+
+        Read page by page (`page_size` items each, DynamoDB's 1 MB if None).
+        """
+        kwargs: dict[str, Any] = {"TableName": self.table.name}
+        if alerting_only:
+            kwargs["FilterExpression"] = "#a = :a"
+            kwargs["ExpressionAttributeNames"] = {"#a": "AlertState"}
+            kwargs["ExpressionAttributeValues"] = {":a": {"S": "alert"}}
+        if page_size is not None:
+            kwargs["Limit"] = page_size
         states: list[State] = []
         while True:
             response = self.table.call("scan", **kwargs)

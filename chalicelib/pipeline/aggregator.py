@@ -13,49 +13,23 @@ path) and what rows a closed window makes. Unicorn readings are the first
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-from chalicelib.adapters.deadletter import DeadLetters, Rejected
-from chalicelib.adapters.streams import Entry, KinesisWriter
 from chalicelib.errors import ConfigurationError
 from chalicelib.observability import MetricsFactory, no_metrics
-from chalicelib.pipeline.batches import count_records, keep_rejected
-from chalicelib.pipeline.events import KinesisBatch, read_batch
-from chalicelib.pipeline.windows import Window
+from chalicelib.pipeline.batches import DeadLetterKeeper, count_records, keep_rejected
+from chalicelib.pipeline.events import Entry, read_batch
+from chalicelib.pipeline.windows import WindowedDataSet
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Closed:
-    """What a closed window makes: rows for the summary stream, and words for the log."""
+class Emitter(Protocol):
+    """Where a closed window's rows go (`chalicelib.adapters.streams.KinesisWriter`)."""
 
-    rows: list[Entry]
-    records: int  # records the rows stand for
-    first: str  # what the log line names the window by
-
-
-class WindowedState(Protocol):
-    invalid: int
-
-    def to_state(self) -> dict[str, Any]: ...
-
-
-class WindowedDataSet(Protocol):
-    """A data set's part of `aggregate`."""
-
-    metric: str  # what the metric names call its rows: <metric>Emitted
-
-    def state(self, saved: Mapping[str, Any] | None) -> WindowedState:
-        """The window's state from what Lambda passed in (`{}` or None: a new window)."""
-
-    def fold(self, state: Any, batch: KinesisBatch) -> list[Rejected]:
-        """Fold the batch's records into `state`; the ones refused, with their reasons."""
-
-    def close(self, state: Any, window: Window, shard_id: str) -> Closed:
-        """The rows of a closed window."""
+    def put(self, entries: Sequence[Entry]) -> object:
+        """Put every entry, in order; DeliveryError if any cannot be."""
 
 
 class Aggregator:
@@ -63,8 +37,8 @@ class Aggregator:
 
     def __init__(
         self,
-        emitter: KinesisWriter,
-        dead_letters: DeadLetters,
+        emitter: Emitter,
+        dead_letters: DeadLetterKeeper,
         *,
         data_set: WindowedDataSet,
         function: str,

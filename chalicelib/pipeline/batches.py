@@ -1,8 +1,8 @@
-"""What the three stream functions share: dead-lettering, counting, partial batch responses.
+"""What the stream functions share: rejected records, counting, partial batch responses.
 
-Each function is a module of its own (`aggregator`, `persister`,
-`vitals_monitor`), so that a function's cold start compiles only what it
-uses; each class is handed its adapters, so the same code runs in Lambda,
+Each function's envelope is a module of its own (`pipeline.aggregator`,
+`pipeline.persister`, `unicorns.monitor`), so that a function's cold start
+compiles only what it uses; each class is handed its adapters, so the same code runs in Lambda,
 under moto in tests and in the local runtime. `handle` takes the raw event
 dictionary and returns what Lambda expects back.
 """
@@ -10,13 +10,32 @@ dictionary and returns what Lambda expects back.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
 
-from chalicelib.adapters.deadletter import DeadLetters, Rejected
 from chalicelib.observability import Metrics
 from chalicelib.pipeline.events import KinesisBatch, StreamRecord
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A record that was not processed, and why."""
+
+    sequence_number: str
+    partition_key: str
+    arrival: float
+    reason: str
+    data: bytes
+
+
+class DeadLetterKeeper(Protocol):
+    """Where rejected records are kept (`chalicelib.adapters.deadletter.DeadLetters`)."""
+
+    def keep(self, function: str, shard_id: str, rejected: Sequence[Rejected]) -> str:
+        """Keep the records; where they are now (an s3:// URI)."""
 
 
 def batch_item_failures(sequence_numbers: set[str]) -> dict[str, Any]:
@@ -26,7 +45,10 @@ def batch_item_failures(sequence_numbers: set[str]) -> dict[str, Any]:
 
 
 def keep_rejected(
-    dead_letters: DeadLetters, function: str, batch: KinesisBatch, rejected: list[Rejected]
+    dead_letters: DeadLetterKeeper,
+    function: str,
+    batch: KinesisBatch,
+    rejected: list[Rejected],
 ) -> None:
     location = dead_letters.keep(function, batch.shard_id, rejected)
     for r in rejected:

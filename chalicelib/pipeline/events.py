@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from chalicelib.pipeline.windows import Window
 
+Entry = tuple[bytes, str]  # a record to put on a stream: (data, partition key)
+
 
 # Not frozen, for the same reason as records.Reading: one per record.
 @dataclass(slots=True)

@@ -27,9 +27,13 @@ from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
-from chalicelib.adapters.deadletter import DeadLetters
 from chalicelib.observability import Metrics, MetricsFactory, no_metrics
-from chalicelib.pipeline.batches import batch_item_failures, keep_rejected, rejected_record
+from chalicelib.pipeline.batches import (
+    DeadLetterKeeper,
+    batch_item_failures,
+    keep_rejected,
+    rejected_record,
+)
 from chalicelib.pipeline.events import read_batch
 from chalicelib.pipeline.jsonrecords import InvalidRecord
 
@@ -72,7 +76,7 @@ class Persister:
     def __init__(
         self,
         store: RowStore[Any],
-        dead_letters: DeadLetters,
+        dead_letters: DeadLetterKeeper,
         *,
         data_set: MergedRows[Any],
         function: str,

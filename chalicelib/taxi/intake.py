@@ -27,11 +27,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.adapters.streams import Entry, KinesisWriter
+from chalicelib.adapters.streams import KinesisWriter
 from chalicelib.errors import DeliveryError, InvalidParameter, StoreError, unavailable
+from chalicelib.pipeline.events import Entry
 from chalicelib.pipeline.jsonrecords import InvalidRecord, decode_object, kind
+from chalicelib.taxi.ledger import TripLedger
 from chalicelib.taxi.records import Trip, encode_trip, trip_from_json
-from chalicelib.taxi.store import TripLedger
 
 log = logging.getLogger(__name__)
 

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from chalicelib.errors import InvalidParameter
+from chalicelib.params import day, instant, known, last_before, whole_number
 from chalicelib.pipeline.timestamps import format_status_time
 from chalicelib.taxi.records import MAX_ZONE, MIN_ZONE
 from chalicelib.taxi.summaries import WINDOW_MINUTES
-from chalicelib.unicorns.params import day, instant, known, last_before, whole_number
 
 WINDOWS_A_DAY = 24 * 60 // WINDOW_MINUTES
 DEFAULT_TOP = 5

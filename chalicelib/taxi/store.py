@@ -1,4 +1,4 @@
-"""The taxi data set's DynamoDB tables: insights, fare alerts and accepted trip ids.
+"""The taxi data set's DynamoDB tables behind its functions: insights and fare alerts.
 
 Insights, one item per pickup zone and window, are keyed by `Zone` (a
 number) and `WindowStart`, so a zone's fare trend is one query; the `ByDay`
@@ -8,14 +8,11 @@ hold (`Parts`), which is what makes merging idempotent.
 
 Fare alerts (`TaxiFareAlerts`) hold each zone's state as the fare watch
 left it, written conditionally (see `chalicelib.pipeline.incidents`).
-
-Accepted trip ids (`TaxiTripIds`): what `POST /trips` remembers so that a
-client's retry is not put on the stream twice (see `chalicelib.taxi.intake`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from chalicelib.adapters.dynamo import Table, from_attributes, to_attributes
@@ -26,7 +23,6 @@ from chalicelib.taxi.summaries import SUMS, ZoneWindow
 BY_DAY_INDEX = "ByDay"
 # A query's longest answer: 96 windows a day of every one of 265 zones.
 MAX_ITEMS = 96 * 265
-REMEMBER_SECONDS = 7 * 24 * 3600  # how long the intake remembers an accepted trip id
 
 ZoneWindowKey = tuple[int, str]
 
@@ -107,31 +103,6 @@ class ZoneWindowStore:
                 break
             kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
         return windows[:MAX_ITEMS]
-
-
-class TripLedger:
-    """Accepted trip ids and the digest of what was accepted under each."""
-
-    def __init__(self, client: Any, table_name: str, **options: Any) -> None:
-        self.table = Table(client, table_name, **options)
-
-    def digests(self, trip_ids: Iterable[str]) -> dict[str, str]:
-        items = self.table.batch_get([{"TripId": {"S": i}} for i in trip_ids])
-        return {item["TripId"]["S"]: item["Digest"]["S"] for item in items}
-
-    def remember(self, accepted: Mapping[str, str], now: float) -> list[str]:
-        """Record the trip ids with their digests; returns the ids not recorded."""
-        expires = str(int(now) + REMEMBER_SECONDS)
-        items = [
-            {
-                "TripId": {"S": trip_id},
-                "Digest": {"S": digest},
-                "AcceptedAt": {"N": str(int(now))},
-                "ExpiresAt": {"N": expires},
-            }
-            for trip_id, digest in accepted.items()
-        ]
-        return [item["TripId"]["S"] for item in self.table.batch_put(items)]
 
 
 class FareAlertStore(VersionedStore[ZoneFares]):

@@ -46,13 +46,7 @@ class TaxiView:
         store = self.alerts_store
         if store is None:
             raise ServiceUnavailable("the fare watch's table is not configured")
-        open_ = _available(
-            lambda: store.scan_all(
-                FilterExpression="#a = :a",
-                ExpressionAttributeNames={"#a": "AlertState"},
-                ExpressionAttributeValues={":a": {"S": "alert"}},
-            )
-        )
+        open_ = _available(lambda: store.scan(alerting_only=True))
         rows = [fare_alert(state) for state in sorted(open_, key=lambda s: s.zone)]
         return {"alerts": rows, "count": len(rows)}
 

@@ -14,13 +14,11 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from chalicelib.adapters.deadletter import Rejected
-from chalicelib.pipeline.aggregator import Closed
-from chalicelib.pipeline.batches import rejected_record
+from chalicelib.pipeline.batches import Rejected, rejected_record
 from chalicelib.pipeline.events import KinesisBatch
 from chalicelib.pipeline.jsonrecords import InvalidRecord
 from chalicelib.pipeline.timestamps import format_status_time
-from chalicelib.pipeline.windows import InvalidState, Window
+from chalicelib.pipeline.windows import Closed, InvalidState, Window
 from chalicelib.taxi.records import parse_trip
 from chalicelib.taxi.summaries import SUMS, ZoneWindow, encode_partial, fold_trip
 

@@ -106,16 +106,6 @@ class StatusStore(VersionedStore[Status]):
             **options,
         )
 
-    def scan(self, alerting_only: bool = False) -> list[Status]:
-        """Every stored status (the fleet is small: one item per unicorn)."""
-        if not alerting_only:
-            return self.scan_all()
-        return self.scan_all(
-            FilterExpression="#a = :a",
-            ExpressionAttributeNames={"#a": "AlertState"},
-            ExpressionAttributeValues={":a": {"S": "alert"}},
-        )
-
 
 def _status_from_row(row: dict[str, Any]) -> Status:
     incident = row.get("Incident")

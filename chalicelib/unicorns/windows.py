@@ -14,12 +14,10 @@ from binascii import a2b_base64
 from collections.abc import Mapping
 from typing import Any
 
-from chalicelib.adapters.deadletter import Rejected
-from chalicelib.pipeline.aggregator import Closed
-from chalicelib.pipeline.batches import rejected_record
+from chalicelib.pipeline.batches import Rejected, rejected_record
 from chalicelib.pipeline.events import KinesisBatch, stream_record
 from chalicelib.pipeline.timestamps import format_status_time
-from chalicelib.pipeline.windows import InvalidState, Window
+from chalicelib.pipeline.windows import Closed, InvalidState, Window
 from chalicelib.unicorns.records import (
     ArrivalCheck,
     InvalidRecord,

@@ -160,7 +160,7 @@ def test_a_scan_longer_than_one_page_comes_back_whole(world: World) -> None:
                   "Trips": {"N": "20"}, "Version": {"N": "1"}},
         )  # fmt: skip
 
-    found = world.store.scan_all(Limit=2)  # pages of two, as a large table would come
+    found = world.store.scan(page_size=2)  # pages of two, as a large table would come
 
     assert sorted(state.zone for state in found) == [1, 2, 3, 4, 5]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.adapters.streams import Entry
+from chalicelib.pipeline.events import Entry
 from chalicelib.taxi.records import encode_trip, parse_trip
 from producer.cli import main, parse_options, replay_plan, simulation_plan, taxi_plan
 from producer.taxi import FareSpike, TaxiDay
