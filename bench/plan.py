@@ -28,9 +28,9 @@ from typing import Any
 from bench.plan_inputs import INPUTS_PATH, Inputs, load, measure
 from chalicelib.unicorns.monitor import VitalsMonitor
 from infra import monitoring, system
-from infra.event_sources import event_source_settings
+from infra.event_sources import kinesis_mappings
 from infra.stages import CONFIG_PATH, load_stage, read_config
-from infra.triggers import function_logical_ids, kinesis_triggers
+from infra.triggers import function_logical_ids
 
 SCALES = (10, 1_000, 100_000, 1_000_000)
 SECONDS_PER_MONTH = 730 * 3600  # AWS bills a month as 730 hours
@@ -110,14 +110,14 @@ class Design:
 
     @classmethod
     def of_stage(cls, stage: str = "dev", config_path: Path = CONFIG_PATH) -> Design:
-        triggers = kinesis_triggers()
+        mappings = {m.function: m for m in kinesis_mappings(stage, config_path=config_path)}
+        triggers = [m.trigger for m in mappings.values()]
         config = read_config(config_path)
         functions = config.get("lambda_functions", {})
-        settings = event_source_settings(stage, config_path=config_path)
         chosen = load_stage(stage, config_path)
         alarms = monitoring.alarms(chosen)
         return cls(
-            window_seconds=int(settings["aggregate"]["TumblingWindowInSeconds"]),
+            window_seconds=int(mappings["aggregate"].properties["TumblingWindowInSeconds"]),
             batch_size={t.function: t.batch_size for t in triggers},
             batching_window={t.function: t.maximum_batching_window_in_seconds for t in triggers},
             memory_mb={

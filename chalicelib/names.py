@@ -15,6 +15,7 @@ ALERT_TOPIC = "wildrydes-vitals-alerts"
 TRIP_STREAM = "taxi-trips"
 INSIGHT_STREAM = "taxi-insights"
 INSIGHT_TABLE = "TaxiZoneWindows"
+INSIGHT_BY_DAY_INDEX = "ByDay"  # every zone's windows of a day
 TRIP_ID_TABLE = "TaxiTripIds"  # trips accepted by POST /trips, for idempotence
 FARE_ALERT_TABLE = "TaxiZoneAlerts"  # each zone's fare watch state and outbox
 FARE_TOPIC = "taxi-fare-alerts"

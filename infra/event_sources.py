@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from infra.errors import InfraError
-from infra.resources import FAILURE_QUEUE_ID
 from infra.stages import CONFIG_PATH, load_stage
+from infra.system import FAILURE_QUEUE_ID
 
 if TYPE_CHECKING:
     from infra.triggers import KinesisTrigger  # imports the app: only when asked for mappings

@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib import names
-from chalicelib.taxi.store import BY_DAY_INDEX
 from infra import names as infra_names
 from infra.errors import InfraError
 from infra.resources import DATA_KEY_ID, KEY_DATA_ACTIONS
@@ -245,7 +244,7 @@ def statements(arns: Arns) -> dict[str, list[Statement]]:
                 ["dynamodb:Query"],
                 [
                     _table(arns, names.INSIGHT_TABLE),
-                    _table(arns, f"{names.INSIGHT_TABLE}/index/{BY_DAY_INDEX}"),
+                    _table(arns, f"{names.INSIGHT_TABLE}/index/{names.INSIGHT_BY_DAY_INDEX}"),
                 ],
             ),
             _allow("ReadFareAlerts", ["dynamodb:Scan"], _table(arns, names.FARE_ALERT_TABLE)),

@@ -1,5 +1,9 @@
 """The supporting resources: everything around the functions, as a CloudFormation fragment.
 
+What `infra.system` describes (streams, tables, the failure queue, the
+archive's streams and tables, the alert topics) is rendered here, with what
+only this rendering has (the key and its policy, the bucket, roles, Athena).
+
 Streams, tables, alert topics, archive (bucket, a Firehose and a Glue table
 per archived stream, Athena workgroup and named queries), the mappings'
 failure queue, the functions' log groups, the customer managed key that
@@ -29,6 +33,9 @@ from infra.stages import CONFIG_PATH, Stage, load_stage
 from infra.system import (
     ALERT_TOPIC_ID,
     ARCHIVED_STREAMS,
+    FAILURE_QUEUE,
+    FAILURE_QUEUE_ID,
+    FAILURE_RETENTION_SECONDS,
     FARE_TOPIC_ID,
     INSIGHT_TABLE_ID,
     RAW_STREAM_ID,
@@ -38,12 +45,12 @@ from infra.system import (
     STREAMS,
     SUMMARY_STREAM_ID,
     SUMMARY_TABLE_ID,
-    TABLE_EXPIRY,
     TABLES,
     TOPICS,
     TRIP_STREAM_ID,
     ArchivedStream,
     EmailTopic,
+    Table,
     table_keys,
 )
 from infra.triggers import function_logical_ids
@@ -54,7 +61,6 @@ ARCHIVE_BUCKET_ID = "ArchiveBucket"
 DELIVERY_ROLE_ID = "ArchiveDeliveryRole"
 GLUE_DATABASE_ID = "ArchiveDatabase"
 WORKGROUP_ID = "AthenaWorkGroup"
-FAILURE_QUEUE_ID = "FailureQueue"
 DATA_KEY_ID = "DataKey"
 DATA_KEY_ALIAS_ID = "DataKeyAlias"
 ARCHIVE_BUCKET_POLICY_ID = "ArchiveBucketPolicy"
@@ -68,7 +74,6 @@ DATA_KEY_OUTPUT = "DataKeyArn"
 
 # Settings of the supporting resources.
 LOG_RETENTION_DAYS = 30  # the functions' logs are for operating them; the archive keeps the data
-FAILURE_RETENTION_SECONDS = 14 * 24 * 3600  # SQS's maximum: time to investigate
 ARCHIVE_QUERY_RANGE = "NOW-1YEARS,NOW"
 # The key policy names exact actions, no `kms:*`. The account's root principal
 # stands for the account's IAM policies: with these two statements, who may
@@ -283,10 +288,10 @@ def _streams() -> dict[str, Any]:
 
 
 def _tables() -> dict[str, Any]:
-    def table(name: str) -> dict[str, Any]:
+    def table(described: Table) -> dict[str, Any]:
         properties = {
-            "TableName": name,
-            **table_keys(name),
+            "TableName": described.name,
+            **table_keys(described.name),
             "BillingMode": "PAY_PER_REQUEST",
             "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
             "SSESpecification": {
@@ -295,14 +300,14 @@ def _tables() -> dict[str, Any]:
                 "KMSMasterKeyId": _key_arn(),
             },
         }
-        if name in TABLE_EXPIRY:
+        if described.expires_at is not None:
             properties["TimeToLiveSpecification"] = {
-                "AttributeName": TABLE_EXPIRY[name],
+                "AttributeName": described.expires_at,
                 "Enabled": True,
             }
         return {"Type": "AWS::DynamoDB::Table", "Properties": properties}
 
-    return {logical_id: table(name) for logical_id, name in TABLES.items()}
+    return {described.logical_id: table(described) for described in TABLES}
 
 
 def _alerts() -> dict[str, Any]:
@@ -622,7 +627,7 @@ def _failure_queue() -> dict[str, Any]:
         FAILURE_QUEUE_ID: {
             "Type": "AWS::SQS::Queue",
             "Properties": {
-                "QueueName": infra_names.FAILURE_QUEUE,
+                "QueueName": FAILURE_QUEUE,
                 "MessageRetentionPeriod": FAILURE_RETENTION_SECONDS,
                 "KmsMasterKeyId": ref(DATA_KEY_ID),
             },

@@ -1,21 +1,24 @@
 """The system's resources, described once, as typed values.
 
-Streams, tables and their keys, the archived streams with their columns and
-prefixes, and the alert topics with their email subscriptions. Two renderings
+Streams, tables and their keys, the mappings' failure queue, the archived
+streams with their columns and prefixes, and the alert topics with their
+email subscriptions. Two renderings
 read them: `infra.resources` turns them into CloudFormation for AWS, and
 `local/` builds its emulations straight from them (the Firehose emulation,
 the DuckDB tables over the archive, the mailboxes). Neither parses the other
 back. Only values a deployment decides (the bucket's generated name, ARNs)
 come from what was provisioned (`local.provision.Provisioned`).
 
-Adding a data set means adding its entries here (and its package in
-`chalicelib/`); its policies, alarms and local emulation follow.
+A data set adds its entries here (and its package in `chalicelib/`); its
+mappings' settings, policies and alarms are written beside them, in
+`infra/event_sources.py`, `infra/policies.py` and `infra/monitoring.py`
+(docs/TAXI.md, "Adding a third data set").
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib import names
@@ -41,6 +44,8 @@ DELIVERY_STREAM_ID = "ArchiveDeliveryStream"
 TRIP_DELIVERY_STREAM_ID = "TripArchiveDeliveryStream"
 GLUE_TABLE_ID = "ArchiveTable"
 TRIP_TABLE_ID = "TripArchiveTable"
+
+FAILURE_QUEUE_ID = "FailureQueue"
 
 # Template parameters, and the conditions on them.
 SHARD_COUNT = "ShardCount"
@@ -76,26 +81,31 @@ STREAMS = (
 # Tables: on demand, encrypted with the data key, point-in-time recovery.
 Key = tuple[tuple[str, str], ...]  # (attribute, type S or N): the partition key, then the sort key
 
-TABLES = {
-    SUMMARY_TABLE_ID: names.SUMMARY_TABLE,
-    STATUS_TABLE_ID: names.STATUS_TABLE,
-    INSIGHT_TABLE_ID: names.INSIGHT_TABLE,
-    TRIP_ID_TABLE_ID: names.TRIP_ID_TABLE,
-    FARE_ALERT_TABLE_ID: names.FARE_ALERT_TABLE,
-}
-TABLE_KEYS: dict[str, Key] = {
-    names.SUMMARY_TABLE: (("Name", "S"), ("StatusTime", "S")),
-    names.STATUS_TABLE: (("Name", "S"),),
-    names.INSIGHT_TABLE: (("Zone", "N"), ("WindowStart", "S")),
-    names.TRIP_ID_TABLE: (("TripId", "S"),),
-    names.FARE_ALERT_TABLE: (("Zone", "N"),),
-}
-# Table -> its global secondary indexes (all attributes projected).
-TABLE_INDEXES: dict[str, dict[str, Key]] = {
-    names.INSIGHT_TABLE: {"ByDay": (("Day", "S"), ("WindowStart", "S"))},
-}
-# Table -> the attribute holding when an item expires (epoch seconds).
-TABLE_EXPIRY = {names.TRIP_ID_TABLE: "ExpiresAt"}
+
+@dataclass(frozen=True)
+class Table:
+    """A DynamoDB table: its key, its global secondary indexes (all attributes projected)."""
+
+    logical_id: str
+    name: str
+    key: Key
+    indexes: Mapping[str, Key] = field(default_factory=dict)
+    expires_at: str | None = None  # the attribute holding when an item expires (epoch seconds)
+
+
+TABLES = (
+    Table(SUMMARY_TABLE_ID, names.SUMMARY_TABLE, (("Name", "S"), ("StatusTime", "S"))),
+    Table(STATUS_TABLE_ID, names.STATUS_TABLE, (("Name", "S"),)),
+    Table(
+        INSIGHT_TABLE_ID,
+        names.INSIGHT_TABLE,
+        (("Zone", "N"), ("WindowStart", "S")),
+        indexes={names.INSIGHT_BY_DAY_INDEX: (("Day", "S"), ("WindowStart", "S"))},
+    ),
+    Table(TRIP_ID_TABLE_ID, names.TRIP_ID_TABLE, (("TripId", "S"),), expires_at="ExpiresAt"),
+    Table(FARE_ALERT_TABLE_ID, names.FARE_ALERT_TABLE, (("Zone", "N"),)),
+)
+TABLE_KEYS: dict[str, Key] = {table.name: table.key for table in TABLES}
 
 
 def table_keys(name: str) -> dict[str, Any]:
@@ -107,12 +117,13 @@ def table_keys(name: str) -> dict[str, Any]:
             for (attribute, _), kind in zip(key, ("HASH", "RANGE"), strict=False)
         ]
 
-    indexes = TABLE_INDEXES.get(name, {})
-    types = dict(TABLE_KEYS[name])
+    (table,) = [t for t in TABLES if t.name == name]
+    indexes = table.indexes
+    types = dict(table.key)
     for key in indexes.values():
         types.update(key)
     definition: dict[str, Any] = {
-        "KeySchema": schema(TABLE_KEYS[name]),
+        "KeySchema": schema(table.key),
         "AttributeDefinitions": [
             {"AttributeName": attribute, "AttributeType": kind}
             for attribute, kind in types.items()
@@ -124,6 +135,11 @@ def table_keys(name: str) -> dict[str, Any]:
             for index, key in indexes.items()
         ]
     return definition
+
+
+# Where every Kinesis mapping describes a batch it gave up on (its on-failure destination).
+FAILURE_QUEUE = infra_names.FAILURE_QUEUE
+FAILURE_RETENTION_SECONDS = 14 * 24 * 3600  # SQS's maximum: time to investigate
 
 
 # The archive: what Firehose delivers, and the Glue tables Athena (or DuckDB) reads it with.

@@ -24,13 +24,13 @@ from infra.event_sources import kinesis_mappings
 from infra.policies import policies, template_arns
 from infra.resources import (
     ARCHIVE_BUCKET_ID,
-    FAILURE_QUEUE_ID,
     log_group_logical_id,
     supporting_resources,
 )
 from infra.stages import CONFIG_PATH, Stage, load_stage
 from infra.system import (
     ALERT_TOPIC_ID,
+    FAILURE_QUEUE_ID,
     FARE_ALERT_TABLE_ID,
     FARE_TOPIC_ID,
     INSIGHT_STREAM_ID,

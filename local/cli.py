@@ -13,6 +13,7 @@ import boto3
 from infra import names as infra_names
 from infra.errors import InfraError
 from infra.stages import CONFIG_PATH
+from infra.system import ARCHIVED_STREAMS
 from local.demo import DemoOptions, run_demo
 from local.endpoint import (
     ACCOUNT,
@@ -107,7 +108,7 @@ def command_line() -> argparse.ArgumentParser:
         action="store_true",
         help="start no API: leave the port to your own `chalice local --stage local`",
     )
-    sql = add_sql_command(commands, (infra_names.GLUE_TABLE, infra_names.TRIP_GLUE_TABLE))
+    sql = add_sql_command(commands, tuple(archived.table for archived in ARCHIVED_STREAMS))
     sql.add_argument(
         "--port",
         type=int,
@@ -118,6 +119,8 @@ def command_line() -> argparse.ArgumentParser:
     sql.add_argument(
         "--work-dir", type=Path, help="where the archive copy is kept (default: as for up)"
     )
+    # The archive's tables are the same in every stage; --stage is still taken, as before.
+    sql.add_argument("--stage", default=LOCAL_STAGE, help=argparse.SUPPRESS)
     return parser
 
 

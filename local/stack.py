@@ -27,6 +27,7 @@ import boto3
 from chalicelib import bootstrap
 from chalicelib.adapters.clients import Clients
 from chalicelib.settings import load_settings
+from infra import system
 from infra.event_sources import event_source_settings
 from infra.names import API_HANDLER_FUNCTION, GLUE_TABLE
 from infra.resources import ARCHIVE_BUCKET_ID, DELIVERY_ROLE_ID
@@ -136,8 +137,8 @@ class LocalStack:
             bootstrap.reset()  # the functions' clients must be made for this endpoint
             session = self.session()
             parameters = {
-                "AlertEmail": self.options.alert_email,
-                "FareAlertEmail": self.options.fare_email,
+                system.ALERT_EMAIL: self.options.alert_email,
+                system.FARE_EMAIL: self.options.fare_email,
                 **self.options.parameters,
             }
             self.provisioned = provision(

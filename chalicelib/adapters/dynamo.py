@@ -1,6 +1,6 @@
 """DynamoDB through a low-level client: plain values in and out, batched calls retried.
 
-What every store shares (`store`, `insight_store`, `incidents`, `intake`):
+What every store shares (each data set's `store`, `taxi.ledger`, `adapters.versioned`):
 attribute values to and from plain Python (floats as exact decimals), and a
 table whose batched reads and writes retry what DynamoDB leaves unprocessed,
 raising StoreError, never botocore's errors.

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 Entry = tuple[bytes, str]  # a record to put on a stream: (data, partition key)
 
 
-# Not frozen, for the same reason as records.Reading: one per record.
+# Not frozen, for the same reason as unicorns.records.Reading: one per record.
 @dataclass(slots=True)
 class StreamRecord:
     """One Kinesis record as Lambda delivers it, with its data decoded."""

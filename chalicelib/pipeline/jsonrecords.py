@@ -1,6 +1,6 @@
 """What every data set's records share: one JSON object per Kinesis record, checked field by field.
 
-A data set's parser (`records` for unicorn readings, `trips` for taxi trips)
+A data set's parser (`unicorns.records` for readings, `taxi.records` for trips)
 decodes with `decode_object` and words its refusals with `bad`, so that a
 rejected record of any data set reads the same way in the dead-letter
 objects: `not UTF-8 (...)`, `not JSON (...)`, `not a JSON object (got ...)`,

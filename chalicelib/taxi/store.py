@@ -15,12 +15,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from chalicelib import names
 from chalicelib.adapters.dynamo import Table, from_attributes, to_attributes
 from chalicelib.adapters.versioned import VersionedStore
 from chalicelib.taxi.fares import ZoneFares, zone_fares_from_row
 from chalicelib.taxi.summaries import SUMS, ZoneWindow
 
-BY_DAY_INDEX = "ByDay"
 # A query's longest answer: 96 windows a day of every one of 265 zones.
 MAX_ITEMS = 96 * 265
 
@@ -87,7 +87,7 @@ class ZoneWindowStore:
     def day(self, day: str) -> list[ZoneWindow]:
         """Every zone's windows of a day (YYYY-MM-DD), in time order."""
         return self._query(
-            IndexName=BY_DAY_INDEX,
+            IndexName=names.INSIGHT_BY_DAY_INDEX,
             KeyConditionExpression="#d = :d",
             ExpressionAttributeNames={"#d": "Day"},
             ExpressionAttributeValues={":d": {"S": day}},

@@ -1,13 +1,13 @@
 """SQL over the archive: on embedded DuckDB locally, on Athena on AWS.
 
 The table definitions, one per archived stream (`wildrydes`, `taxi_trips`),
-read from the template's `AWS::Glue::Table`s rather than written again; one
+from `infra/system.py`, the description the Glue tables are rendered from; one
 text per query (`infra/queries/<table>/*.sql`, Athena's dialect), translated
 for DuckDB in one place (`to_duckdb`, with sqlglot); two engines behind one entry point
 (`run_query`, `run_named`), and `sql_command` for the command line.
 
-The modules, by concern: `errors`, `tables` (the Glue tables read back from the
-template), `mirror` (the local copy of the archive), `dialect`, `engines`,
+The modules, by concern: `errors`, `tables` (the archive's tables, from
+`infra.system`), `mirror` (the local copy of the archive), `dialect`, `engines`,
 `results`, `queries` (the entry points) and `command`.
 
 DuckDB cannot read S3 here (its `httpfs` extension is downloaded at run time),

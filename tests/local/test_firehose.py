@@ -313,7 +313,7 @@ def test_started_again_it_rereads_only_what_was_not_yet_written(aws: Aws, tmp_pa
     assert len(aws.objects()) == 2
 
 
-# --- Every delivery stream of the template, provisioned on moto ---------------------
+# --- Every archived stream's delivery stream, provisioned on moto ---------------------
 
 TRIP_KEY = re.compile(
     r"trips/(\d{4})/(\d{2})/(\d{2})/(\d{2})/taxi-trips-1-"

@@ -762,3 +762,8 @@ def test_the_command_queries_the_last_runs_copy_and_refuses_in_one_line(tmp_path
     assert unknown.stderr.startswith("error: no named query 'nope' (known: trip_positions, ")
     assert both.returncode == 2
     assert "argument --named: not allowed with argument sql" in both.stderr
+
+
+def test_stage_is_still_taken_though_every_stage_has_the_same_tables(sources: Sources) -> None:
+    status, out, _ = run_cli(["SELECT count(*) AS n FROM wildrydes", "--stage", "dev"], sources)
+    assert (status, out.splitlines()[2].strip()) == (0, str(len(readings())))

@@ -99,7 +99,7 @@ def moment(status_time: str) -> datetime:
     return datetime.fromisoformat(status_time)
 
 
-# --- The table, from the template ----------------------------------------------------
+# --- The table, from the description the Glue table is rendered from -----------------
 
 
 def test_the_trip_table_comes_from_the_templates_glue_table() -> None:
