@@ -100,6 +100,7 @@ class Design:
     memory_mb: dict[str, int]
     firehose_buffer_seconds: int
     firehose_buffer_bytes: int
+    archive_gzipped: bool  # Firehose's CompressionFormat is GZIP
     alarm_metrics: int
     emf_metrics: int
     vitals_writers: int
@@ -126,6 +127,7 @@ class Design:
             },
             firehose_buffer_seconds=system.ARCHIVE_BUFFER_SECONDS,
             firehose_buffer_bytes=system.ARCHIVE_BUFFER_MIB * MIB,
+            archive_gzipped=system.ARCHIVE_COMPRESSION == "GZIP",
             alarm_metrics=sum(max(1, sum("MetricStat" in m for m in a.metrics)) for a in alarms),
             # Distinct (metric, function) pairs the functions emit: aggregate 5,
             # persist 6, vitals 6, report 3, and the taxi data set's
@@ -266,7 +268,9 @@ def plan(unicorns: int, inputs: Inputs, design: Design) -> Plan:
     writes = status_writes + summary_writes * math.ceil(inputs.summary_item_bytes / KIB)
     reads = rps + summary_writes  # vitals reads each unicorn it writes, persist each summary
     summary_growth = summaries_per_window * SECONDS_PER_MONTH / w * inputs.summary_item_bytes / GIB
-    archive = raw_bytes * SECONDS_PER_MONTH / GIB
+    # Stored (and scanned by Athena) as Firehose writes it: gzipped, if the design says so.
+    stored_ratio = inputs.archive_compression_ratio if design.archive_gzipped else 1.0
+    archive = raw_bytes * SECONDS_PER_MONTH / GIB / stored_ratio
     billed_record = max(
         FIREHOSE_BILLING_UNIT,
         math.ceil(inputs.raw_record_bytes / FIREHOSE_BILLING_UNIT) * FIREHOSE_BILLING_UNIT,
@@ -386,7 +390,10 @@ def render(plans: Sequence[Plan], inputs: Inputs) -> str:
             "summary table growth, GB/month",
             [f"{p.summary_table_growth_gb_month:,.1f}" for p in plans],
         ),
-        ("archive (S3), GB/month", [f"{p.archive_gb_month:,.1f}" for p in plans]),
+        (
+            f"archive (S3, gzipped {inputs.archive_compression_ratio:g}×), GB/month",
+            [f"{p.archive_gb_month:,.1f}" for p in plans],
+        ),
         (
             "Firehose billed, GB/month (5 KB/record)",
             [f"{p.firehose_billed_gb_month:,.0f}" for p in plans],

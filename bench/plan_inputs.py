@@ -7,8 +7,9 @@ docs/CAPACITY.md agree until someone measures again. Measured here:
 - AWS calls per 1,000 raw records, per function (the bench's section 2: the
   real handlers under moto, driven by the local runtime's mapping logic);
 - sizes: a raw record, a summary row, a status and a summary item as DynamoDB
-  counts them, and aggregate's window state per unicorn (Lambda caps a
-  shard's window state at 1 MB);
+  counts them, aggregate's window state per unicorn (Lambda caps a shard's
+  window state at 1 MB), and how much smaller gzip makes an archive object
+  (a minute of the fleet's records, as Firehose buffers them);
 - CPU on this machine: aggregate's per-record path, vitals' parse, and
   botocore's own work per DynamoDB call (serialising the request, parsing a
   canned response, no network).
@@ -16,6 +17,7 @@ docs/CAPACITY.md agree until someone measures again. Measured here:
 
 from __future__ import annotations
 
+import gzip
 import json
 import platform
 import statistics
@@ -62,6 +64,7 @@ class Inputs:
     status_item_bytes: float
     summary_item_bytes: float
     window_state_bytes_per_unicorn: float
+    archive_compression_ratio: float  # raw bytes per gzipped byte of an archive object
     # CPU on the measuring machine, microseconds.
     aggregate_us_per_record: float
     vitals_parse_us_per_record: float
@@ -132,7 +135,13 @@ def measure_sizes() -> dict[str, float]:
         ),
         "summary_item_bytes": _mean(item_bytes(_summary_to_item(s)) for s in summaries),
         "window_state_bytes_per_unicorn": round(state_bytes / UNICORNS, 1),
+        "archive_compression_ratio": compression_ratio(b"".join(a.record.data for a in arrived)),
     }
+
+
+def compression_ratio(body: bytes) -> float:
+    """How many times smaller gzip (zlib's default level, 6) makes `body`."""
+    return round(len(body) / len(gzip.compress(body, compresslevel=6, mtime=0)), 2)
 
 
 def item_bytes(item: dict[str, Any]) -> int:

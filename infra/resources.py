@@ -508,9 +508,9 @@ def _delivery_stream(archived: ArchivedStream) -> dict[str, Any]:
                     "SizeInMBs": archived.buffer_mib,
                 },
                 # Producers end each record with a newline, so objects are
-                # JSON lines as they are; no compression keeps them
-                # readable by Athena's JSON SerDe and by DuckDB locally.
-                "CompressionFormat": "UNCOMPRESSED",
+                # JSON lines as they are; compressed, as `.gz` objects, which
+                # Athena's JSON SerDe and DuckDB read by their extension.
+                "CompressionFormat": archived.compression,
                 "EncryptionConfiguration": {"KMSEncryptionConfig": {"AWSKMSKeyARN": _key_arn()}},
             },
         },

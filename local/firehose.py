@@ -4,15 +4,17 @@ moto's Firehose neither reads a Kinesis source nor buffers (it writes one
 object per put call), so the local runtime runs this component in its place,
 configured from the same description (`infra.system.ArchivedStream`) the
 AWS deployment's `AWS::KinesisFirehose::DeliveryStream`s are rendered from,
-one emulator per delivery stream (the raw stream's under
-`raw/`, the taxi trips' under `trips/`). It reads every shard of the source
-stream from TRIM_HORIZON (parents before children), concatenates record data
-as it is, and writes an object under Firehose's default key layout when the
-buffer reaches its size or its interval has passed (docs/lambda-kinesis.md, "The archive").
+one emulator per delivery stream (the raw stream's under `raw/`, the taxi
+trips' under `trips/`). It reads every shard of the source stream from
+TRIM_HORIZON (parents before children), concatenates record data as it is,
+and writes an object under Firehose's default key layout when the buffer
+reaches its size or its interval has passed, gzipped into a `.gz` object when
+the stream says GZIP (docs/lambda-kinesis.md, "The archive").
 """
 
 from __future__ import annotations
 
+import gzip
 import logging
 import uuid
 from collections.abc import Callable
@@ -38,6 +40,8 @@ DISCOVER_EVERY_SECONDS = 10.0
 RETRY_EVERY_SECONDS = 1.0
 # The delivery stream's version in the object name; a local stream is never updated.
 STREAM_VERSION = 1
+# What Firehose appends to an object's key for each compression format it is given.
+EXTENSIONS = {"UNCOMPRESSED": "", "GZIP": ".gz"}
 
 
 @dataclass(frozen=True)
@@ -52,8 +56,16 @@ class DeliverySettings:
     # failed on; the archive has neither, so the emulation never uses it.
     error_prefix: str
     buffer_seconds: float
-    buffer_bytes: int
+    buffer_bytes: int  # of records as they came, before compression (as Firehose counts)
     role_arn: str = ""  # what Firehose reads and writes as (the delivery role)
+    compression: str = "UNCOMPRESSED"  # or GZIP: each object gzipped, its key ending in .gz
+
+    def __post_init__(self) -> None:
+        if self.compression not in EXTENSIONS:
+            raise ValueError(
+                f"delivery stream {self.name}: compression {self.compression!r} is not "
+                f"emulated; one of {', '.join(EXTENSIONS)}"
+            )
 
     @classmethod
     def of(cls, archived: ArchivedStream, bucket: str, role_arn: str = "") -> DeliverySettings:
@@ -67,11 +79,12 @@ class DeliverySettings:
             buffer_seconds=float(archived.buffer_seconds),
             buffer_bytes=archived.buffer_mib * MIB,
             role_arn=role_arn,
+            compression=archived.compression,
         )
 
 
 def object_key(settings: DeliverySettings, arrival: float, object_id: str) -> str:
-    """Firehose's default key, `<prefix>YYYY/MM/DD/HH/<name>-1-YYYY-MM-DD-HH-MM-SS-<id>`."""
+    """Firehose's default key, `<prefix>YYYY/MM/DD/HH/<name>-1-YYYY-MM-DD-HH-MM-SS-<id>[.gz]`."""
     # The time is the approximate arrival of the object's first record, as
     # Firehose does for its time prefix; taking it from the records rather
     # than the write time puts a record in the hour it reached the stream.
@@ -79,6 +92,7 @@ def object_key(settings: DeliverySettings, arrival: float, object_id: str) -> st
     return (
         f"{settings.prefix}{at:%Y/%m/%d/%H}/"
         f"{settings.name}-{STREAM_VERSION}-{at:%Y-%m-%d-%H-%M-%S}-{object_id}"
+        f"{EXTENSIONS[settings.compression]}"
     )
 
 
@@ -87,7 +101,8 @@ class _Delivery:
     """An object cut from the buffer; its key is fixed so a retry overwrites, never adds."""
 
     key: str
-    body: bytes
+    body: bytes  # as written: gzipped if the stream says so
+    records_bytes: int  # what its records came to before that
     upto: dict[str, str] = field(default_factory=dict)  # shard -> last sequence number in it
 
 
@@ -117,7 +132,14 @@ class FirehoseEmulator:
         self._first_arrival = 0.0  # stream arrival time of the buffer's first record
         self._buffer_since: float | None = None  # when the buffer's first record was read
         self._deliveries: list[_Delivery] = []  # cut, not yet written, oldest first
-        self._stats = {"records": 0, "objects": 0, "bytes": 0, "failed puts": 0}
+        # bytes: as written to S3; record bytes: what the records came to before compression.
+        self._stats = {
+            "records": 0,
+            "objects": 0,
+            "bytes": 0,
+            "record bytes": 0,
+            "failed puts": 0,
+        }
         # Per shard, the last record in the buffer and the last one written to S3:
         # a restart reads after the written one, so an unwritten buffer is read again.
         self._buffered_upto: dict[str, str] = {}
@@ -217,7 +239,10 @@ class FirehoseEmulator:
         if not self._buffer:
             return
         key = object_key(self.settings, self._first_arrival, self.new_id())
-        self._deliveries.append(_Delivery(key, bytes(self._buffer), dict(self._buffered_upto)))
+        body = bytes(self._buffer)
+        if self.settings.compression == "GZIP":
+            body = gzip.compress(body, mtime=0)  # the same records make the same object
+        self._deliveries.append(_Delivery(key, body, len(self._buffer), dict(self._buffered_upto)))
         self._buffer = bytearray()
         self._buffer_since = None
 
@@ -242,6 +267,7 @@ class FirehoseEmulator:
             self._deliveries.pop(0)
             self._stats["objects"] += 1
             self._stats["bytes"] += len(delivery.body)
+            self._stats["record bytes"] += delivery.records_bytes
             self._written_upto.update(delivery.upto)
             if self.checkpoints is not None:
                 self.checkpoints.save(self.checkpoint_name, {"shards": self._written_upto})

@@ -154,9 +154,12 @@ def flow_lines(producer: str, stages: dict[str, dict[str, int]]) -> list[str]:
     for name, stats in stages.items():
         if name.startswith("firehose"):
             stream = name.partition(" ")[2] or "stream"
+            size = f"{stats['bytes'] / 1024:.1f} KiB"
+            if stats.get("record bytes", stats["bytes"]) != stats["bytes"]:
+                size = f"{stats['record bytes'] / 1024:.1f} KiB gzipped to {size}"
             lines.append(
                 f"  {'firehose':<16} ← {stream:<22} {stats['records']:>6} records in "
-                f"{plural(stats['objects'], 'object')} ({stats['bytes'] / 1024:.1f} KiB)"
+                f"{plural(stats['objects'], 'object')} ({size})"
             )
         elif name.startswith("mailbox"):
             address = name.partition(" ")[2]

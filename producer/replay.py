@@ -1,7 +1,8 @@
 """Records to replay from newline-delimited JSON, checked in full before any is sent.
 
-The input is typically an archive object downloaded from the bucket: one raw
-record a line, exactly as the producer sent it. Each line goes back on the
+The input is typically an archive object downloaded from the bucket (gzipped,
+as Firehose writes it, or not): one raw record a line, exactly as the
+producer sent it. Each line goes back on the
 stream byte for byte (plus the newline if the file's last line lacks one),
 keyed by its `Name`. Values are not checked against the workshop's rules: a
 bad reading is the pipeline's to dead-letter, and replaying one is a way to
@@ -12,7 +13,9 @@ is refused whole, so a replay never stops halfway through.
 
 from __future__ import annotations
 
+import gzip
 import json
+import zlib
 from pathlib import Path
 from typing import BinaryIO
 
@@ -21,6 +24,7 @@ from chalicelib.pipeline.events import Entry
 from chalicelib.unicorns.records import MAX_NAME_LENGTH
 
 STDIN = "-"
+GZIP_MAGIC = b"\x1f\x8b"  # how every gzip file starts; no JSON line can
 
 
 class ReplayError(ValueError):
@@ -28,14 +32,24 @@ class ReplayError(ValueError):
 
 
 def read_entries(path: str, stdin: BinaryIO) -> list[Entry]:
-    """The entries to put for the file at `path` (or `stdin` when `path` is "-")."""
+    """The entries to put for the file at `path` (or `stdin` when `path` is "-").
+
+    A gzipped file (as the archive's objects are, `….gz`) is read as what it holds.
+    """
+    source = "<stdin>" if path == STDIN else path
     if path == STDIN:
-        return parse_lines(stdin.read(), "<stdin>")
-    try:
-        data = Path(path).read_bytes()
-    except OSError as err:
-        raise ReplayError(f"{path}: {err.strerror or err}") from None
-    return parse_lines(data, path)
+        data = stdin.read()
+    else:
+        try:
+            data = Path(path).read_bytes()
+        except OSError as err:
+            raise ReplayError(f"{path}: {err.strerror or err}") from None
+    if data[:2] == GZIP_MAGIC:
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as err:
+            raise ReplayError(f"{source}: not a whole gzip file ({err})") from None
+    return parse_lines(data, source)
 
 
 def parse_lines(data: bytes, source: str) -> list[Entry]:

@@ -11,6 +11,7 @@ import email
 import email.message
 import email.policy
 import email.utils
+import gzip
 import mailbox
 import math
 from collections import defaultdict
@@ -108,9 +109,18 @@ def summaries(session: Any) -> dict[tuple[str, str], dict[str, Any]]:
 
 
 def archive_objects(session: Any, bucket: str, prefix: str = names.ARCHIVE_PREFIX) -> list[bytes]:
+    """What each object under `prefix` holds. Firehose's (`raw/`, `trips/`) are all gzipped
+    (`.gz`); dead letters are kept as they are."""
     s3 = session.client("s3")
     listing = s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])
-    return [s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read() for o in listing]
+    keys = [o["Key"] for o in listing]
+    if prefix in (names.ARCHIVE_PREFIX, names.TRIP_ARCHIVE_PREFIX):
+        assert all(key.endswith(".gz") for key in keys), keys
+    bodies = [s3.get_object(Bucket=bucket, Key=key)["Body"].read() for key in keys]
+    return [
+        gzip.decompress(body) if key.endswith(".gz") else body
+        for key, body in zip(keys, bodies, strict=True)
+    ]
 
 
 def emails(maildir: Path) -> list[email.message.EmailMessage]:

@@ -6,7 +6,9 @@ same objects through the Glue table.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import gzip
+import zlib
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -51,13 +53,18 @@ class Archive:
             hour -= timedelta(hours=1)
 
     def lines(self, key: str) -> Iterator[bytes]:
-        """The object's non-empty lines, streamed rather than read whole."""
+        """The object's non-empty lines, streamed rather than read whole (`.gz`: gunzipped)."""
         body = self._call("get_object", Bucket=self.bucket, Key=key)["Body"]
+        # Line by line either way: a gzipped object is never held whole in memory.
+        lines: Iterable[bytes] = (
+            gzip.GzipFile(fileobj=body) if key.endswith(".gz") else body.iter_lines()
+        )
         try:
-            for line in body.iter_lines():
+            for line in lines:
                 if line.strip():
-                    yield line
-        except (ClientError, BotoCoreError) as err:
+                    yield line.rstrip(b"\r\n")
+        except (ClientError, BotoCoreError, OSError, EOFError, zlib.error) as err:
+            # OSError: gzip.BadGzipFile; EOFError: an object cut short.
             raise ArchiveError(f"reading s3://{self.bucket}/{key} failed: {err}") from None
 
     def write(self, key: str, html: str, *, latest: bool) -> None:

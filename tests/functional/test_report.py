@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import re
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
@@ -51,11 +52,16 @@ def summary(
     )
 
 
-def archive(aws: Aws, key_hour: datetime, lines: list[bytes]) -> None:
+def archive(aws: Aws, key_hour: datetime, lines: list[bytes], *, gzipped: bool = True) -> str:
+    """An archive object as Firehose writes it (gzipped, `.gz`), or as it wrote it before."""
     key = (
         f"{names.ARCHIVE_PREFIX}{key_hour:%Y/%m/%d/%H}/wildrydes-1-{key_hour:%Y-%m-%d-%H}-00-00-x"
     )
-    aws.client("s3").put_object(Bucket=ARCHIVE_BUCKET, Key=key, Body=b"".join(lines))
+    body = b"".join(lines)
+    if gzipped:
+        key, body = key + ".gz", gzip.compress(body)
+    aws.client("s3").put_object(Bucket=ARCHIVE_BUCKET, Key=key, Body=body)
+    return key
 
 
 def fleet(aws: Aws, client: Client) -> None:
@@ -244,6 +250,31 @@ def test_a_trail_keeps_one_position_per_quarter_minute(aws: Aws, client: Client)
     (trail,) = [attrs["points"] for tag, attrs in parse(html).tags if tag == "polyline"]
     assert len((trail or "").split()) == 8  # two minutes, four slots a minute
     assert "120 positions archived" not in html and "<b>120</b>positions archived" in html
+
+
+def test_objects_archived_uncompressed_before_are_read_beside_gzipped_ones(
+    aws: Aws, client: Client
+) -> None:
+    first = [encode_reading(reading("Shadowfax", at(m))) for m in range(40, 20, -1)]
+    then = [encode_reading(reading("Shadowfax", at(m))) for m in range(20, 0, -1)]
+    archive(aws, END - timedelta(hours=1, minutes=1), first, gzipped=False)
+    archive(aws, END - timedelta(hours=1), then)
+
+    result = run_report(client)
+
+    html, _ = page(aws, names.LATEST_REPORT)
+    (trail,) = [attrs["points"] for tag, attrs in parse(html).tags if tag == "polyline"]
+    assert len((trail or "").split()) == 40  # a position a minute from both objects
+    assert result["unicorns"] == 1
+
+
+def test_a_damaged_gzip_object_fails_the_run_naming_it(aws: Aws, client: Client) -> None:
+    key = archive(aws, END - timedelta(hours=1), [encode_reading(reading("Shadowfax", at(5)))])
+    whole = aws.client("s3").get_object(Bucket=ARCHIVE_BUCKET, Key=key)["Body"].read()
+    aws.client("s3").put_object(Bucket=ARCHIVE_BUCKET, Key=key, Body=whole[: len(whole) // 2])
+
+    with pytest.raises(ArchiveError, match=rf"reading s3://{ARCHIVE_BUCKET}/{key} failed"):
+        bootstrap.services().reporter.handle({"time": "2026-11-22T15:00:00Z"})
 
 
 def test_when_the_archive_is_too_big_to_read_the_newest_part_is_kept(

@@ -197,7 +197,8 @@ def test_a_firehose_archives_each_archived_stream_every_minute_under_its_prefix(
         assert s3["Prefix"] == prefix
         assert s3["ErrorOutputPrefix"] == "firehose-errors/"
         assert s3["BufferingHints"] == {"IntervalInSeconds": 60, "SizeInMBs": 5}
-        assert s3["CompressionFormat"] == "UNCOMPRESSED"
+        # Gzipped objects (`.gz`): S3 stores, and Athena scans, several times fewer bytes.
+        assert s3["CompressionFormat"] == "GZIP"
         assert s3["EncryptionConfiguration"] == {
             "KMSEncryptionConfig": {"AWSKMSKeyARN": DATA_KEY_ARN}
         }

@@ -7,6 +7,7 @@ stream it defines, the taxi trips' included.
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 from collections.abc import Iterator
@@ -146,6 +147,7 @@ def test_every_record_lands_once_in_a_keyed_object_in_shard_order(aws: Aws) -> N
         "records": 20,
         "objects": 1,
         "bytes": len(body),
+        "record bytes": len(body),  # not compressed
         "failed puts": 0,
     }
 
@@ -275,6 +277,7 @@ def test_the_emulation_and_the_deployed_delivery_stream_come_from_one_descriptio
         buffer_seconds=60,
         buffer_bytes=5 * 1024 * 1024,
         role_arn=role,
+        compression="GZIP",
     )
     # What AWS is given says the same.
     resources = supporting_resources("dev")["Resources"]
@@ -288,11 +291,35 @@ def test_the_emulation_and_the_deployed_delivery_stream_come_from_one_descriptio
         settings.prefix,
         settings.error_prefix,
     )
+    assert destination["CompressionFormat"] == settings.compression
     hints = destination["BufferingHints"]
     assert (hints["IntervalInSeconds"], hints["SizeInMBs"] * 1024 * 1024) == (
         settings.buffer_seconds,
         settings.buffer_bytes,
     )
+
+
+def test_a_gzip_delivery_stream_writes_gz_objects_of_the_same_records(aws: Aws) -> None:
+    sent = aws.put(30)
+    firehose = emulator(aws, compression="GZIP")
+    firehose.poll(START)
+    assert firehose.drain(START + 60) is True
+
+    objects = aws.objects()
+    assert objects and all(KEY.fullmatch(key.removesuffix(".gz")) for key in objects)
+    assert all(key.endswith(".gz") for key in objects)
+    records = [r for body in objects.values() for r in records_of(gzip.decompress(body))]
+    assert sorted(records) == sorted(s.data for s in sent)
+    # The stats say what was written and what the records came to before gzip.
+    stats = firehose.stats()
+    assert stats["records"] == 30
+    assert stats["record bytes"] == sum(len(s.data) for s in sent)
+    assert stats["bytes"] == sum(len(body) for body in objects.values()) < stats["record bytes"]
+
+
+def test_a_compression_the_emulation_does_not_know_is_refused() -> None:
+    with pytest.raises(ValueError, match="compression 'Snappy' is not emulated; one of"):
+        replace(SETTINGS, compression="Snappy")
 
 
 def test_started_again_it_rereads_only_what_was_not_yet_written(aws: Aws, tmp_path: Any) -> None:
@@ -317,7 +344,7 @@ def test_started_again_it_rereads_only_what_was_not_yet_written(aws: Aws, tmp_pa
 
 TRIP_KEY = re.compile(
     r"trips/(\d{4})/(\d{2})/(\d{2})/(\d{2})/taxi-trips-1-"
-    r"\1-\2-\3-\4-\d{2}-\d{2}-[0-9a-f-]{36}"
+    r"\1-\2-\3-\4-\d{2}-\d{2}-[0-9a-f-]{36}\.gz"
 )
 
 
@@ -371,7 +398,11 @@ def test_trips_on_taxi_trips_land_once_under_the_trip_prefix(provisioned: Any) -
 
     bucket = stack.outputs["ArchiveBucketName"]
     listing = s3.list_objects_v2(Bucket=bucket)["Contents"]
-    bodies = {o["Key"]: s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read() for o in listing}
+    # The deployed streams say GZIP: every object is gzipped, as Firehose writes it.
+    bodies = {
+        o["Key"]: gzip.decompress(s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read())
+        for o in listing
+    }
     archived = [r for k, b in bodies.items() if k.startswith("trips/") for r in records_of(b)]
     assert len(trips) > 50
     assert sorted(archived) == sorted(sent)  # every trip, once

@@ -7,6 +7,7 @@ are checked against the same answer computed in Python from the readings.
 
 from __future__ import annotations
 
+import gzip
 import json
 import struct
 import subprocess
@@ -94,7 +95,11 @@ def firehose_key(hour: int, minute: int, suffix: str) -> str:
 
 
 def write_archive(s3: Any, data: list[Reading]) -> None:
-    """The readings as Firehose objects: two an hour, one holding a malformed line."""
+    """The readings as Firehose objects: two an hour, one holding a malformed line.
+
+    Half are gzipped (`.gz`), as Firehose writes them now; the others are as it wrote
+    them before the archive was compressed: queries read both alike.
+    """
     objects: dict[str, list[bytes]] = {}
     for n, reading in enumerate(data):
         hour = int(reading.status_time[11:13])
@@ -106,7 +111,10 @@ def write_archive(s3: Any, data: list[Reading]) -> None:
         objects.setdefault(key, []).append(encode_reading(reading))
     objects[firehose_key(14, 5, "00")].insert(3, MALFORMED)
     for key, lines in objects.items():
-        s3.put_object(Bucket=BUCKET, Key=key, Body=b"".join(lines))
+        body = b"".join(lines)
+        if key.endswith("01"):
+            key, body = key + ".gz", gzip.compress(body)
+        s3.put_object(Bucket=BUCKET, Key=key, Body=body)
     # Not the table's: other prefixes of the same bucket.
     s3.put_object(
         Bucket=BUCKET, Key="dead-letter/2026/11/22/14/batch", Body=encode_reading(data[0])
@@ -224,7 +232,7 @@ def test_sync_fetches_new_objects_and_drops_those_gone(
     sources: Sources, table: ArchiveTable
 ) -> None:
     sync_archive(sources.s3, table, sources.cache_dir)
-    gone = firehose_key(15, 6, "01")
+    gone = firehose_key(15, 6, "01") + ".gz"  # a gzipped object, as Firehose writes them
     sources.s3.delete_object(Bucket=BUCKET, Key=gone)
     new = firehose_key(16, 0, "09")
     sources.s3.put_object(Bucket=BUCKET, Key=new, Body=encode_reading(readings()[0]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 from pathlib import Path
 
@@ -98,3 +99,25 @@ def test_a_missing_file_is_a_replay_error(tmp_path: Path) -> None:
 
     with pytest.raises(ReplayError, match=f"^{missing}: No such file or directory$"):
         read_entries(str(missing), io.BytesIO(b""))
+
+
+def test_an_archive_object_as_firehose_writes_it_gzipped_is_replayed_as_it_holds(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "wildrydes-1-2026-11-22-14-05-09-x.gz"
+    path.write_bytes(gzip.compress(SHADOWFAX + b"\n" + ROCINANTE + b"\n"))
+
+    assert read_entries(str(path), io.BytesIO(b"")) == [
+        (SHADOWFAX + b"\n", "Shadowfax"),
+        (ROCINANTE + b"\n", "Rocinante"),
+    ]
+    assert read_entries("-", io.BytesIO(path.read_bytes()))[1] == (ROCINANTE + b"\n", "Rocinante")
+
+
+def test_a_gzip_file_cut_short_is_refused_whole(tmp_path: Path) -> None:
+    whole = gzip.compress(SHADOWFAX + b"\n" * 1000)
+    path = tmp_path / "cut.gz"
+    path.write_bytes(whole[: len(whole) // 2])
+
+    with pytest.raises(ReplayError, match=rf"^{path}: not a whole gzip file"):
+        read_entries(str(path), io.BytesIO(b""))
