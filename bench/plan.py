@@ -81,7 +81,13 @@ PRICES = {
     "cloudwatch_dashboard_month": 3.00,
     "kms_key_month": 1.00,
     "kms_requests_10k": 0.03,
+    # Managed Service for Apache Flink, what a user would pick instead of Kinesis Data
+    # Analytics for SQL for the per-minute aggregate: per KPU-hour, one orchestration KPU
+    # per application on top, and 50 GB of running storage per KPU.
+    "flink_kpu_hour": 0.11,
+    "flink_storage_gb_month": 0.10,
 }
+FLINK_STORAGE_GB_PER_KPU = 50
 FIREHOSE_BILLING_UNIT = 5 * KIB  # Firehose bills ingestion per record in 5 KB steps
 LOG_BYTES_PER_INVOCATION = 1_000  # START/END/REPORT lines, one EMF line, a summary log line
 KMS_CALLS_PER_SHARD_HOUR = 4 * 12  # producer and 3 consumers, a data key every 5 minutes
@@ -162,6 +168,10 @@ class Plan:
     emails_month: float
     costs: dict[str, float] = field(default_factory=dict)
     dynamodb_provisioned_month: float = 0.0  # for comparison, not in the total
+    # The per-minute aggregate alone: on Lambda's tumbling windows (what `aggregate`'s
+    # invocations and busy time cost), and the same job on Managed Service for Apache Flink.
+    aggregate_lambda_month: float = 0.0
+    aggregate_flink_month: float = 0.0
 
     @property
     def total(self) -> float:
@@ -355,6 +365,20 @@ def _costs(p: Plan, inputs: Inputs, design: Design) -> dict[str, float]:
         "KMS (key + requests)": price["kms_key_month"]
         + kms_calls / 1e4 * price["kms_requests_10k"],
     }
+    aggregate_seconds = p.busy["aggregate"] * p.raw_shards * month
+    p.aggregate_lambda_month = round(
+        p.invocations_per_second["aggregate"] * month / 1e6 * price["lambda_requests_million"]
+        + aggregate_seconds * design.memory_mb["aggregate"] / 1024 * price["lambda_gb_second"],
+        2,
+    )
+    # Flink's Kinesis source reads a shard per parallel subtask: a KPU per raw shard
+    # (the job is light: a KPU is a vCPU and 4 GB), and the orchestration KPU.
+    kpus = max(1, p.raw_shards)
+    p.aggregate_flink_month = round(
+        (kpus + 1) * HOURS_PER_MONTH * price["flink_kpu_hour"]
+        + kpus * FLINK_STORAGE_GB_PER_KPU * price["flink_storage_gb_month"],
+        2,
+    )
     # Not in the total: the same tables in provisioned mode, sized for the
     # steady rate with HEADROOM (no bursts, no auto scaling), for comparison.
     capacity_hours = HOURS_PER_MONTH / HEADROOM
@@ -406,6 +430,21 @@ def render(plans: Sequence[Plan], inputs: Inputs) -> str:
     rows.append(("$ total a month", [_money(p.total) for p in plans]))
     rows.append(
         ("  (DynamoDB provisioned instead)", [_money(p.dynamodb_provisioned_month) for p in plans])
+    )
+    rows.append(
+        ("$ per 1,000 unicorns a month", [_money(p.total / p.unicorns * 1000) for p in plans])
+    )
+    rows.append(
+        (
+            "$ the aggregate on Lambda tumbling windows",
+            [_money(p.aggregate_lambda_month) for p in plans],
+        )
+    )
+    rows.append(
+        (
+            "$   the same on Managed Service for Apache Flink",
+            [_money(p.aggregate_flink_month) for p in plans],
+        )
     )
     width = max(len(label) for label, _ in rows)
     widths = [max(len(c), *(len(values[i]) for _, values in rows)) for i, c in enumerate(columns)]

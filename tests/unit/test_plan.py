@@ -161,3 +161,18 @@ def test_the_inputs_file_names_what_it_lacks(tmp_path: Path) -> None:
     partial.write_text(json.dumps({"measured_on": "today"}))
     with pytest.raises(ValueError, match=r"lacks .*raw_record_bytes.*run --measure"):
         plan_inputs.load(partial)
+
+
+def test_the_aggregate_is_priced_on_lambda_and_on_flink_from_its_minimum() -> None:
+    one_shard, many = plan(10, INPUTS, DESIGN), plan(100_000, INPUTS, DESIGN)
+    # Flink's minimum: a KPU and the orchestration KPU, 730 hours at $0.11, 50 GB at $0.10.
+    assert one_shard.raw_shards == 1
+    assert one_shard.aggregate_flink_month == pytest.approx(2 * 730 * 0.11 + 50 * 0.10)
+    # Then a KPU a raw shard.
+    assert many.aggregate_flink_month == pytest.approx(
+        (many.raw_shards + 1) * 730 * 0.11 + many.raw_shards * 50 * 0.10
+    )
+    # Lambda's windows cost what aggregate's invocations and busy time do: far less.
+    assert 0 < one_shard.aggregate_lambda_month < many.aggregate_lambda_month
+    assert many.aggregate_lambda_month < many.aggregate_flink_month / 100
+    assert many.aggregate_lambda_month < many.costs["Lambda (requests + GB-s)"]
