@@ -1,17 +1,14 @@
 """The supporting resources: everything around the functions, as a CloudFormation fragment.
 
-What `infra.system` describes (streams, tables, the failure queue, the
-archive's streams and tables, the alert topics) is rendered here, with what
-only this rendering has (the key and its policy, the bucket, roles, Athena).
-
-Streams, tables, alert topics, archive (bucket, a Firehose and a Glue table
-per archived stream, Athena workgroup and named queries), the mappings'
-failure queue, the functions' log groups, the customer managed key that
-encrypts all of them at rest, and the alarms, operations topic and dashboard
-(`infra.monitoring`). The same fragment is merged into `chalice package`'s
-template and deployed on its own as the `chalice deploy` path's supporting
-stack; the local runtime provisions from it too. Plain dictionaries, one
-function per part of the system.
+What `infra.system` describes (streams, tables, the failure queue, a
+Firehose and a Glue table per archived stream, the alert topics) is rendered
+here, with what only this rendering has: the archive bucket, the Athena
+workgroup and named queries, the functions' log groups, roles, the customer
+managed key that encrypts all of it at rest, and the alarms, operations
+topic and dashboard (`infra.monitoring`). The same fragment is merged into
+`chalice package`'s template and deployed on its own as the `chalice deploy`
+path's supporting stack; the local runtime provisions from it too. Plain
+dictionaries, one function per part of the system.
 
 Security, in one place: every store is encrypted with the one key (rotated
 yearly); the bucket, topic and queue refuse requests that are not over TLS;

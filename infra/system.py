@@ -183,8 +183,7 @@ class ArchivedStream:
     one partition, `dt`.
     """
 
-    stream_id: str  # logical id of the Kinesis stream
-    stream: str  # its name
+    stream_id: str  # logical id of the Kinesis stream (one of STREAMS)
     delivery_id: str  # logical id of its delivery stream
     delivery_stream: str  # the delivery stream's name, part of every object's key
     prefix: str  # key prefix in the archive bucket
@@ -204,6 +203,12 @@ class ArchivedStream:
     # and S3 and Athena bill the bytes stored and scanned.
     compression: str = ARCHIVE_COMPRESSION
 
+    @property
+    def stream(self) -> str:
+        """The name of the Kinesis stream it archives."""
+        (name,) = [s.name for s in STREAMS if s.logical_id == self.stream_id]
+        return name
+
     def location(self, bucket: str) -> str:
         """The table's location: its prefix of the archive bucket, as an s3:// URL."""
         return f"s3://{bucket}/{self.prefix}"
@@ -212,7 +217,6 @@ class ArchivedStream:
 ARCHIVED_STREAMS = (
     ArchivedStream(
         RAW_STREAM_ID,
-        names.RAW_STREAM,
         DELIVERY_STREAM_ID,
         infra_names.DELIVERY_STREAM,
         names.ARCHIVE_PREFIX,
@@ -223,7 +227,6 @@ ARCHIVED_STREAMS = (
     ),
     ArchivedStream(
         TRIP_STREAM_ID,
-        names.TRIP_STREAM,
         TRIP_DELIVERY_STREAM_ID,
         infra_names.TRIP_DELIVERY_STREAM,
         names.TRIP_ARCHIVE_PREFIX,
