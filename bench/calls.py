@@ -7,6 +7,12 @@ on simulated time so that minutes of traffic take seconds. The raw stream is
 the producer's fleet model in memory; the summary stream is moto's, so that
 persist reads what aggregate wrote. Every call is counted by a botocore event
 hook on the real clients the functions make (no patching).
+
+`vitals` runs at the stage's freshness budget (`STATUS_INTERVAL`, 5 s by
+default): its status writes are shown against the budget, each unicorn's first
+status plus one per unicorn per interval plus one per alert or recovery, and as
+writes per unicorn-second once every unicorn has a status. `make plan` measures
+with a write in every batch (`status_interval=0`) and scales by the interval.
 """
 
 from __future__ import annotations
@@ -26,10 +32,12 @@ from chalicelib import bootstrap, names
 from chalicelib.adapters.clients import Clients
 from chalicelib.bootstrap import Services
 from chalicelib.pipeline.events import StreamRecord
-from chalicelib.settings import load_settings
+from chalicelib.pipeline.timestamps import parse_status_time
+from chalicelib.settings import STATUS_INTERVAL_VARIABLE, load_settings
 from chalicelib.unicorns.records import Reading
 from chalicelib.unicorns.vitals import Status, advance
 from infra.event_sources import kinesis_mappings
+from infra.stages import function_variables
 from infra.system import TABLE_KEYS, table_keys
 from local.endpoint import ACCOUNT, REGION
 from local.invoke import FunctionSpec, Invoker, environment
@@ -71,6 +79,8 @@ class CallCounter:
         self.calls[key] += 1
         if operation == "BatchWriteItem":
             self.items[key] += sum(len(r) for r in params["RequestItems"].values())
+        elif operation == "BatchGetItem":
+            self.items[key] += sum(len(r["Keys"]) for r in params["RequestItems"].values())
         elif operation == "PutRecords":
             self.items[key] += len(params["Records"])
         else:
@@ -109,10 +119,18 @@ class TimedShard:
         return found
 
 
-def run(*, quick: bool = False) -> dict[str, Any]:
+def stage_status_interval() -> float:
+    """The freshness budget the stage gives `vitals`."""
+    return load_settings(function_variables(STAGE, "vitals")).status_interval
+
+
+def run(*, quick: bool = False, status_interval: float | None = None) -> dict[str, Any]:
+    """Count the calls; `status_interval` None runs vitals at the stage's."""
     seconds = 20 if quick else 120
+    interval = stage_status_interval() if status_interval is None else status_interval
     arrived = fleet_records(UNICORNS, seconds, start=START)
-    with environment(ENVIRONMENT), mock_aws():
+    variables = {**ENVIRONMENT, STATUS_INTERVAL_VARIABLE: f"{interval:g}"}
+    with environment(variables), mock_aws():
         session = boto3.session.Session(region_name=REGION)
         topic_arn = _create_resources(session)
         counter = CallCounter()
@@ -124,7 +142,7 @@ def run(*, quick: bool = False) -> dict[str, Any]:
                 batches = _drive(arrived, session, counter)
             finally:
                 bootstrap.reset()
-    return _report(arrived, counter, batches, seconds)
+    return _report(arrived, counter, batches, seconds, interval)
 
 
 UNICORN_STREAMS = (names.RAW_STREAM, names.SUMMARY_STREAM)
@@ -218,10 +236,28 @@ def _incident_changes(readings: Sequence[Reading], threshold: int = 100) -> int:
     return changes
 
 
+def _status_budget(arrived: Sequence[Arrived], interval: float, changes: int) -> int:
+    """The status writes the freshness budget allows: each unicorn's first, then one
+    per `interval` of its readings' time, and one per alert or recovery."""
+    first: dict[str, float] = {}
+    last: dict[str, float] = {}
+    for a in arrived:
+        at = parse_status_time(a.reading.status_time).timestamp()
+        first[a.reading.name] = min(at, first.get(a.reading.name, at))
+        last[a.reading.name] = max(at, last.get(a.reading.name, at))
+    return sum(1 + math.floor((last[n] - first[n]) / interval) for n in first) + changes
+
+
 def _report(
-    arrived: list[Arrived], counter: CallCounter, unicorn_batches: Counter[str], seconds: int
+    arrived: list[Arrived],
+    counter: CallCounter,
+    unicorn_batches: Counter[str],
+    seconds: int,
+    status_interval: float,
 ) -> dict[str, Any]:
     records = len(arrived)
+    changes = _incident_changes([a.reading for a in arrived])
+    unicorns = len({a.reading.name for a in arrived})
     window = 60
     unicorn_windows = len(
         {(a.reading.name, math.floor(a.record.arrival / window)) for a in arrived}
@@ -235,13 +271,14 @@ def _report(
             "one summary per unicorn-window",
         ),
         ("vitals", "dynamodb", "PutItem"): (
-            unicorn_batches["vitals"],
-            "one per unicorn per batch",
+            (
+                _status_budget(arrived, status_interval, changes),
+                f"budget: one per unicorn per {status_interval:g} s, + alerts, recoveries",
+            )
+            if status_interval > 0
+            else (unicorn_batches["vitals"], "one per unicorn per batch")
         ),
-        ("vitals", "sns", "Publish"): (
-            _incident_changes([a.reading for a in arrived]),
-            "one per alert or recovery",
-        ),
+        ("vitals", "sns", "Publish"): (changes, "one per alert or recovery"),
     }
     rows: list[dict[str, Any]] = []
     for key in sorted(counter.calls):
@@ -268,9 +305,19 @@ def _report(
     for row in rows:
         if row["write"]:
             totals[f"{row['service']}_writes"] += row["calls"]
+    # Status writes per unicorn-second after each unicorn's first status (the
+    # fleet reports once a second: a record is a unicorn-second).
+    status_writes = counter.calls[("vitals", "dynamodb", "PutItem")]
     return {
         "unicorns": UNICORNS,
         "seconds": seconds,
+        "status_interval": status_interval,
+        "status_writes_per_unicorn_second": round(
+            (status_writes - unicorns) / (records - unicorns), 3
+        ),
+        "status_writes_budget_per_unicorn_second": round(1 / status_interval, 3)
+        if status_interval > 0
+        else None,
         "records": records,
         "window_seconds": window,
         "windows": windows,

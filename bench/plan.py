@@ -26,10 +26,11 @@ from pathlib import Path
 from typing import Any
 
 from bench.plan_inputs import INPUTS_PATH, Inputs, load, measure
+from chalicelib.settings import load_settings
 from chalicelib.unicorns.monitor import VitalsMonitor
 from infra import monitoring, system
 from infra.event_sources import kinesis_mappings
-from infra.stages import CONFIG_PATH, load_stage, read_config
+from infra.stages import CONFIG_PATH, function_variables, load_stage, read_config
 from infra.triggers import function_logical_ids
 
 SCALES = (10, 1_000, 100_000, 1_000_000)
@@ -113,7 +114,8 @@ class Design:
     # Shards of the other data sets' streams (taxi trips and insights): a
     # fixed cost of every deployment, whatever the fleet.
     other_shards: int = 0
-    status_interval: float = 0.0  # STATUS_INTERVAL: 0 writes each unicorn every batch
+    # STATUS_INTERVAL: a status write per unicorn this often at most, or every batch at 0.
+    status_interval: float = 0.0
 
     @classmethod
     def of_stage(cls, stage: str = "dev", config_path: Path = CONFIG_PATH) -> Design:
@@ -141,6 +143,9 @@ class Design:
             emf_metrics=31,
             vitals_writers=VitalsMonitor.WRITERS,
             other_shards=2 * system.TAXI_SHARDS,
+            status_interval=load_settings(
+                function_variables(stage, "vitals", config_path)
+            ).status_interval,
         )
 
 
@@ -172,10 +177,19 @@ class Plan:
     # invocations and busy time cost), and the same job on Managed Service for Apache Flink.
     aggregate_lambda_month: float = 0.0
     aggregate_flink_month: float = 0.0
+    # What vitals adds (its Lambda time, the status table's writes, reads and storage,
+    # the alert emails): the workshop's design has no status table and no alerts.
+    vitals_month: float = 0.0
+    status_writes_per_second: float = 0.0
 
     @property
     def total(self) -> float:
         return sum(self.costs.values())
+
+    @property
+    def workshop_month(self) -> float:
+        """The workshop's design at this size: this bill less what vitals adds."""
+        return self.total - self.vitals_month
 
 
 def vitals_busy(unicorns_per_shard: float, inputs: Inputs, design: Design) -> float:
@@ -310,6 +324,7 @@ def plan(unicorns: int, inputs: Inputs, design: Design) -> Plan:
         firehose_billed_gb_month=round(firehose_billed, 1),
         s3_objects_month=round(s3_objects),
         emails_month=round(emails),
+        status_writes_per_second=round(status_writes, 1),
     )
     result.costs = _costs(result, inputs, design)
     return result
@@ -365,6 +380,16 @@ def _costs(p: Plan, inputs: Inputs, design: Design) -> dict[str, float]:
         "KMS (key + requests)": price["kms_key_month"]
         + kms_calls / 1e4 * price["kms_requests_10k"],
     }
+    vitals_seconds = p.busy["vitals"] * p.raw_shards * month
+    p.vitals_month = round(
+        p.invocations_per_second["vitals"] * month / 1e6 * price["lambda_requests_million"]
+        + vitals_seconds * design.memory_mb["vitals"] / 1024 * price["lambda_gb_second"]
+        + p.status_writes_per_second * month / 1e6 * price["dynamodb_write_units_million"]
+        + p.records_per_second * month / 1e6 * price["dynamodb_read_units_million"]
+        + status_gb * (price["dynamodb_storage_gb_month"] + price["dynamodb_pitr_gb_month"])
+        + costs["SNS (alert emails)"],
+        2,
+    )
     aggregate_seconds = p.busy["aggregate"] * p.raw_shards * month
     p.aggregate_lambda_month = round(
         p.invocations_per_second["aggregate"] * month / 1e6 * price["lambda_requests_million"]
@@ -426,7 +451,7 @@ def render(plans: Sequence[Plan], inputs: Inputs) -> str:
         ("alert emails/month", [f"{p.emails_month:,.0f}" for p in plans]),
     ]
     for name in plans[0].costs:
-        rows.append((f"$ {name}", [_money(p.costs[name]) for p in plans]))
+        rows.append((f"$ {name}", [_share(p.costs[name], p.total) for p in plans]))
     rows.append(("$ total a month", [_money(p.total) for p in plans]))
     rows.append(
         ("  (DynamoDB provisioned instead)", [_money(p.dynamodb_provisioned_month) for p in plans])
@@ -444,6 +469,12 @@ def render(plans: Sequence[Plan], inputs: Inputs) -> str:
         (
             "$   the same on Managed Service for Apache Flink",
             [_money(p.aggregate_flink_month) for p in plans],
+        )
+    )
+    rows.append(
+        (
+            "$ the workshop's design (no status, no alerts)",
+            [_money(p.workshop_month) for p in plans],
         )
     )
     width = max(len(label) for label, _ in rows)
@@ -471,6 +502,11 @@ def render(plans: Sequence[Plan], inputs: Inputs) -> str:
         f"(inputs measured {inputs.measured_on})"
     )
     return "\n".join([*lines, "", limits])
+
+
+def _share(value: float, total: float) -> str:
+    """A service's cost with its part of the bill."""
+    return f"{_money(value)} ({value / total:.0%})" if total else _money(value)
 
 
 def _money(value: float) -> str:

@@ -70,6 +70,17 @@ def _calls(n: int, f: Figures) -> list[str]:
         for name, count in f["write_calls_per_1000_records"].items()
     )
     lines.append(f"   write calls per 1,000 records: {writes}")
+    budget = f.get("status_writes_budget_per_unicorn_second")
+    if "status_writes_per_unicorn_second" in f:
+        lines.append(
+            f"   vitals status writes per unicorn-second: "
+            f"{f['status_writes_per_unicorn_second']:.3f} "
+            + (
+                f"(budget ≤ {budget:.3f}: STATUS_INTERVAL {f['status_interval']:g} s)"
+                if budget is not None
+                else "(STATUS_INTERVAL 0: a write in every batch)"
+            )
+        )
     return lines
 
 

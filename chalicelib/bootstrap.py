@@ -221,7 +221,7 @@ class Services:
     def fleet(self) -> FleetView:
         from chalicelib.unicorns.view import FleetView
 
-        return FleetView(self.status_store, self.summary_store)
+        return FleetView(self.status_store, self.summary_store, self.clock)
 
     @cached_property
     def taxi(self) -> TaxiView:

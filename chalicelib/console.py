@@ -114,6 +114,13 @@ def _template() -> string.Template:
     return string.Template((ASSET_DIR / "index.html").read_text(encoding="utf-8"))
 
 
+def freshness(status_interval: float) -> str:
+    """How often the fleet's positions are written, as the console's key says it."""
+    if status_interval <= 0:
+        return "positions: every report"
+    return f"positions: every {status_interval:g} s, alerts at once"
+
+
 def page(request: Request | None, settings: Settings) -> Response:
     """`GET /`: the console's HTML, its base the request's path as a folder."""
     context: Mapping[str, Any] = request.context if request is not None else {}
@@ -126,6 +133,7 @@ def page(request: Request | None, settings: Settings) -> Response:
         "css": assets[STYLE].url(STYLE),
         "js": assets[SCRIPT].url(SCRIPT),
         "threshold": str(settings.vitals_threshold),
+        "freshness": freshness(settings.status_interval),
         "tiles": settings.map_tiles_url or "",
         "attribution": attribution,
     }

@@ -17,6 +17,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from chalice.config import Config
+
 from infra import names
 from infra.errors import InfraError
 from infra.runtimes import Platform, stage_platform
@@ -82,6 +84,15 @@ def load_stage(stage: str, config_path: Path = CONFIG_PATH) -> Stage:
             **(settings.get("environment_variables") or {}),
         },
     )
+
+
+def function_variables(
+    stage: str, function: str, config_path: Path = CONFIG_PATH
+) -> dict[str, str]:
+    """The environment variables the config gives `function` in `stage`, as Chalice
+    merges them: the top level's, the stage's, then the function's own at each."""
+    config = Config(chalice_stage=stage, config_from_disk=read_config(config_path))
+    return dict(config.scope(stage, function).environment_variables)
 
 
 # Environment variables Lambda sets itself and refuses in a function's

@@ -19,20 +19,18 @@ import sys
 from pathlib import Path
 
 import boto3
-from chalice.config import Config
 
 from chalicelib import bootstrap
 from chalicelib.adapters.clients import Clients
 from chalicelib.settings import Settings, load_settings
 from infra.names import API_HANDLER_FUNCTION
-from infra.stages import CONFIG_PATH, read_config
+from infra.stages import CONFIG_PATH, function_variables
 
 
 def api_settings(stage: str, config_path: Path = CONFIG_PATH) -> Settings:
     """The API function's settings: this process's environment with the variables the
     stage's config gives the function (top level, stage, function), as Chalice sets them."""
-    config = Config(chalice_stage=stage, config_from_disk=read_config(config_path))
-    variables = config.scope(stage, API_HANDLER_FUNCTION).environment_variables
+    variables = function_variables(stage, API_HANDLER_FUNCTION, config_path)
     return load_settings({**os.environ, **variables})
 
 

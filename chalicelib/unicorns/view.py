@@ -6,36 +6,50 @@ Chalice answers with a status code and a message, never a stack trace.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 from urllib.parse import unquote
 
 from chalicelib.errors import InvalidParameter, UnicornNotFound, available
+from chalicelib.pipeline.timestamps import parse_status_time
 from chalicelib.unicorns.params import encode_page_token, summary_query
 from chalicelib.unicorns.records import MAX_NAME_LENGTH
 from chalicelib.unicorns.store import StatusStore, SummaryStore
+from chalicelib.unicorns.vitals import Status
 
 T = TypeVar("T")
 
 
 class FleetView:
-    """Answers the API's questions from the status and summary tables."""
+    """Answers the API's questions from the status and summary tables.
 
-    def __init__(self, statuses: StatusStore, summaries: SummaryStore) -> None:
+    Each status says how old it is when answered (`AgeSeconds`: the clock now
+    less its `StatusTime`): vitals writes a steady unicorn's status once per
+    STATUS_INTERVAL, so a status is that much older than the newest reading at most,
+    plus however far vitals is behind the stream.
+    """
+
+    def __init__(
+        self,
+        statuses: StatusStore,
+        summaries: SummaryStore,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.statuses = statuses
         self.summaries_store = summaries
+        self.clock = clock
 
     def unicorns(self) -> dict[str, Any]:
         statuses = _available(lambda: self.statuses.scan())
-        rows = [s.to_row() for s in sorted(statuses, key=lambda s: s.name)]
-        return {"unicorns": rows, "count": len(rows)}
+        return {"unicorns": self._rows(statuses), "count": len(statuses)}
 
     def unicorn(self, name: str) -> dict[str, Any]:
         name = _name(name)
         record = _available(lambda: self.statuses.get(name))
         if record is None:
             raise UnicornNotFound(name)
-        return record.state.to_row()
+        return self._row(record.state, self.clock())
 
     def summaries(self, name: str, params: Mapping[str, str] | None) -> dict[str, Any]:
         name = _name(name)
@@ -56,8 +70,16 @@ class FleetView:
 
     def alerts(self) -> dict[str, Any]:
         statuses = _available(lambda: self.statuses.scan(alerting_only=True))
-        rows = [s.to_row() for s in sorted(statuses, key=lambda s: s.name)]
-        return {"alerts": rows, "count": len(rows)}
+        return {"alerts": self._rows(statuses), "count": len(statuses)}
+
+    def _rows(self, statuses: list[Status]) -> list[dict[str, Any]]:
+        now = self.clock()
+        return [self._row(s, now) for s in sorted(statuses, key=lambda s: s.name)]
+
+    @staticmethod
+    def _row(status: Status, now: float) -> dict[str, Any]:
+        taken = parse_status_time(status.status_time).timestamp()
+        return {**status.to_row(), "AgeSeconds": round(max(0.0, now - taken), 1)}
 
 
 def _name(path_parameter: str) -> str:

@@ -18,7 +18,9 @@ import pytest
 from chalice.test import Client
 
 from chalicelib import bootstrap, names
+from chalicelib.adapters.clients import Clients
 from chalicelib.bootstrap import Services
+from chalicelib.settings import load_settings
 from chalicelib.taxi.summaries import ZoneWindow, encode_partial
 from chalicelib.unicorns.records import encode_reading
 from chalicelib.unicorns.summaries import Summary, encode_row
@@ -28,6 +30,8 @@ from tests.readings import reading
 from tests.taxi_events import day_trips
 
 ARRIVAL = datetime(2026, 11, 22, 14, 10, tzinfo=UTC).timestamp()
+# When the API answers: 4 min 58.5 s after Shadowfax's reading, 4 min 57 s after Rocinante's.
+ANSWERED = datetime(2026, 11, 22, 14, 9, 59, 500_000, tzinfo=UTC).timestamp()
 DAY = "2026-11-23"
 
 
@@ -100,6 +104,9 @@ def fleet(client: Client, aws: Aws) -> Client:
         ),
     )
     aws.emails()
+    bootstrap.install(
+        Services(load_settings(), Clients(), clock=lambda: ANSWERED, sleep=lambda seconds: None)
+    )
     return client
 
 
@@ -115,6 +122,7 @@ SHADOWFAX = {
     "AlertState": "ok",
     "Incident": None,
     "SeenAt": ARRIVAL,
+    "AgeSeconds": 298.5,
 }
 ROCINANTE = {
     "Name": "Rocinante",
@@ -132,6 +140,7 @@ ROCINANTE = {
         "Vitals": ["HealthPoints", "MagicPoints"],
     },
     "SeenAt": ARRIVAL + 1,
+    "AgeSeconds": 297.0,
 }
 
 
@@ -146,6 +155,20 @@ def test_one_unicorn_is_its_status(fleet: Client) -> None:
 
 def test_the_alerts_are_the_statuses_in_an_incident(fleet: Client) -> None:
     assert get(fleet, "/alerts") == (200, {"alerts": [ROCINANTE], "count": 1})
+
+
+def test_a_status_read_on_a_clock_behind_its_reading_is_no_age_rather_than_negative(
+    fleet: Client,
+) -> None:
+    early = datetime(2026, 11, 22, 14, 5, 2, tzinfo=UTC).timestamp()  # between the two readings
+    bootstrap.install(
+        Services(load_settings(), Clients(), clock=lambda: early, sleep=lambda seconds: None)
+    )
+    _, body = get(fleet, "/unicorns")
+    assert [(u["Name"], u["AgeSeconds"]) for u in body["unicorns"]] == [
+        ("Rocinante", 0.0),
+        ("Shadowfax", 1.0),
+    ]
 
 
 def test_a_unicorns_history_is_its_minutes_as_persisted(fleet: Client) -> None:

@@ -369,6 +369,27 @@ def test_map_tiles_without_a_credit_name_their_host(
 
 
 @pytest.mark.parametrize(
+    ("setting", "key"),
+    [
+        (None, "positions: every 5 s, alerts at once"),
+        ("2.5", "positions: every 2.5 s, alerts at once"),
+        ("0", "positions: every report"),
+    ],
+)
+def test_the_key_says_how_often_positions_are_written(
+    console: Client, monkeypatch: pytest.MonkeyPatch, setting: str | None, key: str
+) -> None:
+    if setting is None:
+        monkeypatch.delenv("STATUS_INTERVAL", raising=False)
+    else:
+        monkeypatch.setenv("STATUS_INTERVAL", setting)
+
+    page = console.http.get("/").body.decode()
+
+    assert f'<span class="key-item" id="freshness">{key}</span>' in page
+
+
+@pytest.mark.parametrize(
     "url",
     [
         "https://tile.openstreetmap.org/tiles.png",  # no {z}/{x}/{y}

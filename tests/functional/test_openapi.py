@@ -114,6 +114,7 @@ STATUS = {
         "AlertState",
         "Incident",
         "SeenAt",
+        "AgeSeconds",
     ],
     "properties": {
         "Name": {"type": "string", "minLength": 1, "maxLength": MAX_NAME_LENGTH},
@@ -127,6 +128,7 @@ STATUS = {
         "AlertState": {"enum": ["ok", "alert"]},
         "Incident": {"$ref": "#/definitions/Incident", "x-nullable": True},
         "SeenAt": {"type": "number"},
+        "AgeSeconds": {"type": "number", "minimum": 0},
     },
     "additionalProperties": False,
 }

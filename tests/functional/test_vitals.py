@@ -316,6 +316,39 @@ def test_with_a_status_interval_a_steady_unicorn_is_written_that_often_and_an_al
     assert len(aws.emails()) == 2
 
 
+@pytest.mark.parametrize(
+    ("setting", "writes"),
+    [
+        (None, [0, 5, 10, 15, 20, 25]),  # the default freshness budget: 5 s
+        ("0", list(range(30))),  # every batch
+    ],
+)
+def test_by_default_a_steady_unicorns_status_is_under_5_s_behind_its_newest_reading(
+    client: Client,
+    aws: Aws,
+    monkeypatch: pytest.MonkeyPatch,
+    setting: str | None,
+    writes: list[int],
+) -> None:
+    if setting is None:
+        monkeypatch.delenv("STATUS_INTERVAL", raising=False)
+    else:
+        monkeypatch.setenv("STATUS_INTERVAL", setting)
+    previous = bootstrap.services()
+    bootstrap.install(Services(load_settings(), previous.clients, sleep=previous.sleep))
+    written = []
+    for second in range(30):
+        assert client.lambda_.invoke("vitals", one_report("Bucephalus", second)).payload == {
+            "batchItemFailures": []
+        }
+        stored = int(status_item(aws, "Bucephalus")["StatusTime"]["S"][-6:-4])
+        assert second - stored < 5  # never as much as the budget behind the newest reading
+        if not written or written[-1] != stored:
+            written.append(stored)
+
+    assert written == writes
+
+
 @pytest.mark.parametrize("value", ["-1", "61", "soon"])
 def test_a_status_interval_that_is_not_0_to_60_seconds_is_refused(value: str) -> None:
     with pytest.raises(ConfigurationError, match="STATUS_INTERVAL must be seconds from 0 to 60"):

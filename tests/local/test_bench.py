@@ -31,7 +31,15 @@ KEYS = {
         "floor_orjson_us_per_record",
         "target_ratio",
     },
-    "aws_calls": {"records", "unicorns", "rows", "write_calls_per_1000_records"},
+    "aws_calls": {
+        "records",
+        "unicorns",
+        "rows",
+        "write_calls_per_1000_records",
+        "status_interval",
+        "status_writes_per_unicorn_second",
+        "status_writes_budget_per_unicorn_second",
+    },
     "latency": {"produced_to_email", "produced_to_status", "window_end_to_summary"},
     "throughput": {"steps", "highest_sustained_rate"},
     "cold_start": {
@@ -62,12 +70,22 @@ def test_the_quick_bench_prints_the_table_and_writes_every_figure(tmp_path: Path
         assert keys <= set(figures[section]), section
     assert {"p50_s", "p99_s", "n"} <= set(figures["latency"]["produced_to_status"])
     assert figures["aws_calls"]["rows"], "no AWS call was counted"
+    # vitals keeps to the stage's freshness budget (5 s: a write per unicorn per 5 s).
+    calls = figures["aws_calls"]
+    assert calls["status_interval"] == 5.0
+    assert 0 < calls["status_writes_per_unicorn_second"] <= 0.2
+    assert calls["status_writes_budget_per_unicorn_second"] == 0.2
+    (put_item,) = [
+        r for r in calls["rows"] if (r["function"], r["operation"]) == ("vitals", "PutItem")
+    ]
+    assert put_item["items"] <= put_item["floor_items"]
     assert all(
         {"rate", "achieved_rate", "max_lag_s"} <= set(s) for s in figures["throughput"]["steps"]
     )
     for heading in (
         "aggregate's per-record path",
         "AWS calls per 1,000",
+        "vitals status writes per unicorn-second",
         "latency",
         "sustains",
         "cold start",

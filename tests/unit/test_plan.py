@@ -42,6 +42,20 @@ def test_the_design_is_read_from_the_code() -> None:
     assert DESIGN.vitals_writers == 16
     assert DESIGN.alarm_metrics == 24  # 21 alarms, one of them on four metrics
     assert DESIGN.other_shards == 2  # the taxi data set's streams
+    assert DESIGN.status_interval == 5.0  # STATUS_INTERVAL's default: the freshness budget
+
+
+def test_the_status_interval_is_the_one_the_stage_gives_vitals(tmp_path: Path) -> None:
+    config = json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text())
+    dev = config["stages"]["dev"]
+    dev["environment_variables"] = {"STATUS_INTERVAL": "2"}
+    dev["lambda_functions"]["vitals"] = {"environment_variables": {"STATUS_INTERVAL": "0"}}
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    assert Design.of_stage("dev", config_path=path).status_interval == 0.0
+    del dev["lambda_functions"]["vitals"]
+    path.write_text(json.dumps(config))
+    assert Design.of_stage("dev", config_path=path).status_interval == 2.0
 
 
 def test_ten_unicorns_need_one_of_everything() -> None:
@@ -73,11 +87,39 @@ def test_more_memory_and_more_writers_let_vitals_keep_up_with_more_unicorns() ->
 
 
 def test_a_status_interval_divides_the_status_writes() -> None:
-    every_batch = plan(100_000, INPUTS, DESIGN)
+    every_batch = plan(100_000, INPUTS, what_if(DESIGN, status_interval=0))
+    default = plan(100_000, INPUTS, DESIGN)
     every_ten = plan(100_000, INPUTS, what_if(DESIGN, status_interval=10))
     summaries = 100_000 / 60
     assert every_batch.dynamodb_writes_per_second == pytest.approx(100_000 + summaries, rel=0.01)
+    assert default.dynamodb_writes_per_second == pytest.approx(20_000 + summaries, rel=0.01)
+    assert default.status_writes_per_second == pytest.approx(20_000, rel=0.01)
     assert every_ten.dynamodb_writes_per_second == pytest.approx(10_000 + summaries, rel=0.01)
+
+
+def test_the_workshops_design_is_the_bill_without_vitals() -> None:
+    thousand = plan(1_000, INPUTS, DESIGN)
+    every_batch = plan(1_000, INPUTS, what_if(DESIGN, status_interval=0))
+    # The status writes and reads, vitals' Lambda time and the emails: the same
+    # fleet without them costs the same whatever the status interval.
+    assert thousand.workshop_month == pytest.approx(every_batch.workshop_month, abs=0.05)
+    assert 0 < thousand.vitals_month < thousand.total
+    # What the interval saves is all vitals' (its writes and its Lambda time).
+    assert every_batch.vitals_month - thousand.vitals_month == pytest.approx(
+        every_batch.total - thousand.total, rel=0.01
+    )
+    assert every_batch.total - thousand.total > 300
+
+
+def test_each_service_is_shown_with_its_part_of_the_bill() -> None:
+    table = render([plan(1_000, INPUTS, DESIGN)], INPUTS)
+    shares = [
+        int(line.rsplit("(", 1)[1].split("%")[0])
+        for line in table.splitlines()
+        if line.startswith("| $ ") and line.rstrip(" |").endswith("%)")
+    ]
+    assert len(shares) == 8  # every service
+    assert 97 <= sum(shares) <= 103  # each rounded to a whole percent
 
 
 def test_aggregates_window_state_holds_thousands_of_unicorns_per_shard() -> None:
@@ -122,7 +164,7 @@ def test_capacity_md_shows_the_current_plans() -> None:
     doc = (PROJECT_DIR / "docs" / "CAPACITY.md").read_text()
     defaults = render([plan(n, INPUTS, DESIGN) for n in SCALES], INPUTS)
     interval = render(
-        [plan(n, INPUTS, what_if(DESIGN, status_interval=10)) for n in SCALES], INPUTS
+        [plan(n, INPUTS, what_if(DESIGN, status_interval=0)) for n in SCALES], INPUTS
     )
     for table in (defaults, interval):
         for line in table.splitlines():
