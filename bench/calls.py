@@ -75,6 +75,8 @@ class CallCounter:
 
     def __call__(self, event_name: str, params: dict[str, Any], **kwargs: Any) -> None:
         service, operation = event_name.split(".")[1:]
+        if params.get("TableName") == names.SHARD_TURN_TABLE:
+            operation += " (turn)"  # vitals' turn on its shard, not a status
         key = (self.function, service, operation)
         self.calls[key] += 1
         if operation == "BatchWriteItem":
@@ -217,6 +219,7 @@ def _counting_batches(
 ) -> Callable[..., Any]:
     def run(event: dict[str, Any], context: Any) -> Any:
         counts[function] += len({r["kinesis"]["partitionKey"] for r in event["Records"]})
+        counts[f"{function} invocations"] += 1
         return handler(event, context)
 
     return run
@@ -278,6 +281,11 @@ def _report(
             if status_interval > 0
             else (unicorn_batches["vitals"], "one per unicorn per batch")
         ),
+        ("vitals", "dynamodb", "BatchGetItem"): (unicorns, "each unicorn once, then remembered"),
+        ("vitals", "dynamodb", "PutItem (turn)"): (
+            unicorn_batches["vitals invocations"],
+            "one per batch",
+        ),
         ("vitals", "sns", "Publish"): (changes, "one per alert or recovery"),
     }
     rows: list[dict[str, Any]] = []
@@ -289,7 +297,7 @@ def _report(
                 "function": function,
                 "service": service,
                 "operation": operation,
-                "write": operation in WRITES.get(service, ()),
+                "write": operation.split()[0] in WRITES.get(service, ()),
                 "calls": counter.calls[key],
                 "items": counter.items[key],
                 "calls_per_1000_records": round(counter.calls[key] * 1000 / records, 2),

@@ -57,6 +57,11 @@ DEFAULT_MEMORY_MB = 128  # Chalice's default lambda_memory_size
 DYNAMODB_CALL_MS = 6.0
 KINESIS_PUT_RECORDS_MS = 25.0
 SNS_PUBLISH_MS = 25.0
+# How long an execution environment keeps a shard's turn, and so its memory of
+# the shard's statuses (chalicelib/pipeline/statecache.py): Lambda does not say
+# how it routes a shard's batches among a function's environments. Assumed: the
+# memory is lost once a minute, and each of the shard's unicorns read again.
+TURN_KEPT_SECONDS = 60.0
 
 # List prices, us-east-1, as published by AWS in 2025 (pricing pages of each
 # service); free tiers left out. A price change is one line here.
@@ -181,6 +186,7 @@ class Plan:
     # the alert emails): the workshop's design has no status table and no alerts.
     vitals_month: float = 0.0
     status_writes_per_second: float = 0.0
+    status_reads_per_second: float = 0.0
 
     @property
     def total(self) -> float:
@@ -199,16 +205,18 @@ def vitals_busy(unicorns_per_shard: float, inputs: Inputs, design: Design) -> fl
     puts = r * inputs.vitals_put_item / 1000 * _status_writes(design)
     # Unicorns in one invocation: a batching window's worth, at most a batch.
     per_call = min(r * design.batching_window["vitals"], design.batch_size["vitals"])
-    gets = invocations * math.ceil(per_call / 100) if r else 0
+    # Each invocation takes the shard's turn (a PutItem before anything else); once
+    # a TURN_KEPT_SECONDS, one reads its unicorns again.
+    gets = math.ceil(per_call / 100) / TURN_KEPT_SECONDS if r else 0
     publishes = r * inputs.vitals_publish / 1000
     cpu_us = (
         r * inputs.vitals_parse_us_per_record
-        + puts * inputs.put_item_client_us
-        + r * inputs.batch_get_client_us_per_key
+        + (puts + invocations) * inputs.put_item_client_us
+        + per_call / TURN_KEPT_SECONDS * inputs.batch_get_client_us_per_key
     ) * _cpu_scale(design.memory_mb["vitals"])
     wait_ms = (
         puts * DYNAMODB_CALL_MS / design.vitals_writers
-        + gets * DYNAMODB_CALL_MS
+        + (invocations + gets) * DYNAMODB_CALL_MS
         + publishes * SNS_PUBLISH_MS
     )
     return (cpu_us / 1000 + wait_ms) / 1000
@@ -288,9 +296,13 @@ def plan(unicorns: int, inputs: Inputs, design: Design) -> Plan:
         "vitals": vitals_busy(per_shard, inputs, design),
     }
     status_writes = rps * inputs.vitals_put_item / 1000 * _status_writes(design)
+    turn_writes = invocations["vitals"]  # one shard turn taken per invocation
+    status_reads = unicorns / TURN_KEPT_SECONDS  # each unicorn, each time its memory is lost
     summary_writes = summaries_per_window / w
-    writes = status_writes + summary_writes * math.ceil(inputs.summary_item_bytes / KIB)
-    reads = rps + summary_writes  # vitals reads each unicorn it writes, persist each summary
+    writes = (
+        status_writes + turn_writes + summary_writes * math.ceil(inputs.summary_item_bytes / KIB)
+    )
+    reads = status_reads + summary_writes  # and persist reads each summary it merges
     summary_growth = summaries_per_window * SECONDS_PER_MONTH / w * inputs.summary_item_bytes / GIB
     # Stored (and scanned by Athena) as Firehose writes it: gzipped, if the design says so.
     stored_ratio = inputs.archive_compression_ratio if design.archive_gzipped else 1.0
@@ -325,6 +337,7 @@ def plan(unicorns: int, inputs: Inputs, design: Design) -> Plan:
         s3_objects_month=round(s3_objects),
         emails_month=round(emails),
         status_writes_per_second=round(status_writes, 1),
+        status_reads_per_second=round(status_reads, 2),
     )
     result.costs = _costs(result, inputs, design)
     return result
@@ -384,8 +397,11 @@ def _costs(p: Plan, inputs: Inputs, design: Design) -> dict[str, float]:
     p.vitals_month = round(
         p.invocations_per_second["vitals"] * month / 1e6 * price["lambda_requests_million"]
         + vitals_seconds * design.memory_mb["vitals"] / 1024 * price["lambda_gb_second"]
-        + p.status_writes_per_second * month / 1e6 * price["dynamodb_write_units_million"]
-        + p.records_per_second * month / 1e6 * price["dynamodb_read_units_million"]
+        + (p.status_writes_per_second + p.invocations_per_second["vitals"])
+        * month
+        / 1e6
+        * price["dynamodb_write_units_million"]
+        + p.status_reads_per_second * month / 1e6 * price["dynamodb_read_units_million"]
         + status_gb * (price["dynamodb_storage_gb_month"] + price["dynamodb_pitr_gb_month"])
         + costs["SNS (alert emails)"],
         2,

@@ -188,9 +188,11 @@ class Services:
                 "ALERT_TOPIC_ARN is not set: vitals has no topic to publish alerts to"
             )
         from chalicelib.adapters.publisher import AlertPublisher
+        from chalicelib.adapters.turns import ShardTurns
         from chalicelib.unicorns.monitor import VitalsMonitor
 
         publisher = AlertPublisher(self.clients.get("sns"), self.settings.alert_topic_arn)
+        turns = ShardTurns(self.clients.get("dynamodb"), names.SHARD_TURN_TABLE, sleep=self.sleep)
         return VitalsMonitor(
             self.status_store,
             publisher,
@@ -199,6 +201,7 @@ class Services:
             clock=self.clock,
             metrics=self.metrics,
             status_interval=self.settings.status_interval,
+            turns=turns,
         )
 
     @cached_property

@@ -10,6 +10,9 @@ SUMMARY_STREAM = "wildrydes-summary"
 SUMMARY_TABLE = "UnicornSensorData"
 STATUS_TABLE = "UnicornStatus"
 ALERT_TOPIC = "wildrydes-vitals-alerts"
+# Which invocation last took each shard of a stream, per function: `vitals` trusts
+# the statuses it keeps in memory only while no other invocation took its shard since.
+SHARD_TURN_TABLE = "StreamShardTurns"
 
 # The taxi data set (see chalicelib/taxi/records.py and chalicelib/taxi/summaries.py).
 TRIP_STREAM = "taxi-trips"

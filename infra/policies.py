@@ -182,6 +182,7 @@ def statements(arns: Arns) -> dict[str, list[Statement]]:
                 ],
                 _table(arns, names.STATUS_TABLE),
             ),
+            _allow("TakeShardTurns", ["dynamodb:PutItem"], _table(arns, names.SHARD_TURN_TABLE)),
             _allow("SendAlerts", ["sns:Publish"], arns.arn("sns", names.ALERT_TOPIC)),
             _on_failure(arns),
             _use_key(arns, read_write),

@@ -34,6 +34,7 @@ STATUS_TABLE_ID = "StatusTable"
 INSIGHT_TABLE_ID = "InsightTable"
 TRIP_ID_TABLE_ID = "TripIdTable"
 FARE_ALERT_TABLE_ID = "FareAlertTable"
+SHARD_TURN_TABLE_ID = "ShardTurnTable"
 ALERT_TOPIC_ID = "AlertTopic"
 ALERT_TOPIC_POLICY_ID = "AlertTopicPolicy"
 ALERT_SUBSCRIPTION_ID = "AlertEmailSubscription"
@@ -104,6 +105,7 @@ TABLES = (
     ),
     Table(TRIP_ID_TABLE_ID, names.TRIP_ID_TABLE, (("TripId", "S"),), expires_at="ExpiresAt"),
     Table(FARE_ALERT_TABLE_ID, names.FARE_ALERT_TABLE, (("Zone", "N"),)),
+    Table(SHARD_TURN_TABLE_ID, names.SHARD_TURN_TABLE, (("Shard", "S"),)),
 )
 TABLE_KEYS: dict[str, Key] = {table.name: table.key for table in TABLES}
 

@@ -18,6 +18,7 @@ from chalicelib.pipeline.batches import batch_item_failures, count_records
 from chalicelib.pipeline.events import read_batch
 from chalicelib.pipeline.incidents import Kept, Outbox
 from chalicelib.pipeline.notifications import Notification
+from chalicelib.pipeline.statecache import RememberingStore, Turns
 from chalicelib.pipeline.timestamps import parse_status_time
 from chalicelib.unicorns.alerts import render
 from chalicelib.unicorns.records import ArrivalCheck, InvalidRecord, Reading, parse_reading
@@ -34,6 +35,11 @@ class VitalsMonitor:
     status, with the notification in the item's outbox (`chalicelib.pipeline.incidents`).
     A notification whose publish failed is claimed again once its claim is
     older than twice an invocation's time (at least `claim_seconds`).
+
+    With `turns`, the statuses this environment read and wrote are remembered
+    between invocations while it keeps its shard's turn
+    (`chalicelib.pipeline.statecache`): a steady fleet's batches then read
+    nothing, where each would read every unicorn in it.
     """
 
     # Unicorns whose status is written at the same time. One PutItem is a
@@ -54,9 +60,10 @@ class VitalsMonitor:
         metrics: MetricsFactory = no_metrics,
         writers: int = CONCURRENT_CALLS,
         status_interval: float = 0.0,
+        turns: Turns | None = None,
     ) -> None:
-        self.store = store
-        self.outbox = Outbox(store, publisher, clock=clock)
+        self.statuses = RememberingStore(store, turns, key_of=lambda status: status.name)
+        self.publisher = publisher
         self.writers = writers
         self.status_interval = status_interval
         self.threshold = threshold
@@ -90,11 +97,15 @@ class VitalsMonitor:
         count_records(metrics, batch, invalid)
         for name in ("StatusWrites", "AlertsSent", "RecoveriesSent"):
             metrics.count(name, 0)  # present, as zero, in every invocation's line
-        stored = self.store.get_many(readings)
+        statuses = self.statuses.begin(f"vitals {batch.stream_arn} {batch.shard_id}")
+        stored = statuses.get_many(readings)
+        outbox = Outbox(statuses, self.publisher, clock=self.clock)
 
         def update(name: str) -> str | None:
             try:
-                self._update(name, readings[name], seen_at[name], stored.get(name), claim, metrics)
+                self._update(
+                    outbox, name, readings[name], seen_at[name], stored.get(name), claim, metrics
+                )
             except StoreError as err:
                 log.error("status of %r not updated: %s", name, err)
                 return name
@@ -124,6 +135,7 @@ class VitalsMonitor:
 
     def _update(
         self,
+        outbox: Outbox[Status],
         name: str,
         readings: list[Reading],
         seen_at: float,
@@ -135,9 +147,7 @@ class VitalsMonitor:
             status, transitions = advance(previous, readings, self.threshold, seen_at)
             return status, [render(t, self.threshold, self.api_url) for t in transitions]
 
-        if self.outbox.update(
-            name, kept, decide, claim=claim, metrics=metrics, may_wait=self._recent
-        ):
+        if outbox.update(name, kept, decide, claim=claim, metrics=metrics, may_wait=self._recent):
             metrics.count("StatusWrites")
 
     def _recent(self, previous: Status | None, status: Status) -> bool:

@@ -16,10 +16,10 @@ from chalicelib import bootstrap, names
 from chalicelib.bootstrap import Services
 from chalicelib.errors import ConfigurationError, PublishError
 from chalicelib.pipeline.incidents import Kept
+from chalicelib.pipeline.statecache import Remembered, RememberingStore
 from chalicelib.settings import load_settings
 from chalicelib.unicorns.monitor import VitalsMonitor
 from chalicelib.unicorns.records import encode_reading
-from chalicelib.unicorns.store import StatusStore
 from chalicelib.unicorns.vitals import Status
 from tests.faults import fail_calls
 from tests.functional.conftest import API_URL, Aws
@@ -69,17 +69,19 @@ def test_the_latest_report_of_each_unicorn_is_kept_with_one_write_each(
     client: Client, aws: Aws
 ) -> None:
     dynamodb = bootstrap.services().clients.get("dynamodb")
-    writes: list[str] = []
+    writes: list[str | None] = []
     dynamodb.meta.events.register(
         "provide-client-params.dynamodb.PutItem",
-        lambda params, **_: writes.append(params["Item"]["Name"]["S"]),
+        lambda params, **_: writes.append(params["Item"].get("Name", {}).get("S")),
     )
     event = reports(("Shadowfax", 150, 150), ("Rocinante", 140, 141), ("Shadowfax", 149, 151))
 
     response = client.lambda_.invoke("vitals", event).payload
 
     assert response == {"batchItemFailures": []}
-    assert sorted(writes) == ["Rocinante", "Shadowfax"]
+    # The statuses, and the shard's turn (`chalicelib.adapters.turns`), which has no Name.
+    assert sorted(w for w in writes if w is not None) == ["Rocinante", "Shadowfax"]
+    assert writes.count(None) == 1
     item = status_item(aws, "Shadowfax")
     assert item["StatusTime"] == {"S": "2026-11-22 14:05:01.000"}
     assert item["HealthPoints"] == {"N": "149"} and item["MagicPoints"] == {"N": "151"}
@@ -129,19 +131,27 @@ def test_a_retried_batch_sends_nothing_twice(client: Client, aws: Aws) -> None:
     assert aws.table_items(names.STATUS_TABLE) == before
 
 
-class RacingStore(StatusStore):
-    """A status store that lets a rival invocation run between our read and our write."""
+class RacingStore(RememberingStore[Status]):
+    """Vitals' statuses, letting a rival invocation run between our read and our write."""
 
-    def __init__(self, inner: StatusStore, rival: Any) -> None:
-        super().__init__(inner.table.client, inner.table.name, sleep=inner.table.sleep)
+    def __init__(self, inner: RememberingStore[Status], rival: Any) -> None:
+        super().__init__(inner.store, inner.turns, inner.key_of)
+        self.inner = inner
         self.rival = rival
 
-    def get_many(self, names: Any) -> dict[str, Kept[Status]]:
-        found = super().get_many(names)
-        rival, self.rival = self.rival, None
-        if rival is not None:
-            rival()
-        return found
+    def begin(self, shard: str) -> Remembered[Status]:
+        batch = self.inner.begin(shard)
+        read = batch.get_many
+
+        def then_the_rival(names: Any) -> dict[str, Kept[Status]]:
+            found = read(names)
+            rival, self.rival = self.rival, None
+            if rival is not None:
+                rival()
+            return found
+
+        batch.get_many = then_the_rival  # type: ignore[method-assign, assignment]
+        return batch
 
 
 @pytest.mark.parametrize("known_before", [False, True])
@@ -153,12 +163,13 @@ def test_two_invocations_racing_on_one_incident_send_one_alert(
     event = later(reports(("Shadowfax", 150, 150), ("Shadowfax", 99, 150)), 1)
     services = bootstrap.services()
     monitor = services.vitals
-    monitor.store = RacingStore(
-        monitor.store, rival=lambda: client.lambda_.invoke("vitals", event)
+    monitor.statuses = RacingStore(
+        monitor.statuses, rival=lambda: client.lambda_.invoke("vitals", event)
     )
     bootstrap.install(Services(services.settings, services.clients, sleep=services.sleep))
 
-    # We read; the rival (fresh services) reads and wins the write; we lose and re-read.
+    # We read (or remember); the rival (fresh services) reads and wins the write; we
+    # lose and re-read.
     response = monitor.handle(event)
 
     assert response == {"batchItemFailures": []}
@@ -208,7 +219,7 @@ def test_a_unicorn_whose_status_cannot_be_written_is_reported_for_retry(
     dynamodb = bootstrap.services().clients.get("dynamodb")
 
     def refuse_pegasus(params: dict[str, Any], **_: Any) -> None:
-        if params["Item"]["Name"]["S"] == "Pegasus":
+        if params["Item"].get("Name", {}).get("S") == "Pegasus":
             params["TableName"] = "NoSuchTable"
 
     dynamodb.meta.events.register("before-parameter-build.dynamodb.PutItem", refuse_pegasus)
@@ -228,7 +239,7 @@ def test_a_writer_that_read_before_a_delivery_cannot_put_the_alert_back(
     client.lambda_.invoke("vitals", reports(("Shadowfax", 150, 150)))
     # A rival reads while the alert is written but not yet delivered ...
     monitor = bootstrap.services().vitals
-    monitor.outbox.publisher = Unreachable()
+    monitor.publisher = Unreachable()
     client.lambda_.invoke("vitals", later(reports(("Shadowfax", 99, 150)), 1))
     stale = store.get("Shadowfax")
     assert stale is not None and list(stale.outbox) == ["Shadowfax@2026-11-22 14:06:00.000/alert"]
@@ -267,7 +278,12 @@ def test_the_status_writes_of_different_unicorns_overlap(client: Client, aws: Aw
     in_flight, most = [0], [0]
     all_in = threading.Event()
 
-    def started(**_: Any) -> None:
+    def mark(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        context["status"] = params["TableName"] == names.STATUS_TABLE
+
+    def started(context: dict[str, Any], **_: Any) -> None:
+        if not context.get("status"):
+            return  # the shard's turn, taken before any status is written
         with lock:
             in_flight[0] += 1
             most[0] = max(most[0], in_flight[0])
@@ -276,10 +292,13 @@ def test_the_status_writes_of_different_unicorns_overlap(client: Client, aws: Aw
         if not all_in.wait(timeout=10):
             all_in.set()
 
-    def ended(**_: Any) -> None:
+    def ended(context: dict[str, Any], **_: Any) -> None:
+        if not context.get("status"):
+            return
         with lock:
             in_flight[0] -= 1
 
+    dynamodb.meta.events.register("before-parameter-build.dynamodb.PutItem", mark)
     dynamodb.meta.events.register("before-call.dynamodb.PutItem", started)
     dynamodb.meta.events.register("after-call.dynamodb.PutItem", ended)
     fleet = [f"Unicorn {n}" for n in range(40)]
@@ -336,7 +355,7 @@ def test_by_default_a_steady_unicorns_status_is_under_5_s_behind_its_newest_read
         monkeypatch.setenv("STATUS_INTERVAL", setting)
     previous = bootstrap.services()
     bootstrap.install(Services(load_settings(), previous.clients, sleep=previous.sleep))
-    written = []
+    written: list[int] = []
     for second in range(30):
         assert client.lambda_.invoke("vitals", one_report("Bucephalus", second)).payload == {
             "batchItemFailures": []
@@ -347,6 +366,78 @@ def test_by_default_a_steady_unicorns_status_is_under_5_s_behind_its_newest_read
             written.append(stored)
 
     assert written == writes
+
+
+def status_reads(services: Services) -> list[int]:
+    """Keys of the status table each BatchGetItem of these services' client asks for."""
+    reads: list[int] = []
+
+    def count(params: dict[str, Any], **_: Any) -> None:
+        keys = params["RequestItems"].get(names.STATUS_TABLE, {}).get("Keys", [])
+        reads.append(len(keys))
+
+    services.clients.get("dynamodb").meta.events.register(
+        "provide-client-params.dynamodb.BatchGetItem", count
+    )
+    return reads
+
+
+def test_an_environment_that_kept_its_shards_turn_reads_no_status_again(
+    client: Client, aws: Aws
+) -> None:
+    reads = status_reads(bootstrap.services())
+    for second in range(12):
+        assert client.lambda_.invoke("vitals", one_report("Pegasus", second)).payload == {
+            "batchItemFailures": []
+        }
+
+    assert reads == [1]  # the first batch's, which found nothing: then what it wrote
+    assert status_item(aws, "Pegasus")["StatusTime"]["S"].endswith(":10.000")
+
+
+def test_a_change_another_environment_made_is_seen_at_once(client: Client, aws: Aws) -> None:
+    # Environment A has Shadowfax well; B takes the shard's next batch and opens an
+    # incident; A, given the batch after, must read again and send the recovery at once,
+    # though what it remembers (well, 2 s ago) would change nothing.
+    first = bootstrap.services()
+    other = Services(first.settings, first.clients, sleep=first.sleep)
+    reads = status_reads(first)
+    for second, health, services in ((0, 150, first), (1, 90, other), (2, 150, first)):
+        bootstrap.install(services)
+        assert client.lambda_.invoke(
+            "vitals", one_report("Shadowfax", second, health)
+        ).payload == {"batchItemFailures": []}
+
+    assert subjects(aws) == [
+        "[Wild Rydes] Shadowfax: HealthPoints below 100",
+        "[Wild Rydes] Shadowfax recovered: vitals back at 100+",
+    ]
+    assert status_item(aws, "Shadowfax")["StatusTime"]["S"].endswith(":02.000")
+    assert len(reads) == 3  # A's first, B's (shared client), A's again after B's turn
+
+
+def test_without_the_shards_turn_every_batch_reads_and_decides_as_before(
+    client: Client, aws: Aws
+) -> None:
+    services = bootstrap.services()
+    dynamodb = services.clients.get("dynamodb")
+
+    def lose_the_turn_table(params: dict[str, Any], **_: Any) -> None:
+        if params["TableName"] == names.SHARD_TURN_TABLE:
+            params["TableName"] = "NoSuchTable"
+
+    dynamodb.meta.events.register("before-parameter-build.dynamodb.PutItem", lose_the_turn_table)
+    reads = status_reads(services)
+    for second, health in ((0, 150), (1, 90), (2, 85), (3, 150)):
+        assert client.lambda_.invoke(
+            "vitals", one_report("Shadowfax", second, health)
+        ).payload == {"batchItemFailures": []}
+
+    assert reads == [1, 1, 1, 1]
+    assert subjects(aws) == [
+        "[Wild Rydes] Shadowfax: HealthPoints below 100",
+        "[Wild Rydes] Shadowfax recovered: vitals back at 100+",
+    ]
 
 
 @pytest.mark.parametrize("value", ["-1", "61", "soon"])

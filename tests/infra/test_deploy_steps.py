@@ -296,6 +296,7 @@ def test_supporting_stack_creates_the_resources_and_reports_their_outputs(
         names.INSIGHT_TABLE,
         names.TRIP_ID_TABLE,
         names.FARE_ALERT_TABLE,
+        names.SHARD_TURN_TABLE,
     }
     queue = boto3.client("sqs").get_queue_attributes(
         QueueUrl=outputs["FailureQueueUrl"], AttributeNames=["MessageRetentionPeriod"]

@@ -71,6 +71,7 @@ def test_every_stream_encrypted_with_the_key_and_a_day_of_retention(
         (names.INSIGHT_TABLE, [("Zone", "HASH"), ("WindowStart", "RANGE")], "NS"),
         (names.TRIP_ID_TABLE, [("TripId", "HASH")], "S"),
         (names.FARE_ALERT_TABLE, [("Zone", "HASH")], "N"),
+        (names.SHARD_TURN_TABLE, [("Shard", "HASH")], "S"),
     ],
 )
 def test_tables_keys_on_demand_encrypted_with_point_in_time_recovery(

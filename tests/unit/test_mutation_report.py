@@ -13,7 +13,7 @@ from tests.mutation import ModuleResult, listed_modules, parse_args, read_result
 UNICORNS = {"records", "windows", "summaries", "vitals", "alerts", "params"}
 TAXI = {"records", "windows", "summaries", "fares", "params"}
 CORE = {f"unicorns.{m}" for m in UNICORNS} | {f"taxi.{m}" for m in TAXI}
-CORE |= {"pipeline.incidents", "pipeline.timestamps", "params"}
+CORE |= {"pipeline.incidents", "pipeline.statecache", "pipeline.timestamps", "params"}
 ENVELOPES = {"pipeline.aggregator", "pipeline.persister"}
 # The incidents' conditional writes: part of `incidents` until it moved to the adapters.
 ADAPTERS = {"adapters.versioned"}

@@ -90,11 +90,29 @@ def test_a_status_interval_divides_the_status_writes() -> None:
     every_batch = plan(100_000, INPUTS, what_if(DESIGN, status_interval=0))
     default = plan(100_000, INPUTS, DESIGN)
     every_ten = plan(100_000, INPUTS, what_if(DESIGN, status_interval=10))
-    summaries = 100_000 / 60
-    assert every_batch.dynamodb_writes_per_second == pytest.approx(100_000 + summaries, rel=0.01)
-    assert default.dynamodb_writes_per_second == pytest.approx(20_000 + summaries, rel=0.01)
+    assert every_batch.status_writes_per_second == pytest.approx(100_000, rel=0.01)
     assert default.status_writes_per_second == pytest.approx(20_000, rel=0.01)
-    assert every_ten.dynamodb_writes_per_second == pytest.approx(10_000 + summaries, rel=0.01)
+    assert every_ten.status_writes_per_second == pytest.approx(10_000, rel=0.01)
+    # Besides the statuses: a summary a unicorn a minute, and vitals' turn on its
+    # shard in each invocation, whatever the interval.
+    summaries = 100_000 / 60
+    turns = default.invocations_per_second["vitals"]
+    assert default.dynamodb_writes_per_second == pytest.approx(
+        20_000 + summaries + turns, rel=0.001
+    )
+
+
+def test_vitals_reads_a_unicorn_only_when_its_memory_of_the_shard_is_lost() -> None:
+    thousand = plan(1_000, INPUTS, DESIGN)
+    # Once a minute (TURN_KEPT_SECONDS) for each unicorn, where it was once a second.
+    assert thousand.status_reads_per_second == pytest.approx(1_000 / 60, rel=0.01)
+    assert thousand.dynamodb_reads_per_second == pytest.approx(1_000 / 60 + 1_000 / 60, rel=0.01)
+
+
+def test_a_thousand_unicorns_cost_at_most_1000_dollars_a_month_at_the_defaults() -> None:
+    thousand = plan(1_000, INPUTS, DESIGN)
+    assert DESIGN.status_interval == 5.0
+    assert thousand.total <= 1_000
 
 
 def test_the_workshops_design_is_the_bill_without_vitals() -> None:

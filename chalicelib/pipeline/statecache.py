@@ -1,0 +1,157 @@
+"""Kept states remembered between invocations, while the shard has had no other handler.
+
+A stream function that decides from each key's stored state (`vitals`: is the
+incident changing? is the stored status recent enough?) would read every key
+of every batch: for a fleet reporting each second, a read a unicorn a second,
+as much as the writes the freshness budget leaves. Yet the stored state is
+what this function last wrote, unless another invocation wrote since.
+
+Lambda hands a shard's batches to one invocation at a time, but an execution
+environment may miss some of them: another environment took one in between.
+So each batch first takes the shard's turn (`Turns`, one write) with a new
+token, and learns the token it replaced. If that is the token this
+environment left, nobody handled the shard since, and what it remembers of
+the shard's keys is what is stored. If not (or the turn could not be taken),
+it forgets the shard's keys and reads them again.
+
+What it remembers is only what it read or wrote successfully. A wrong memory
+can only come from a writer outside this scheme; even then, a write decided
+from it is conditional on the version and fails, and the writer reads again.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Generic, Protocol, TypeVar
+
+from chalicelib.errors import StoreError
+from chalicelib.pipeline.incidents import Kept, Pending
+
+log = logging.getLogger(__name__)
+
+State = TypeVar("State")
+T = TypeVar("T")
+
+# Keys remembered per shard at most; beyond, the shard's memory starts again.
+# (A shard carries at most about a thousand unicorns reporting each second.)
+KEYS_PER_SHARD = 100_000
+
+
+class Turns(Protocol):
+    def take(self, shard: str, token: str) -> str | None:
+        """Record `token` as the shard's holder; the token it replaced."""
+
+
+class Store(Protocol[State]):
+    """The versioned store behind the memory (`adapters.versioned.VersionedStore`)."""
+
+    def get_many(self, keys: Iterable[Any]) -> dict[Any, Kept[State]]: ...
+
+    def get(self, key: Any) -> Kept[State] | None: ...
+
+    def save(
+        self, state: State, outbox: dict[str, Pending], expected_version: int | None
+    ) -> bool: ...
+
+    def remove_from_outbox(self, key: Any, notification_ids: Sequence[str]) -> None: ...
+
+
+class RememberingStore(Generic[State]):
+    """A versioned store read through a memory of each shard's keys.
+
+    `begin(shard)` at the start of each batch gives the batch's view of the
+    store (`Remembered`), which answers from the shard's memory when it can.
+    """
+
+    def __init__(
+        self,
+        store: Store[State],
+        turns: Turns | None,
+        key_of: Callable[[State], Any],
+        *,
+        new_token: Callable[[], str] = lambda: uuid.uuid4().hex,
+    ) -> None:
+        self.store = store
+        self.turns = turns
+        self.key_of = key_of
+        self.new_token = new_token
+        self._tokens: dict[str, str] = {}  # shard -> the token this environment left
+        self._shards: dict[str, dict[Any, Kept[State]]] = {}
+
+    def begin(self, shard: str) -> Remembered[State]:
+        """Take `shard`'s turn; keep its memory only if this environment had the last one.
+
+        Without turns, nothing is kept from one batch to the next.
+        """
+        if self.turns is None:
+            return Remembered(self.store, {}, self.key_of)
+        token = self.new_token()
+        try:
+            replaced = self.turns.take(shard, token)
+        except StoreError as err:
+            log.warning("reading every state of %s: its turn was not taken: %s", shard, err)
+            self._tokens.pop(shard, None)
+            self._shards.pop(shard, None)
+            return Remembered(self.store, {}, self.key_of)
+        mine = self._tokens.get(shard)
+        self._tokens[shard] = token
+        kept = self._shards.get(shard)
+        if kept is None or replaced is None or replaced != mine or len(kept) > KEYS_PER_SHARD:
+            kept = self._shards[shard] = {}
+        return Remembered(self.store, kept, self.key_of)
+
+
+class Remembered(Generic[State]):
+    """One batch's view of the store: what the shard's memory holds, and the rest read.
+
+    Remembers only what it read or wrote successfully. Keys are independent, so
+    the batch's keys may be written from several threads at once.
+    """
+
+    def __init__(
+        self, store: Store[State], kept: dict[Any, Kept[State]], key_of: Callable[[State], Any]
+    ) -> None:
+        self.store = store
+        self.kept = kept
+        self.key_of = key_of
+        self.remembered = 0  # keys the last get_many answered from memory
+
+    def get_many(self, keys: Iterable[Any]) -> dict[Any, Kept[State]]:
+        wanted = list(keys)
+        missing = [k for k in wanted if k not in self.kept]
+        self.remembered = len(wanted) - len(missing)
+        if missing:
+            self.kept.update(self.store.get_many(missing))
+        return {k: self.kept[k] for k in wanted if k in self.kept}
+
+    def get(self, key: Any) -> Kept[State] | None:
+        kept = self._forgetting(key, lambda: self.store.get(key))
+        if kept is not None:
+            self.kept[key] = kept
+        return kept
+
+    def save(self, state: State, outbox: dict[str, Pending], expected_version: int | None) -> bool:
+        key = self.key_of(state)
+        saved = self._forgetting(key, lambda: self.store.save(state, outbox, expected_version))
+        if saved:
+            self.kept[key] = Kept(state, (expected_version or 0) + 1, dict(outbox))
+        else:
+            self.kept.pop(key, None)
+        return saved
+
+    def remove_from_outbox(self, key: Any, notification_ids: Sequence[str]) -> None:
+        self._forgetting(key, lambda: self.store.remove_from_outbox(key, notification_ids))
+        kept = self.kept.get(key)
+        if kept is not None:
+            outbox = {i: p for i, p in kept.outbox.items() if i not in notification_ids}
+            self.kept[key] = Kept(kept.state, kept.version + 1, outbox)
+
+    def _forgetting(self, key: Any, call: Callable[[], T]) -> T:
+        """`call()`; a key whose call failed is read again next time."""
+        try:
+            return call()
+        except Exception:
+            self.kept.pop(key, None)
+            raise
