@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.plan_inputs import INPUTS_PATH, Inputs, load, measure
-from chalicelib.settings import load_settings
+from chalicelib.settings import DEFAULT_STATUS_INTERVAL, load_settings
 from chalicelib.unicorns.monitor import VitalsMonitor
 from infra import monitoring, system
 from infra.event_sources import kinesis_mappings
@@ -120,7 +120,7 @@ class Design:
     # fixed cost of every deployment, whatever the fleet.
     other_shards: int = 0
     # STATUS_INTERVAL: a status write per unicorn this often at most, or every batch at 0.
-    status_interval: float = 0.0
+    status_interval: float = DEFAULT_STATUS_INTERVAL
 
     @classmethod
     def of_stage(cls, stage: str = "dev", config_path: Path = CONFIG_PATH) -> Design:
@@ -143,9 +143,9 @@ class Design:
             archive_gzipped=system.ARCHIVE_COMPRESSION == "GZIP",
             alarm_metrics=sum(max(1, sum("MetricStat" in m for m in a.metrics)) for a in alarms),
             # Distinct (metric, function) pairs the functions emit: aggregate 5,
-            # persist 6, vitals 6, report 3, and the taxi data set's
+            # persist 6, vitals 7, report 3, and the taxi data set's
             # aggregate_trips 5 and persist_insights 6 (tests/functional/test_metrics.py).
-            emf_metrics=31,
+            emf_metrics=32,
             vitals_writers=VitalsMonitor.WRITERS,
             other_shards=2 * system.TAXI_SHARDS,
             status_interval=load_settings(

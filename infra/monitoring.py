@@ -434,7 +434,12 @@ def dashboard_body(stage: Stage) -> dict[str, Any]:
                     table,
                     {"label": table},
                 ]
-                for table in (names.SUMMARY_TABLE, names.STATUS_TABLE, names.INSIGHT_TABLE)
+                for table in (
+                    names.SUMMARY_TABLE,
+                    names.STATUS_TABLE,
+                    names.SHARD_TURN_TABLE,
+                    names.INSIGHT_TABLE,
+                )
             ],
         ),
         {

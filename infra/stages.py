@@ -79,10 +79,7 @@ def load_stage(stage: str, config_path: Path = CONFIG_PATH) -> Stage:
             or DEFAULT_API_GATEWAY_STAGE
         ),
         event_source=_event_source(stage, config, settings),
-        environment_variables={
-            **(config.get("environment_variables") or {}),
-            **(settings.get("environment_variables") or {}),
-        },
+        environment_variables=_stage_wide(stage, config, settings),
     )
 
 
@@ -90,7 +87,9 @@ def function_variables(
     stage: str, function: str, config_path: Path = CONFIG_PATH
 ) -> dict[str, str]:
     """The environment variables the config gives `function` in `stage`, as Chalice
-    merges them: the top level's, the stage's, then the function's own at each."""
+    merges them: the top level's, the stage's, then the function's own at each.
+    InfraError as `load_stage`'s for a config it refuses."""
+    load_stage(stage, config_path)
     config = Config(chalice_stage=stage, config_from_disk=read_config(config_path))
     return dict(config.scope(stage, function).environment_variables)
 
@@ -143,6 +142,34 @@ def load_platform(
     settings = config["stages"][stage]
     when = today if today is not None else datetime.now(UTC).date()
     return stage_platform(stage, config, settings, today=when)
+
+
+# Variables that must be the same for every function, because more than one reads them:
+# STATUS_INTERVAL is how often vitals writes a status, and the console (the API
+# function) says so; set for one function alone, the other would be wrong.
+STAGE_WIDE = ("STATUS_INTERVAL",)
+
+
+def _stage_wide(
+    stage: str, config: Mapping[str, Any], settings: Mapping[str, Any]
+) -> dict[str, str]:
+    """The stage's variables, the stage's over the top level's; InfraError if a function
+    sets one of STAGE_WIDE for itself."""
+    for where, scope in (("lambda_functions", config), (f"stages.{stage}", settings)):
+        for function, function_settings in (scope.get("lambda_functions") or {}).items():
+            own = (function_settings or {}).get("environment_variables") or {}
+            for name in STAGE_WIDE:
+                if name in own:
+                    prefix = "" if where == "lambda_functions" else f"{where}."
+                    raise InfraError(
+                        f"stage {stage!r}: {prefix}lambda_functions.{function} sets {name} for "
+                        f"{function} alone; set it in environment_variables for every function "
+                        "(vitals writes by it and the console says it)"
+                    )
+    return {
+        **(config.get("environment_variables") or {}),
+        **(settings.get("environment_variables") or {}),
+    }
 
 
 def _event_source(

@@ -11,25 +11,31 @@ environment may miss some of them: another environment took one in between.
 So each batch first takes the shard's turn (`Turns`, one write) with a new
 token, and learns the token it replaced. If that is the token this
 environment left, nobody handled the shard since, and what it remembers of
-the shard's keys is what is stored. If not (or the turn could not be taken),
-it forgets the shard's keys and reads them again.
+the shard's keys is what is stored. If not, it forgets the shard's keys and
+reads them again. A batch whose turn cannot be taken must not be handled at
+all (`begin` raises): its writes would go unseen by the environment that had
+the turn, which could then skip a change on the strength of its memory.
 
-What it remembers is only what it read or wrote successfully. A wrong memory
-can only come from a writer outside this scheme; even then, a write decided
-from it is conditional on the version and fails, and the writer reads again.
+What it remembers is only what it read or wrote successfully, and, for a key
+whose write was held back (the freshness budget), the newer state held back
+with the stored state it was held against: a later reading older than that is
+then ignored, as it would be had the state been written.
+
+The scheme assumes every writer of the keys takes the turn. A write decided
+from a stale memory is conditional on the version and fails; a write *held
+back* on a stale memory is not caught until the key's next write. That is
+why a batch without its turn fails, and why ParallelizationFactor above 1
+(several invocations a shard, all taking the same turn) makes the memory
+useless, though still safe for a key that only one of them handles.
 """
 
 from __future__ import annotations
 
-import logging
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
-from chalicelib.errors import StoreError
 from chalicelib.pipeline.incidents import Kept, Pending
-
-log = logging.getLogger(__name__)
 
 State = TypeVar("State")
 T = TypeVar("T")
@@ -37,6 +43,8 @@ T = TypeVar("T")
 # Keys remembered per shard at most; beyond, the shard's memory starts again.
 # (A shard carries at most about a thousand unicorns reporting each second.)
 KEYS_PER_SHARD = 100_000
+# Shards remembered at most: an environment that has handled more starts again.
+SHARDS_REMEMBERED = 64
 
 
 class Turns(Protocol):
@@ -78,7 +86,7 @@ class RememberingStore(Generic[State]):
         self.key_of = key_of
         self.new_token = new_token
         self._tokens: dict[str, str] = {}  # shard -> the token this environment left
-        self._shards: dict[str, dict[Any, Kept[State]]] = {}
+        self._shards: dict[str, Memory[State]] = {}
 
     def begin(self, shard: str) -> Remembered[State]:
         """Take `shard`'s turn; keep its memory only if this environment had the last one.
@@ -86,21 +94,34 @@ class RememberingStore(Generic[State]):
         Without turns, nothing is kept from one batch to the next.
         """
         if self.turns is None:
-            return Remembered(self.store, {}, self.key_of)
+            return Remembered(self.store, Memory(), self.key_of)
         token = self.new_token()
-        try:
-            replaced = self.turns.take(shard, token)
-        except StoreError as err:
-            log.warning("reading every state of %s: its turn was not taken: %s", shard, err)
-            self._tokens.pop(shard, None)
-            self._shards.pop(shard, None)
-            return Remembered(self.store, {}, self.key_of)
-        mine = self._tokens.get(shard)
+        mine = self._tokens.pop(shard, None)
+        memory = self._shards.pop(shard, None)
+        # StoreError: the batch must fail; this environment keeps no token, so
+        # its next batch of the shard reads everything again.
+        replaced = self.turns.take(shard, token)
         self._tokens[shard] = token
-        kept = self._shards.get(shard)
-        if kept is None or replaced is None or replaced != mine or len(kept) > KEYS_PER_SHARD:
-            kept = self._shards[shard] = {}
-        return Remembered(self.store, kept, self.key_of)
+        if memory is None or replaced is None or replaced != mine or len(memory) > KEYS_PER_SHARD:
+            memory = Memory()
+        if len(self._shards) >= SHARDS_REMEMBERED:
+            self._shards.clear()  # shards this environment no longer gets, most likely
+        self._shards[shard] = memory
+        return Remembered(self.store, memory, self.key_of)
+
+
+class Memory(Generic[State]):
+    """What an environment knows of one shard's keys."""
+
+    __slots__ = ("held", "kept")
+
+    def __init__(self) -> None:
+        self.kept: dict[Any, Kept[State]] = {}  # as stored
+        # A state held back, and the stored state it was held back against.
+        self.held: dict[Any, tuple[State, State]] = {}
+
+    def __len__(self) -> int:
+        return len(self.kept)
 
 
 class Remembered(Generic[State]):
@@ -111,17 +132,30 @@ class Remembered(Generic[State]):
     """
 
     def __init__(
-        self, store: Store[State], kept: dict[Any, Kept[State]], key_of: Callable[[State], Any]
+        self, store: Store[State], memory: Memory[State], key_of: Callable[[State], Any]
     ) -> None:
         self.store = store
-        self.kept = kept
+        self.kept = memory.kept
+        self.held = memory.held
         self.key_of = key_of
-        self.remembered = 0  # keys the last get_many answered from memory
+        self.read = 0  # keys the last get_many read from the store
+
+    def hold(self, key: Any, stored: State | None, state: State) -> None:
+        """Remember `state`, newer than `stored`, as held back rather than written."""
+        if stored is not None:
+            self.held[key] = (stored, state)
+
+    def newest(self, key: Any, stored: State | None) -> State | None:
+        """The newest state known of `key`: one held back against `stored`, else `stored`."""
+        held = self.held.get(key)
+        if stored is not None and held is not None and held[0] == stored:
+            return held[1]
+        return stored
 
     def get_many(self, keys: Iterable[Any]) -> dict[Any, Kept[State]]:
         wanted = list(keys)
         missing = [k for k in wanted if k not in self.kept]
-        self.remembered = len(wanted) - len(missing)
+        self.read = len(missing)
         if missing:
             self.kept.update(self.store.get_many(missing))
         return {k: self.kept[k] for k in wanted if k in self.kept}
@@ -139,6 +173,7 @@ class Remembered(Generic[State]):
             self.kept[key] = Kept(state, (expected_version or 0) + 1, dict(outbox))
         else:
             self.kept.pop(key, None)
+        self.held.pop(key, None)
         return saved
 
     def remove_from_outbox(self, key: Any, notification_ids: Sequence[str]) -> None:
@@ -154,4 +189,5 @@ class Remembered(Generic[State]):
             return call()
         except Exception:
             self.kept.pop(key, None)
+            self.held.pop(key, None)
             raise

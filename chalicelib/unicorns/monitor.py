@@ -18,7 +18,7 @@ from chalicelib.pipeline.batches import batch_item_failures, count_records
 from chalicelib.pipeline.events import read_batch
 from chalicelib.pipeline.incidents import Kept, Outbox
 from chalicelib.pipeline.notifications import Notification
-from chalicelib.pipeline.statecache import RememberingStore, Turns
+from chalicelib.pipeline.statecache import Remembered, RememberingStore, Turns
 from chalicelib.pipeline.timestamps import parse_status_time
 from chalicelib.unicorns.alerts import render
 from chalicelib.unicorns.records import ArrivalCheck, InvalidRecord, Reading, parse_reading
@@ -95,16 +95,36 @@ class VitalsMonitor:
             seen_at[reading.name] = max(record.arrival, seen_at.get(reading.name, 0.0))
         metrics = self.metrics("vitals")
         count_records(metrics, batch, invalid)
-        for name in ("StatusWrites", "AlertsSent", "RecoveriesSent"):
+        for name in ("StatusReads", "StatusWrites", "AlertsSent", "RecoveriesSent"):
             metrics.count(name, 0)  # present, as zero, in every invocation's line
-        statuses = self.statuses.begin(f"vitals {batch.stream_arn} {batch.shard_id}")
+        if not readings:
+            metrics.flush()
+            return batch_item_failures(set())
+        try:
+            statuses = self.statuses.begin(f"vitals {batch.stream_arn} {batch.shard_id}")
+        except StoreError as err:
+            # Writing without the turn could leave the environment that has it
+            # trusting a stale memory (chalicelib/pipeline/statecache.py): retry it all.
+            log.error(
+                "batch of %s not processed, the shard's turn not taken: %s", batch.shard_id, err
+            )
+            metrics.flush()
+            return batch_item_failures({r.sequence_number for r in batch.records})
         stored = statuses.get_many(readings)
+        metrics.count("StatusReads", statuses.read)
         outbox = Outbox(statuses, self.publisher, clock=self.clock)
 
         def update(name: str) -> str | None:
             try:
                 self._update(
-                    outbox, name, readings[name], seen_at[name], stored.get(name), claim, metrics
+                    statuses,
+                    outbox,
+                    name,
+                    readings[name],
+                    seen_at[name],
+                    stored.get(name),
+                    claim,
+                    metrics,
                 )
             except StoreError as err:
                 log.error("status of %r not updated: %s", name, err)
@@ -135,6 +155,7 @@ class VitalsMonitor:
 
     def _update(
         self,
+        statuses: Remembered[Status],
         outbox: Outbox[Status],
         name: str,
         readings: list[Reading],
@@ -144,10 +165,19 @@ class VitalsMonitor:
         metrics: Metrics,
     ) -> None:
         def decide(previous: Status | None) -> tuple[Status | None, list[Notification]]:
-            status, transitions = advance(previous, readings, self.threshold, seen_at)
+            # From the newest status known, even one held back: a reading older than
+            # it is ignored, as it would be had it been written.
+            newest = statuses.newest(name, previous)
+            status, transitions = advance(newest, readings, self.threshold, seen_at)
             return status, [render(t, self.threshold, self.api_url) for t in transitions]
 
-        if outbox.update(name, kept, decide, claim=claim, metrics=metrics, may_wait=self._recent):
+        def may_wait(previous: Status | None, status: Status) -> bool:
+            if not self._recent(previous, status):
+                return False
+            statuses.hold(name, previous, status)
+            return True
+
+        if outbox.update(name, kept, decide, claim=claim, metrics=metrics, may_wait=may_wait):
             metrics.count("StatusWrites")
 
     def _recent(self, previous: Status | None, status: Status) -> bool:

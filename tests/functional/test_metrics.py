@@ -105,11 +105,13 @@ def test_vitals_counts_writes_and_each_alert_and_recovery_it_sends(
         "RecordsIn": 3,
         "InvalidRecords": 1,
         "IteratorLagMs": 8000,  # the newest, the garbage record, arrived at ARRIVAL + 2
+        "StatusReads": 1,  # the unicorn, not yet known
         "StatusWrites": 1,
         "AlertsSent": 1,
         "RecoveriesSent": 0,
     }
     assert (second["AlertsSent"], second["RecoveriesSent"], second["StatusWrites"]) == (0, 1, 1)
+    assert second["StatusReads"] == 0  # remembered from the first batch
     assert len(aws.emails()) == 2  # the counts are of messages that really went out
 
 

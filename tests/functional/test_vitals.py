@@ -13,6 +13,7 @@ from chalice.test import Client
 
 from app import app
 from chalicelib import bootstrap, names
+from chalicelib.adapters.clients import Clients
 from chalicelib.bootstrap import Services
 from chalicelib.errors import ConfigurationError, PublishError
 from chalicelib.pipeline.incidents import Kept
@@ -416,28 +417,61 @@ def test_a_change_another_environment_made_is_seen_at_once(client: Client, aws: 
     assert len(reads) == 3  # A's first, B's (shared client), A's again after B's turn
 
 
-def test_without_the_shards_turn_every_batch_reads_and_decides_as_before(
-    client: Client, aws: Aws
-) -> None:
-    services = bootstrap.services()
-    dynamodb = services.clients.get("dynamodb")
+def lose_the_turn(services: Services) -> None:
+    """These services' turn on any shard fails, as on a throttled or unreachable table."""
 
-    def lose_the_turn_table(params: dict[str, Any], **_: Any) -> None:
+    def elsewhere(params: dict[str, Any], **_: Any) -> None:
         if params["TableName"] == names.SHARD_TURN_TABLE:
             params["TableName"] = "NoSuchTable"
 
-    dynamodb.meta.events.register("before-parameter-build.dynamodb.PutItem", lose_the_turn_table)
-    reads = status_reads(services)
-    for second, health in ((0, 150), (1, 90), (2, 85), (3, 150)):
+    services.clients.get("dynamodb").meta.events.register(
+        "before-parameter-build.dynamodb.PutItem", elsewhere
+    )
+
+
+def test_a_batch_whose_turn_cannot_be_taken_is_retried_whole_and_writes_nothing(
+    client: Client, aws: Aws
+) -> None:
+    # Environment A knows Shadowfax well. B cannot take the shard's turn: had it written
+    # the alert anyway, A, still holding the turn, would trust its memory ("well") and
+    # hold back the recovery. B fails the batch instead; Lambda retries it (here on A).
+    first = bootstrap.services()
+    other = Services(first.settings, Clients(), sleep=first.sleep)
+    lose_the_turn(other)
+    assert client.lambda_.invoke("vitals", one_report("Shadowfax", 0)).payload == {
+        "batchItemFailures": []
+    }
+
+    bootstrap.install(other)
+    low = one_report("Shadowfax", 1, health=90)
+    failed = client.lambda_.invoke("vitals", low).payload
+    assert failed == {
+        "batchItemFailures": [{"itemIdentifier": low["Records"][0]["kinesis"]["sequenceNumber"]}]
+    }
+    assert status_item(aws, "Shadowfax")["StatusTime"]["S"].endswith(":00.000")
+    assert subjects(aws) == []
+
+    bootstrap.install(first)
+    for event in (low, one_report("Shadowfax", 2), one_report("Shadowfax", 3, health=80)):
+        assert client.lambda_.invoke("vitals", event).payload == {"batchItemFailures": []}
+    assert subjects(aws) == [
+        "[Wild Rydes] Shadowfax: HealthPoints below 100",
+        "[Wild Rydes] Shadowfax recovered: vitals back at 100+",
+        "[Wild Rydes] Shadowfax: HealthPoints below 100",
+    ]
+
+
+def test_a_late_reading_older_than_one_held_back_changes_nothing(client: Client, aws: Aws) -> None:
+    # :04 is held back (within 5 s of :00); :03, low, arrives after it. As with a
+    # write in every batch, it is older than what vitals has seen: no alert, and so
+    # no recovery at :06.
+    for second, health in ((0, 150), (4, 150), (3, 50), (6, 150)):
         assert client.lambda_.invoke(
             "vitals", one_report("Shadowfax", second, health)
         ).payload == {"batchItemFailures": []}
 
-    assert reads == [1, 1, 1, 1]
-    assert subjects(aws) == [
-        "[Wild Rydes] Shadowfax: HealthPoints below 100",
-        "[Wild Rydes] Shadowfax recovered: vitals back at 100+",
-    ]
+    assert subjects(aws) == []
+    assert status_item(aws, "Shadowfax")["StatusTime"]["S"].endswith(":06.000")
 
 
 @pytest.mark.parametrize("value", ["-1", "61", "soon"])

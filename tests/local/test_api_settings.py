@@ -32,10 +32,10 @@ def test_the_api_takes_the_stages_settings_for_its_function(
                         "environment_variables": {
                             "MAP_TILES_URL": "https://tiles.example/{z}/{x}/{y}.png",
                             "VITALS_THRESHOLD": "90",
+                            "STATUS_INTERVAL": "12",
                         },
                         "lambda_functions": {
                             "api_handler": {"environment_variables": {"LOG_LEVEL": "WARNING"}},
-                            "vitals": {"environment_variables": {"STATUS_INTERVAL": "12"}},
                         },
                     }
                 },
@@ -47,4 +47,4 @@ def test_the_api_takes_the_stages_settings_for_its_function(
 
     assert settings.map_tiles_url == "https://tiles.example/{z}/{x}/{y}.png"
     assert (settings.vitals_threshold, settings.log_level) == (90, "WARNING")
-    assert settings.status_interval == 5.0  # the default: another function's setting stays its own
+    assert settings.status_interval == 12.0  # what vitals writes by, the console says

@@ -15,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chalicelib.errors import InvalidParameter
+from chalicelib.pipeline.events import read_batch
 from chalicelib.pipeline.timestamps import format_status_time, parse_instant
 from chalicelib.unicorns.params import summary_query
 from chalicelib.unicorns.records import (
@@ -26,6 +27,7 @@ from chalicelib.unicorns.records import (
     parse_reading,
 )
 from chalicelib.unicorns.summaries import InvalidSummary, parse_row
+from chalicelib.unicorns.windows import UNICORN_READINGS, WindowState
 from tests.bad_records import (
     ACCEPTED,
     ARRIVAL,
@@ -38,6 +40,7 @@ from tests.bad_records import (
     dumps,
     fields,
 )
+from tests.lambda_events import kinesis_record, window_event
 
 MAX_REASON = 200  # a reason is one readable line, however large the record
 
@@ -103,6 +106,27 @@ def test_one_check_serves_a_whole_batch_of_arrivals() -> None:
     check(late.status_time, ARRIVAL + 600)  # arrived ten minutes later: fine now
     with pytest.raises(InvalidRecord):
         check(late.status_time, ARRIVAL)  # and the earlier bound is not kept by mistake
+
+
+def test_aggregate_holds_each_record_of_a_batch_to_its_own_arrival() -> None:
+    # The same StatusTime on two records: fine for the one that arrived ten minutes
+    # later, too far ahead for the one that arrived first, though it comes second.
+    late = dumps(fields("Shadowfax", StatusTime="2026-11-22 14:20:00.000"))
+    event = window_event(
+        [
+            kinesis_record(late, "2", "Shadowfax", ARRIVAL + 600),
+            kinesis_record(late, "3", "Shadowfax", ARRIVAL),
+        ],
+        start="2026-11-22 14:00:00.000",
+        end="2026-11-22 14:30:00.000",
+    )
+    state = WindowState()
+
+    rejected = UNICORN_READINGS.fold(state, read_batch(event))
+
+    assert [r.sequence_number for r in rejected] == ["3"]
+    assert "more than 5 minutes ahead" in rejected[0].reason
+    assert state.unicorns["Shadowfax"][0] == 1  # one sample: the record that arrived late
 
 
 @given(st.text(max_size=300))

@@ -22,6 +22,7 @@ from bench.plan import (
     vitals_busy,
     what_if,
 )
+from infra.errors import InfraError
 from infra.stages import PROJECT_DIR
 
 INPUTS = plan_inputs.load()
@@ -45,17 +46,19 @@ def test_the_design_is_read_from_the_code() -> None:
     assert DESIGN.status_interval == 5.0  # STATUS_INTERVAL's default: the freshness budget
 
 
-def test_the_status_interval_is_the_one_the_stage_gives_vitals(tmp_path: Path) -> None:
+def test_the_status_interval_is_the_one_the_stage_gives(tmp_path: Path) -> None:
     config = json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text())
-    dev = config["stages"]["dev"]
-    dev["environment_variables"] = {"STATUS_INTERVAL": "2"}
-    dev["lambda_functions"]["vitals"] = {"environment_variables": {"STATUS_INTERVAL": "0"}}
+    config["stages"]["dev"]["environment_variables"] = {"STATUS_INTERVAL": "2"}
     path = tmp_path / "config.json"
     path.write_text(json.dumps(config))
-    assert Design.of_stage("dev", config_path=path).status_interval == 0.0
-    del dev["lambda_functions"]["vitals"]
-    path.write_text(json.dumps(config))
     assert Design.of_stage("dev", config_path=path).status_interval == 2.0
+    # For vitals alone it is refused: the console, another function, says it too.
+    config["stages"]["dev"]["lambda_functions"]["vitals"] = {
+        "environment_variables": {"STATUS_INTERVAL": "0"}
+    }
+    path.write_text(json.dumps(config))
+    with pytest.raises(InfraError, match="sets STATUS_INTERVAL for vitals alone"):
+        Design.of_stage("dev", config_path=path)
 
 
 def test_ten_unicorns_need_one_of_everything() -> None:
