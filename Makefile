@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAGE ?= dev
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help demo up sql venv browser test unit functional bench mutate plan lint format package scan deploy deploy-stack deploy-bucket destroy policies lock lock-scan clean
+.PHONY: help demo up sql venv browser test unit functional bench soak mutate plan lint format package scan deploy deploy-stack deploy-bucket destroy policies lock lock-scan clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -62,6 +62,9 @@ bench: venv  ## measure speed and AWS calls: a table and build/bench.json (QUICK
 
 mutate: venv  ## mutation testing of the core (mutmut): a table per module and build/mutation.json; MODULE=taxi.fares for one (slow: see docs/DEVELOPMENT.md)
 	$(BIN)/python -m tests.mutation $(if $(MODULE),--module $(MODULE))
+
+soak: venv  ## run `make up` for MINUTES (default 30) and report each process's memory growth an hour (build/soak.json)
+	$(BIN)/python -m bench.soak --minutes $(or $(MINUTES),30)
 
 plan: venv  ## capacity and monthly cost (UNICORNS=N; default 10, 1,000, 100,000 and 1,000,000)
 	$(BIN)/python -m bench.plan $(if $(UNICORNS),--unicorns $(UNICORNS))

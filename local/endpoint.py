@@ -29,6 +29,9 @@ ACCOUNT = "123456789012"  # moto's account
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
 # The file the endpoint records each call IAM refused in (local.moto_iam), a JSON line each.
 DENIALS_VARIABLE = "WILDRYDES_IAM_DENIALS"
+# Seconds the endpoint's streams keep their records, when shorter than a stream's own
+# retention (24 h at least on AWS): what lets a long `make up` hold its memory.
+RETENTION_VARIABLE = "WILDRYDES_RECORD_RETENTION"
 
 
 class EndpointError(Exception):
@@ -76,10 +79,13 @@ class Endpoint:
         port: int = DEFAULT_PORT,
         log_path: Path | None = None,
         denials_path: Path | None = None,
+        record_retention: float | None = None,
     ) -> None:
         self.port = port
         self.log_path = log_path
         self.denials_path = denials_path  # one JSON line per call IAM refused (local.moto_iam)
+        # Seconds a stream keeps its records, if shorter than its own retention.
+        self.record_retention = record_retention
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -99,6 +105,9 @@ class Endpoint:
                 **os.environ,
                 "PYTHONUNBUFFERED": "1",
                 DENIALS_VARIABLE: str(self.denials_path or ""),
+                RETENTION_VARIABLE: ""
+                if self.record_retention is None
+                else f"{self.record_retention:g}",
             },
         )
         deadline = time.monotonic() + timeout

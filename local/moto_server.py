@@ -11,6 +11,19 @@ sequence number is found directly; these replacements do that, give the
 same results as moto's own (tests/local/test_moto_server.py compares them),
 and fall back to moto's when a shard's keys are not consecutive.
 
+Three more keep the process's memory flat while `make up` runs for a working
+day. moto appends every model object it ever makes (each Kinesis record, each
+DynamoDB item written, each CloudWatch datapoint) to a list on its class, for
+its dashboard; so nothing it replaces or deletes is ever freed. Here only S3's
+objects stay listed, which moto's S3 reset needs to release their files. moto
+keeps every Kinesis record forever, where Kinesis drops records past the
+stream's retention: here a shard drops them as it takes new ones, after the
+stream's retention or the shorter one the local stack asks for
+(RETENTION_VARIABLE, seconds; the newest record is always kept, so sequence
+numbers go on growing). And moto's Kinesis puts a datapoint into its own
+CloudWatch for every put, kept forever; nothing local reads them, so here it
+does not.
+
 One more repair lets `chalice deploy` through: Chalice imports its REST API
 as a Swagger 2.0 document, which moto's ImportRestApi and PutRestApi refuse
 (they take OpenAPI 3 only, and require a description). The paths of both versions
@@ -23,15 +36,22 @@ holds role sessions to their roles' policies (`local.moto_iam`).
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
 from moto.apigateway.models import APIGatewayBackend, RestAPI
-from moto.kinesis.models import Shard
+from moto.core.common_models import BaseModel
+from moto.kinesis.models import KinesisBackend, Shard, Stream
+from moto.s3.models import FakeKey, FakeMultipart
 
 from local import moto_iam
+from local.endpoint import RETENTION_VARIABLE
 
 _moto_get_records = Shard.get_records
+_moto_stream_put_record = Stream.put_record
+# Classes whose every instance moto's S3 reset must reach (it disposes of their files).
+_STILL_TRACKED = (FakeKey, FakeMultipart)
 _moto_import_rest_api = APIGatewayBackend.import_rest_api
 _moto_put_rest_api = APIGatewayBackend.put_rest_api
 
@@ -73,6 +93,51 @@ def get_records(
     return results, results[-1].sequence_number, behind
 
 
+def _new_model(cls: type[BaseModel], *args: Any, **kwargs: Any) -> BaseModel:
+    """BaseModel.__new__, listing only the instances moto's S3 reset needs."""
+    instance = super(BaseModel, cls).__new__(cls)
+    if issubclass(cls, _STILL_TRACKED):
+        cls.instances_tracked.append(instance)  # type: ignore[union-attr]
+    return instance
+
+
+def retention_seconds(stream: Stream) -> float:
+    """How long `stream` keeps a record: its retention, or the local stack's if shorter."""
+    own = float(stream.retention_period_hours) * 3600
+    override = os.environ.get(RETENTION_VARIABLE)
+    return min(own, float(override)) if override else own
+
+
+def trim(shard: Shard, retention: float) -> None:
+    """Drop the records `retention` seconds older than the newest, which always stays."""
+    records = shard.records
+    if not records:
+        return
+    cutoff = records[next(reversed(records))].created_at - retention
+    while len(records) > 1:
+        oldest = next(iter(records))
+        if records[oldest].created_at >= cutoff:
+            return
+        del records[oldest]
+
+
+def stream_put_record(
+    self: Stream, partition_key: str, explicit_hash_key: str, data: str
+) -> tuple[str, str]:
+    """Stream.put_record, then the shard drops what its retention no longer covers."""
+    sequence_number, shard_id = _moto_stream_put_record(
+        self, partition_key, explicit_hash_key, data
+    )
+    trim(self.shards[shard_id], retention_seconds(self))
+    return sequence_number, shard_id
+
+
+def send_no_stream_metrics(
+    self: KinesisBackend, stream_name: str, incoming_bytes: int, incoming_records: int
+) -> None:
+    """Nothing: moto would keep two CloudWatch datapoints a put, forever."""
+
+
 def _as_openapi(api_doc: dict[str, Any]) -> dict[str, Any]:
     """A Swagger 2.0 document (Chalice's) as moto reads OpenAPI 3; others as they are."""
     if "swagger" not in api_doc:
@@ -102,7 +167,11 @@ def put_rest_api(
 
 
 def install() -> None:
-    """Replace moto's linear shard methods and its Swagger-refusing import in this process."""
+    """Replace moto's linear shard methods, what makes its memory grow without end and
+    its Swagger-refusing import, in this process."""
+    BaseModel.__new__ = _new_model  # type: ignore[method-assign]
+    Stream.put_record = stream_put_record  # type: ignore[method-assign]
+    KinesisBackend._send_stream_metrics = send_no_stream_metrics  # type: ignore[method-assign]
     Shard.get_max_sequence_number = get_max_sequence_number  # type: ignore[method-assign]
     Shard.get_min_sequence_number = get_min_sequence_number  # type: ignore[method-assign]
     Shard.get_records = get_records  # type: ignore[method-assign]

@@ -64,6 +64,9 @@ def delivery_streams(provisioned: Provisioned) -> list[DeliverySettings]:
     return [DeliverySettings.of(archived, bucket, role) for archived in ARCHIVED_STREAMS]
 
 
+RECORD_RETENTION = 3600.0
+
+
 @dataclass
 class StackOptions:
     """How to run the local stack; every default is what `make demo` uses."""
@@ -81,6 +84,9 @@ class StackOptions:
     schedule_interval: float | None = SCHEDULE_INTERVAL
     # Makes the functions' AWS calls fail at chosen rates (fault-injection runs).
     faults: FaultInjector | None = None
+    # Seconds the endpoint's streams keep their records (AWS: 24 hours at least): an
+    # hour is far beyond any mapping's lag, and keeps a day-long `make up` flat.
+    record_retention: float | None = RECORD_RETENTION
 
 
 class LocalStack:
@@ -98,6 +104,7 @@ class LocalStack:
             self.options.port,
             log_path=self.logs / "endpoint.log",
             denials_path=self.denials_path,
+            record_retention=self.options.record_retention,
         )
         self.provisioned: Provisioned | None = None
         self.functions: list[LocalFunction] = []
