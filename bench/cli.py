@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import calls, coldstart, hotpath, latency, throughput
+from bench import calls, coldstart, hotpath, latency, soak, throughput
 from bench.localrun import local_stack
 from bench.table import render
 from infra.stages import PROJECT_DIR
@@ -55,6 +55,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     on_pipeline = [name for name in ("latency", "throughput") if name in chosen]
     if on_pipeline:
         results.update(_on_pipeline(on_pipeline, quick))
+    # The soak takes half an hour: its own target. The table shows its last run's figures.
+    results["soak"] = soak.last() or {"missing": "no run yet: make soak MINUTES=30"}
     results["meta"]["seconds"] = round(time.monotonic() - started, 1)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(results, indent=2) + "\n")
@@ -103,6 +105,17 @@ def _on_pipeline(names: list[str], quick: bool) -> dict[str, Figures]:
         error = _error("pipeline", err)
         for name in names:
             found.setdefault(name, error)
+    if "throughput" in names and not quick and "error" not in found["throughput"]:
+        # The same steps with the raw stream in two shards, on a stack of its own.
+        try:
+            with (
+                tempfile.TemporaryDirectory(prefix="wildrydes-bench-") as directory,
+                local_stack(Path(directory), window=10, shards=2) as stack,
+            ):
+                two = _guarded("throughput on two shards", _bound(runners["throughput"], stack))
+        except Exception as err:  # noqa: BLE001 - reported beside the one-shard figures
+            two = _error("pipeline on two shards", err)
+        found["throughput"]["two_shards"] = two
     return found
 
 

@@ -5,6 +5,9 @@
 - produced → status visible: the unicorn's status item in `UnicornStatus`
   (what `GET /unicorns/{name}` returns), read every POLL_STATUS seconds, against
   the arrival of the reading it shows;
+- status age: at every one of those reads, how long ago the reading the status
+  shows arrived: what a user of the API or console sees, the freshness budget
+  (STATUS_INTERVAL: a steady unicorn's status is written every 5 s) included;
 - window end → summary in DynamoDB: the first time a summary row is seen in
   `UnicornSensorData`, read every POLL_SUMMARIES seconds, against its window's end.
 
@@ -52,6 +55,7 @@ def run(stack: LocalStack, *, quick: bool = False) -> dict[str, Any]:
     unicorns = fleet_names(UNICORNS)
     statuses: dict[str, str] = {}
     status_seen: list[tuple[str, str, float]] = []
+    status_read: list[tuple[str, str, float]] = []  # every read, changed or not
     summary_seen: dict[tuple[str, str], float] = {}
     next_summaries = 0.0
     deadline: float | None = None
@@ -67,6 +71,8 @@ def run(stack: LocalStack, *, quick: bool = False) -> dict[str, Any]:
             break  # the last window's summaries are in: every delay has been seen
         moment = time.time()
         for name, status_time in _statuses(dynamodb, unicorns).items():
+            if producer.running():
+                status_read.append((name, status_time, moment))
             if statuses.get(name) != status_time:
                 statuses[name] = status_time
                 status_seen.append((name, status_time, moment))
@@ -80,6 +86,11 @@ def run(stack: LocalStack, *, quick: bool = False) -> dict[str, Any]:
     status_delays = [
         seen - arrivals[(name, status_time)]
         for name, status_time, seen in status_seen
+        if (name, status_time) in arrivals and arrivals[(name, status_time)] >= started
+    ]
+    status_ages = [
+        seen - arrivals[(name, status_time)]
+        for name, status_time, seen in status_read
         if (name, status_time) in arrivals and arrivals[(name, status_time)] >= started
     ]
     email_delays = [sent - arrivals[key] for key, sent in _emails(stack) if key in arrivals]
@@ -97,6 +108,7 @@ def run(stack: LocalStack, *, quick: bool = False) -> dict[str, Any]:
         "poll_summaries_s": POLL_SUMMARIES,
         "produced_to_email": percentiles(email_delays),
         "produced_to_status": percentiles(status_delays),
+        "status_age": percentiles(status_ages),
         "window_end_to_summary": percentiles(summary_delays),
     }
 

@@ -41,8 +41,9 @@ def _config(directory: Path, window: int) -> Path:
 
 
 @contextmanager
-def local_stack(directory: Path, window: int = 10) -> Iterator[LocalStack]:
-    """The stack with `window`-second windows, started; stopped however the block ends."""
+def local_stack(directory: Path, window: int = 10, shards: int = 1) -> Iterator[LocalStack]:
+    """The stack with `window`-second windows and `shards` raw-stream shards, started;
+    stopped however the block ends."""
     stack = LocalStack(
         StackOptions(
             stage=STAGE,
@@ -50,6 +51,7 @@ def local_stack(directory: Path, window: int = 10) -> Iterator[LocalStack]:
             work_dir=directory,
             config_path=_config(directory, window),
             schedule_interval=None,
+            parameters={"ShardCount": str(shards)},
         )
     )
     stack.start()

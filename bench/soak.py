@@ -21,6 +21,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -156,6 +157,7 @@ def soak(minutes: float, every: float, work_dir: Path, progress: Any = print) ->
             up.wait()
         log.close()
     report = {
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
         "minutes": minutes,
         "warm_up_minutes": round(warm_up / 60, 2),
         "sample_every_s": every,
@@ -165,6 +167,15 @@ def soak(minutes: float, every: float, work_dir: Path, progress: Any = print) ->
         ],
         "stopped": up.returncode is not None,
     }
+    return report
+
+
+def last(path: Path = OUTPUT) -> dict[str, Any] | None:
+    """The figures of the last `make soak`, with when it ran; None if there is none."""
+    try:
+        report: dict[str, Any] = json.loads(path.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
     return report
 
 

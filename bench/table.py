@@ -19,6 +19,7 @@ def render(results: Figures) -> str:
         ("latency", _latency),
         ("throughput", _throughput),
         ("cold_start", _cold_start),
+        ("soak", _soak),
     )
     for number, (name, show) in enumerate(sections, start=1):
         figures = results.get(name)
@@ -92,6 +93,7 @@ def _latency(n: int, f: Figures) -> list[str]:
     for key, label in (
         ("produced_to_email", "produced → alert email"),
         ("produced_to_status", "produced → status in the API"),
+        ("status_age", "age of the status when read"),
         ("window_end_to_summary", "window end → summary in DynamoDB"),
     ):
         p = f[key]
@@ -108,8 +110,16 @@ def _throughput(n: int, f: Figures) -> list[str]:
     lines = [
         f"{n}. producer rate the embedded pipeline sustains ({f['unicorns']} unicorns, "
         f"{f['step_seconds']:g} s a step; sustained: lag < {f['max_lag_s']:g} s, not growing)",
-        f"   {'asked':>7} {'achieved':>9} {'max lag':>8}  {'by function':40} sustained",
     ]
+    two = f.get("two_shards")
+    if two is None:
+        return lines + _steps(f)
+    lines += ["   the raw stream in one shard:", *_steps(f), "   in two shards:"]
+    return lines + ([f"   FAILED: {two['error']}"] if "error" in two else _steps(two))
+
+
+def _steps(f: Figures) -> list[str]:
+    lines = [f"   {'asked':>7} {'achieved':>9} {'max lag':>8}  {'by function':40} sustained"]
     for step in f["steps"]:
         if "skipped" in step:
             lines.append(f"   {step['rate']:>5}/s  skipped: {step['skipped']}")
@@ -144,3 +154,20 @@ def _cold_start(n: int, f: Figures) -> list[str]:
         f"   {'deployment.zip':34} {f['package_bytes'] / 1024:6.1f} KiB"
         f"   ({f['package_files']} files, {f['package_unpacked_bytes'] / 1024:.0f} KiB unpacked)",
     ]
+
+
+def _soak(n: int, f: Figures) -> list[str]:
+    if "missing" in f:
+        return [f"{n}. memory under make up: {f['missing']}"]
+    lines = [
+        f"{n}. memory under make up (the last make soak: {f['minutes']:g} min, "
+        f"finished {f.get('finished', '?')}; growth an hour after the first "
+        f"{f['warm_up_minutes']:g} min, target < {f['target_mib_per_hour']:g} MiB)"
+    ]
+    for p in f["processes"]:
+        growth = p["growth_mib_per_hour"]
+        lines.append(
+            f"   {p['role']:32} {p['after_warm_up_mib'] or 0:7.1f} → {p['end_mib']:7.1f} MiB"
+            f"   {'-' if growth is None else f'{growth:+.1f}'} MiB/hour"
+        )
+    return lines

@@ -64,7 +64,7 @@ def delivery_streams(provisioned: Provisioned) -> list[DeliverySettings]:
     return [DeliverySettings.of(archived, bucket, role) for archived in ARCHIVED_STREAMS]
 
 
-RECORD_RETENTION = 3600.0
+RECORD_RETENTION = 600.0
 
 
 @dataclass
@@ -84,8 +84,8 @@ class StackOptions:
     schedule_interval: float | None = SCHEDULE_INTERVAL
     # Makes the functions' AWS calls fail at chosen rates (fault-injection runs).
     faults: FaultInjector | None = None
-    # Seconds the endpoint's streams keep their records (AWS: 24 hours at least): an
-    # hour is far beyond any mapping's lag, and keeps a day-long `make up` flat.
+    # Seconds the endpoint's streams keep their records (AWS: 24 hours at least): ten
+    # minutes is far beyond any mapping's lag, and keeps a day-long `make up` flat.
     record_retention: float | None = RECORD_RETENTION
 
 

@@ -138,7 +138,7 @@ class Remembered(Generic[State]):
         self.kept = memory.kept
         self.held = memory.held
         self.key_of = key_of
-        self.read = 0  # keys the last get_many read from the store
+        self.read = 0  # pragma: no mutate: get_many sets it; keys it read from the store
 
     def hold(self, key: Any, stored: State | None, state: State) -> None:
         """Remember `state`, newer than `stored`, as held back rather than written."""
