@@ -51,6 +51,10 @@ HOSTILE_SEED = 21
 # A name that only reaches its history when the page encodes it in the URL's path.
 AWKWARD_NAME = "Nightmare #2/3?"
 AWKWARD_SEED = 191
+# How long a marker may take to move: vitals writes a steady unicorn's position every
+# 5 s (STATUS_INTERVAL's default), the console reads it every 2 s, and a loaded machine
+# runs the pipeline a few seconds behind.
+MOVE_WAIT_MS = 30_000
 PRODUCER_SECONDS = 1800  # outlives the module on the slowest machine; stopped at its end
 SCREENSHOTS = PROJECT_DIR / "build" / "screenshots"
 DOCS_SCREENSHOT = PROJECT_DIR / "docs" / "dashboard.png"

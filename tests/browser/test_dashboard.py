@@ -28,6 +28,7 @@ from tests.browser.conftest import (
     AWKWARD_NAME,
     DOCS_SCREENSHOT,
     HOSTILE_NAME,
+    MOVE_WAIT_MS,
     Console,
     Watch,
     screenshot,
@@ -100,7 +101,9 @@ def test_the_map_shows_every_unicorn_and_they_move(page: Page, console: Console)
         expect(marker_of(page, name).locator(".label")).to_contain_text(name)
     before = {name: marker_of(page, name).get_attribute("transform") for name in console.names}
     for name, transform in before.items():
-        expect(marker_of(page, name)).not_to_have_attribute("transform", transform or "")
+        expect(marker_of(page, name)).not_to_have_attribute(
+            "transform", transform or "", timeout=MOVE_WAIT_MS
+        )
     expect(page.locator("#map .trail")).to_have_count(len(console.names))
     expect(page.locator("#map .scale text")).to_have_text(re.compile(r"^\d+ (m|km)$"))
     expect(page.locator("#updated")).to_have_text(
@@ -409,7 +412,9 @@ def test_an_unwell_unicorn_is_marked_on_the_map_in_the_table_and_under_alerts(
 ) -> None:
     open_console(page, console)
     # A few refreshes, so that the trails (and the screenshot) show the fleet moving.
-    page.wait_for_function(TRAILS_OF_AT_LEAST, arg=[4, len(console.names)])
+    page.wait_for_function(
+        TRAILS_OF_AT_LEAST, arg=[4, len(console.names)], timeout=4 * MOVE_WAIT_MS
+    )
     shown = page.wait_for_function(ALERTS_EVERYWHERE, timeout=ALERT_WAIT_MS).json_value()
 
     assert {s["name"] for s in shown} <= console.unwell

@@ -23,7 +23,7 @@ from chalicelib import names
 from chalicelib.taxi.records import Trip, zone_name
 from chalicelib.taxi.store import ZoneWindowStore
 from chalicelib.taxi.summaries import ZoneWindow, partials, window_end
-from tests.browser.conftest import Console, screenshot
+from tests.browser.conftest import MOVE_WAIT_MS, Console, screenshot
 from tests.browser.test_dashboard import TEXT_COLOURS, contrast
 from tests.taxi_events import DAY, day_trips
 
@@ -219,7 +219,7 @@ def test_switching_tabs_keeps_the_fleet_view_working(page: Page, console: Consol
     name = console.names[0]
     marker = page.locator(f'#map .marker[data-name="{name}"]')
     before = marker.get_attribute("transform") or ""
-    expect(marker).not_to_have_attribute("transform", before)
+    expect(marker).not_to_have_attribute("transform", before, timeout=MOVE_WAIT_MS)
     expect(page.locator("#map .marker")).to_have_count(len(console.names))
     page.get_by_role("rowheader", name=name, exact=True).click()
     expect(page.locator("#history-title")).to_have_text(f"History of {name}")
