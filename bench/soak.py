@@ -179,21 +179,28 @@ def last(path: Path = OUTPUT) -> dict[str, Any] | None:
     return report
 
 
-def render(report: dict[str, Any]) -> str:
-    lines = [
-        f"soak: make up for {report['minutes']:g} min, memory every "
-        f"{report['sample_every_s']:g} s;"
-        f" growth after the first {report['warm_up_minutes']:g} min"
-        f" (target < {report['target_mib_per_hour']:g} MiB an hour)",
-        f"   {'process':32} {'start':>8} {'warm':>8} {'end':>8} {'MiB/hour':>9}",
-    ]
+def rows(report: dict[str, Any]) -> list[str]:
+    """A line per process: its memory after the warm-up and at the end, and its growth."""
+    lines = []
     for p in report["processes"]:
         growth = p["growth_mib_per_hour"]
         lines.append(
-            f"   {p['role']:32} {p['start_mib']:8.1f} {p['after_warm_up_mib'] or 0:8.1f} "
-            f"{p['end_mib']:8.1f} {'-' if growth is None else f'{growth:9.1f}':>9}"
+            f"   {p['role']:32} {p['after_warm_up_mib'] or 0:7.1f} → {p['end_mib']:7.1f} MiB"
+            f"   {'-' if growth is None else f'{growth:+.1f}'} MiB/hour"
         )
-    return "\n".join(lines)
+    return lines
+
+
+def heading(report: dict[str, Any]) -> str:
+    return (
+        f"{report['minutes']:g} min of make up, finished {report.get('finished', '?')}; growth an"
+        f" hour after the first {report['warm_up_minutes']:g} min, target < "
+        f"{report['target_mib_per_hour']:g} MiB"
+    )
+
+
+def render(report: dict[str, Any]) -> str:
+    return "\n".join([f"soak: {heading(report)}", *rows(report)])
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench import soak
+
 Figures = dict[str, Any]
 
 
@@ -159,15 +161,4 @@ def _cold_start(n: int, f: Figures) -> list[str]:
 def _soak(n: int, f: Figures) -> list[str]:
     if "missing" in f:
         return [f"{n}. memory under make up: {f['missing']}"]
-    lines = [
-        f"{n}. memory under make up (the last make soak: {f['minutes']:g} min, "
-        f"finished {f.get('finished', '?')}; growth an hour after the first "
-        f"{f['warm_up_minutes']:g} min, target < {f['target_mib_per_hour']:g} MiB)"
-    ]
-    for p in f["processes"]:
-        growth = p["growth_mib_per_hour"]
-        lines.append(
-            f"   {p['role']:32} {p['after_warm_up_mib'] or 0:7.1f} → {p['end_mib']:7.1f} MiB"
-            f"   {'-' if growth is None else f'{growth:+.1f}'} MiB/hour"
-        )
-    return lines
+    return [f"{n}. memory under make up (the last make soak: {soak.heading(f)})", *soak.rows(f)]
