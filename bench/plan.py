@@ -393,10 +393,8 @@ def _costs(p: Plan, inputs: Inputs, design: Design) -> dict[str, float]:
         "KMS (key + requests)": price["kms_key_month"]
         + kms_calls / 1e4 * price["kms_requests_10k"],
     }
-    vitals_seconds = p.busy["vitals"] * p.raw_shards * month
     p.vitals_month = round(
-        p.invocations_per_second["vitals"] * month / 1e6 * price["lambda_requests_million"]
-        + vitals_seconds * design.memory_mb["vitals"] / 1024 * price["lambda_gb_second"]
+        _lambda_month(p, design, "vitals")
         + (p.status_writes_per_second + p.invocations_per_second["vitals"])
         * month
         / 1e6
@@ -406,12 +404,7 @@ def _costs(p: Plan, inputs: Inputs, design: Design) -> dict[str, float]:
         + costs["SNS (alert emails)"],
         2,
     )
-    aggregate_seconds = p.busy["aggregate"] * p.raw_shards * month
-    p.aggregate_lambda_month = round(
-        p.invocations_per_second["aggregate"] * month / 1e6 * price["lambda_requests_million"]
-        + aggregate_seconds * design.memory_mb["aggregate"] / 1024 * price["lambda_gb_second"],
-        2,
-    )
+    p.aggregate_lambda_month = round(_lambda_month(p, design, "aggregate"), 2)
     # Flink's Kinesis source reads a shard per parallel subtask: a KPU per raw shard
     # (the job is light: a KPU is a vCPU and 4 GB), and the orchestration KPU.
     kpus = max(1, p.raw_shards)
@@ -430,6 +423,16 @@ def _costs(p: Plan, inputs: Inputs, design: Design) -> dict[str, float]:
         2,
     )
     return {k: round(v, 2) for k, v in costs.items()}
+
+
+def _lambda_month(p: Plan, design: Design, function: str) -> float:
+    """A stream function's requests and busy time on every raw shard, a month."""
+    month = SECONDS_PER_MONTH
+    seconds = p.busy[function] * p.raw_shards * month
+    return (
+        p.invocations_per_second[function] * month / 1e6 * PRICES["lambda_requests_million"]
+        + seconds * design.memory_mb[function] / 1024 * PRICES["lambda_gb_second"]
+    )
 
 
 def render(plans: Sequence[Plan], inputs: Inputs) -> str:

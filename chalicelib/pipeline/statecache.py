@@ -35,7 +35,7 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
-from chalicelib.pipeline.incidents import Kept, Pending
+from chalicelib.pipeline.incidents import IncidentStore, Kept, Pending
 
 State = TypeVar("State")
 T = TypeVar("T")
@@ -52,18 +52,11 @@ class Turns(Protocol):
         """Record `token` as the shard's holder; the token it replaced."""
 
 
-class Store(Protocol[State]):
-    """The versioned store behind the memory (`adapters.versioned.VersionedStore`)."""
+class Store(IncidentStore[State], Protocol[State]):
+    """The versioned store behind the memory (`adapters.versioned.VersionedStore`):
+    what the outbox needs, and many keys read at once."""
 
     def get_many(self, keys: Iterable[Any]) -> dict[Any, Kept[State]]: ...
-
-    def get(self, key: Any) -> Kept[State] | None: ...
-
-    def save(
-        self, state: State, outbox: dict[str, Pending], expected_version: int | None
-    ) -> bool: ...
-
-    def remove_from_outbox(self, key: Any, notification_ids: Sequence[str]) -> None: ...
 
 
 class RememberingStore(Generic[State]):
