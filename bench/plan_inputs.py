@@ -31,13 +31,13 @@ from typing import Any
 import boto3
 
 from bench import calls, hotpath
-from bench.batches import fleet_records
+from bench.batches import fleet_records, window_event
 from chalicelib.pipeline.windows import Window
 from chalicelib.unicorns.records import parse_reading
 from chalicelib.unicorns.store import StatusStore, _summary_to_item
 from chalicelib.unicorns.summaries import encode_row
 from chalicelib.unicorns.vitals import advance
-from chalicelib.unicorns.windows import WindowState
+from chalicelib.unicorns.windows import WindowState, fold_readings
 
 INPUTS_PATH = Path(__file__).with_name("capacity_inputs.json")
 UNICORNS = 100
@@ -114,8 +114,9 @@ def window_of_records() -> tuple[list[Any], WindowState]:
     """One 60 s window of the 100-unicorn fleet and aggregate's state after it."""
     arrived = fleet_records(UNICORNS, WINDOW_SECONDS, start=START)
     state = WindowState()
-    for a in arrived:
-        state.add(a.reading, a.record.sequence_number)
+    event = window_event([a.record for a in arrived], START, WINDOW_SECONDS)
+    if fold_readings(state, event["Records"]):
+        raise RuntimeError("the fleet's records were not all aggregated")
     return arrived, state
 
 

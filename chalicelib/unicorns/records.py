@@ -1,8 +1,8 @@
 """Raw sensor records on stream `wildrydes`: the workshop's JSON shape, parsed and checked.
 
-This is the per-record hot path of `aggregate` and `vitals`, so it does one
-decode, one pass of `json`'s C scanner and a handful of comparisons, nothing
-more (`make bench` measures it against decoding alone).
+This is the per-record path of `vitals`, and the reference `aggregate` holds
+its inline checks to (`unicorns.windows.fold_readings`), so it does one decode,
+one pass of `json`'s C scanner and a handful of comparisons, nothing more.
 """
 
 from __future__ import annotations
@@ -88,9 +88,8 @@ def parse_reading(data: bytes) -> Reading:
 def read_fields(data: bytes) -> ReadingFields:
     """The reading in `data` as a tuple in FIELDS order, or InvalidRecord as parse_reading.
 
-    `aggregate`'s per-record path: the only object made is the tuple, and a
-    valid record's checks are inline comparisons; only a failing check calls
-    out, to word the reason.
+    The only object made is the tuple, and a valid record's checks are inline
+    comparisons; only a failing check calls out, to word the reason.
     """
     try:
         text = data.decode("utf-8")  # pragma: no mutate: codec names ignore case
@@ -176,10 +175,19 @@ class ArrivalCheck:
         second = int(arrival)
         if second != self._second:
             self._second = second  # pragma: no mutate: a cache; without it, the same bound
-            self._latest = format_status_time(from_epoch(second + 1 + MAX_AHEAD_SECONDS))
+            self._latest = latest_status_time(second)
         if status_time > self._latest:
             arrived = format_status_time(from_epoch(arrival))
             raise InvalidRecord(
                 f"StatusTime {status_time!r} is more than {MAX_AHEAD_SECONDS // 60} "
                 f"minutes ahead of the record's arrival at {arrived!r}"
             )
+
+
+def latest_status_time(arrival_second: int) -> str:
+    """The latest StatusTime a record that reached the stream in `arrival_second` may carry.
+
+    Any instant in the second counts as its end, so the bound is a whole second
+    and one bound serves every record that arrived in it, or later.
+    """
+    return format_status_time(from_epoch(arrival_second + 1 + MAX_AHEAD_SECONDS))

@@ -7,13 +7,27 @@ from datetime import UTC, datetime
 
 import pytest
 
+from chalicelib.pipeline.timestamps import parse_status_time
 from chalicelib.pipeline.windows import InvalidState, Window
-from chalicelib.unicorns.windows import WindowState
+from chalicelib.unicorns.records import Reading, encode_reading
+from chalicelib.unicorns.windows import WindowState, fold_readings
+from tests.lambda_events import kinesis_record
 from tests.readings import reading
 
 WINDOW = Window(
     datetime(2026, 11, 22, 14, 5, tzinfo=UTC), datetime(2026, 11, 22, 14, 6, tzinfo=UTC)
 )
+
+
+def fold(state: WindowState, *reports: tuple[Reading, str]) -> None:
+    """Fold readings in as `aggregate` does, one batch, each arriving just after its StatusTime."""
+    records = [
+        kinesis_record(
+            encode_reading(r), sequence, r.name, parse_status_time(r.status_time).timestamp() + 0.1
+        )
+        for r, sequence in reports
+    ]
+    assert fold_readings(state, records) == []
 
 
 def carried(state: WindowState) -> WindowState:
@@ -23,25 +37,33 @@ def carried(state: WindowState) -> WindowState:
 
 def test_statistics_survive_being_carried_between_invocations() -> None:
     first = WindowState.from_state({})
-    first.add(
-        reading(status_time="2026-11-22 14:05:01.000", distance=30.5, health=120, magic=140), "10"
-    )
-    first.add(
-        reading(status_time="2026-11-22 14:05:02.000", distance=29.5, health=118, magic=141), "11"
+    fold(
+        first,
+        (
+            reading(status_time="2026-11-22 14:05:01.000", distance=30.5, health=120, magic=140),
+            "10",
+        ),
+        (
+            reading(status_time="2026-11-22 14:05:02.000", distance=29.5, health=118, magic=141),
+            "11",
+        ),
     )
     second = carried(first)
-    second.add(
-        reading(
-            status_time="2026-11-22 14:05:03.000",
-            distance=30.0,
-            health=121,
-            magic=139,
-            latitude=40.8,
-            longitude=-73.9,
+    fold(
+        second,
+        (
+            reading(
+                status_time="2026-11-22 14:05:03.000",
+                distance=30.0,
+                health=121,
+                magic=139,
+                latitude=40.8,
+                longitude=-73.9,
+            ),
+            "12",
         ),
-        "12",
+        (reading("Rocinante", "2026-11-22 14:05:03.500", distance=31.0), "13"),
     )
-    second.add(reading("Rocinante", "2026-11-22 14:05:03.500", distance=31.0), "13")
 
     rows = {s.name: s for s in carried(second).summaries(WINDOW, "shardId-000000000001")}
 
@@ -63,8 +85,11 @@ def test_statistics_survive_being_carried_between_invocations() -> None:
 
 def test_the_last_position_is_the_latest_report_even_if_it_arrived_earlier() -> None:
     state = WindowState()
-    state.add(reading(status_time="2026-11-22 14:05:05.000", latitude=41.0), "1")
-    state.add(reading(status_time="2026-11-22 14:05:04.000", latitude=40.0), "2")
+    fold(
+        state,
+        (reading(status_time="2026-11-22 14:05:05.000", latitude=41.0), "1"),
+        (reading(status_time="2026-11-22 14:05:04.000", latitude=40.0), "2"),
+    )
     (row,) = state.summaries(WINDOW, "s")
     assert row.latitude == 41.0
     assert row.first_status_time == "2026-11-22 14:05:04.000"
@@ -72,8 +97,7 @@ def test_the_last_position_is_the_latest_report_even_if_it_arrived_earlier() -> 
 
 def test_rows_come_out_in_name_order_and_an_empty_window_has_none() -> None:
     state = WindowState()
-    for name in ("Pegasus", "Artax", "Epona"):
-        state.add(reading(name), "1")
+    fold(state, *((reading(name), "1") for name in ("Pegasus", "Artax", "Epona")))
     assert [s.name for s in state.summaries(WINDOW, "s")] == ["Artax", "Epona", "Pegasus"]
     assert WindowState.from_state(None).summaries(WINDOW, "s") == []
 
@@ -98,8 +122,11 @@ def test_a_state_this_code_did_not_write_is_refused(state: dict[str, object]) ->
 
 def test_of_two_reports_at_the_same_time_the_later_one_gives_the_position() -> None:
     state = WindowState()
-    state.add(reading(status_time="2026-11-22 14:05:05.000", latitude=40.0), "1")
-    state.add(reading(status_time="2026-11-22 14:05:05.000", latitude=41.0), "2")
+    fold(
+        state,
+        (reading(status_time="2026-11-22 14:05:05.000", latitude=40.0), "1"),
+        (reading(status_time="2026-11-22 14:05:05.000", latitude=41.0), "2"),
+    )
     (row,) = state.summaries(WINDOW, "s")
     assert row.latitude == 41.0  # the one that arrived last, as the map would show it
 
