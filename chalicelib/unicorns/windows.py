@@ -147,8 +147,8 @@ def fold_readings(state: WindowState, raw_records: Sequence[Mapping[str, Any]]) 
       the JSON but a newline, and an arrival no earlier than the batch's first
       second. Each check is one `read_fields` and `ArrivalCheck` make; the costly
       ones are made once per value: a name is valid because the window holds
-      it (only valid readings enter), a StatusTime once it passed `is_status_time`
-      in this batch, and the arrival bound is the first record's second's.
+      it (only valid readings enter), and a StatusTime once per batch, against
+      `is_status_time` and the arrival bound of the batch's first second.
     - the reference way for anything else (a new unicorn, a whole number where
       a float goes, other whitespace, a bad record): `read_fields` and
       `ArrivalCheck`, which word the reason.
@@ -164,8 +164,9 @@ def fold_readings(state: WindowState, raw_records: Sequence[Mapping[str, Any]]) 
     # test can see, so mutants skip the inline checks: tests/unit/test_fold.py holds
     # them to the reference way instead (each wider check, tried, fails it).
     # pragma: no mutate start
-    earliest = int(raw_records[0]["kinesis"]["approximateArrivalTimestamp"])
-    latest = latest_status_time(earliest)
+    first_second = int(raw_records[0]["kinesis"]["approximateArrivalTimestamp"])
+    latest = latest_status_time(first_second)
+    earliest = float(first_second)  # compared with floats: the quickest comparison
     status_times: set[str] = set()
     max_distance, max_points = MAX_DISTANCE, MAX_POINTS
     a2b, decode, get_fields = a2b_base64, _raw_decode, _get_fields
@@ -177,7 +178,11 @@ def fold_readings(state: WindowState, raw_records: Sequence[Mapping[str, Any]]) 
             name, status_time, latitude, longitude, distance, health, magic = get_fields(obj)
             entry = unicorns[name]
             if status_time not in status_times:
-                if type(status_time) is not str or not is_status_time(status_time):
+                if (
+                    type(status_time) is not str
+                    or not is_status_time(status_time)
+                    or status_time > latest
+                ):
                     raise _Unusual
                 status_times.add(status_time)
             # `x.__class__` and unchained comparisons: the cheapest forms, measured.
@@ -195,7 +200,6 @@ def fold_readings(state: WindowState, raw_records: Sequence[Mapping[str, Any]]) 
                 and health <= max_points
                 and magic >= 0
                 and magic <= max_points
-                and status_time <= latest
                 and kinesis["approximateArrivalTimestamp"] >= earliest
             ):
                 raise _Unusual
