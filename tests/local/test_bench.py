@@ -26,6 +26,7 @@ KEYS = {
         "aggregate_records_per_s",
         "floor_stdlib_us_per_record",
         "ratio_to_stdlib_floor",
+        "ratio_of_fastest",
         "floor_json_loads_us_per_record",
         "ratio_to_json_loads_floor",
         "floor_orjson_us_per_record",

@@ -22,6 +22,7 @@ from chalicelib.unicorns.records import (
     ArrivalCheck,
     InvalidRecord,
     Reading,
+    is_valid_name,
     parse_reading,
 )
 from chalicelib.unicorns.windows import WindowState, fold_readings
@@ -84,8 +85,18 @@ def exact(unicorns: dict[str, list[Any]]) -> str:
 
 
 def prime(row: Row) -> bytes:
-    """A valid record of the row's unicorn at the row's StatusTime, to come first."""
+    """A valid record of the row's unicorn at the row's StatusTime, to come first.
+
+    The unicorn is the one the row's first JSON object names, if any: then the
+    row's record finds its unicorn in the window, as the inline checks need.
+    """
     name = row.expected.name if isinstance(row.expected, Reading) else row.id
+    try:
+        first, _ = json.JSONDecoder().raw_decode(row.data.decode().lstrip())
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        first = None
+    if isinstance(first, dict) and is_valid_name(first.get("Name")):
+        name = first["Name"]
     return dumps(fields(name))
 
 
@@ -108,17 +119,57 @@ def at(second: float) -> str:
     return format_status_time(from_epoch(second))
 
 
-def test_a_record_that_arrived_before_the_batchs_first_is_held_to_its_own_arrival() -> None:
-    # The bound the inline checks use is the first record's; an earlier one is checked alone.
-    ahead = at(ARRIVAL + MAX_AHEAD_SECONDS + 0.5)  # fine at ARRIVAL, too far ahead at ARRIVAL - 1
-    batch = [
-        (dumps(fields("Shadowfax", StatusTime=ahead)), ARRIVAL),
-        (dumps(fields("Shadowfax", StatusTime=ahead)), ARRIVAL - 1),
-        (dumps(fields("Shadowfax", StatusTime=ahead)), ARRIVAL + 0.9),
-    ]
-    state, refused = folded([batch])
-    assert [sequence for sequence, _ in refused] == ["1"]
-    assert (state, refused) == modelled([batch])
+def timed(status_time: str, arrival: float) -> Sent:
+    return dumps(fields("Shadowfax", StatusTime=status_time)), arrival
+
+
+VALID = dumps(fields("Shadowfax")), ARRIVAL
+BEYOND = at(ARRIVAL + MAX_AHEAD_SECONDS + 1.5)  # too far ahead for ARRIVAL's second, not the next
+
+
+@pytest.mark.parametrize(
+    ("batch", "refused"),
+    [
+        pytest.param(
+            [
+                timed(at(ARRIVAL + MAX_AHEAD_SECONDS + 0.5), ARRIVAL),
+                timed(at(ARRIVAL + MAX_AHEAD_SECONDS + 0.5), ARRIVAL - 1),
+                timed(at(ARRIVAL + MAX_AHEAD_SECONDS + 0.5), ARRIVAL + 0.9),
+            ],
+            ["1"],
+            id="a record that arrived before the batch's first is held to its own arrival",
+        ),
+        pytest.param(
+            [VALID, timed(BEYOND, ARRIVAL + 1.2), timed(BEYOND, ARRIVAL + 0.5)],
+            ["2"],
+            id="a StatusTime first seen on a later arrival is held to each record's own",
+        ),
+        pytest.param(
+            [(VALID[0], ARRIVAL + 0.5), timed(BEYOND, ARRIVAL + 0.6)],
+            ["1"],
+            id="the bound is the end of the first record's second, not the next",
+        ),
+        pytest.param(
+            [timed(at(0), -0.5), timed(at(MAX_AHEAD_SECONDS + 0.5), -1.0)],
+            ["1"],
+            id="an arrival before 1970 is cut to its second as the reference cuts it",
+        ),
+        pytest.param(
+            [VALID, timed("2026-11-22 14:05:09", ARRIVAL), timed("2026-11-22 14:05:09", ARRIVAL)],
+            ["1", "2"],
+            id="a StatusTime refused once is refused again",
+        ),
+        pytest.param(
+            [(b"not JSON", float("nan")), VALID, timed(BEYOND, ARRIVAL)],
+            ["0", "2"],
+            id="a first arrival that is no time sends every record the reference way",
+        ),
+    ],
+)
+def test_each_record_is_held_to_its_own_arrival(batch: list[Sent], refused: list[str]) -> None:
+    state, refusals = folded([batch])
+    assert [sequence for sequence, _ in refusals] == refused
+    assert (state, refusals) == modelled([batch])
 
 
 # Each field's values at and just past its edges, and of the wrong JSON type.
@@ -173,7 +224,22 @@ def test_what_follows_the_json_after_a_valid_record_is_judged_as_alone(end: str)
 
 
 NAMES = ["Shadowfax", "Rocinante", "Bucephalus"]
-TIMES = [STATUS_TIME, "2026-11-22 14:05:08.000", "2026-11-22 14:05:10.500"]
+TIMES = [
+    STATUS_TIME,
+    "2026-11-22 14:05:08.000",
+    "2026-11-22 14:05:10.500",
+    at(ARRIVAL + MAX_AHEAD_SECONDS + 0.5),  # within the bound of any arrival here but ARRIVAL - 1
+    BEYOND,  # within the bound of an arrival in the second after ARRIVAL only
+]
+ARRIVALS = [
+    ARRIVAL,
+    ARRIVAL,
+    ARRIVAL + 0.5,
+    ARRIVAL + 0.7,
+    ARRIVAL + 1.2,
+    ARRIVAL - 0.5,
+    ARRIVAL - 1,
+]
 
 
 @st.composite
@@ -193,9 +259,7 @@ def record(draw: st.DrawFn) -> bytes:
     return (text + draw(st.sampled_from(sorted(ENDS.values())))).encode()
 
 
-SENT = st.tuples(
-    record(), st.sampled_from([ARRIVAL, ARRIVAL, ARRIVAL + 0.7, ARRIVAL + 1, ARRIVAL - 1])
-)
+SENT = st.tuples(record(), st.sampled_from(ARRIVALS))
 
 
 @settings(max_examples=300, deadline=None)
