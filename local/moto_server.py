@@ -36,6 +36,7 @@ holds role sessions to their roles' policies (`local.moto_iam`).
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from typing import Any
@@ -101,11 +102,18 @@ def _new_model(cls: type[BaseModel], *args: Any, **kwargs: Any) -> BaseModel:
     return instance
 
 
+@functools.cache
+def _local_retention() -> float | None:
+    """The local stack's retention (RETENTION_VARIABLE), read once, not on every put."""
+    override = os.environ.get(RETENTION_VARIABLE)
+    return float(override) if override else None
+
+
 def retention_seconds(stream: Stream) -> float:
     """How long `stream` keeps a record: its retention, or the local stack's if shorter."""
     own = float(stream.retention_period_hours) * 3600
-    override = os.environ.get(RETENTION_VARIABLE)
-    return min(own, float(override)) if override else own
+    local = _local_retention()
+    return own if local is None else min(own, local)
 
 
 def trim(shard: Shard, retention: float) -> None:
