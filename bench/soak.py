@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -59,13 +60,10 @@ class Process:
 
 def slope(points: Sequence[tuple[float, float]]) -> float:
     """The least-squares slope of `points` (MiB per second)."""
-    n = len(points)
-    mean_t = sum(t for t, _ in points) / n
-    mean_m = sum(m for _, m in points) / n
-    spread = sum((t - mean_t) ** 2 for t, _ in points)
-    if spread == 0:
+    try:
+        return statistics.linear_regression(*zip(*points, strict=True)).slope
+    except statistics.StatisticsError:  # every sample at one instant
         return 0.0
-    return sum((t - mean_t) * (m - mean_m) for t, m in points) / spread
 
 
 def resident_mib(pid: int) -> float | None:
